@@ -1,0 +1,225 @@
+"""Stages and the runner that chains them.
+
+A stage is a named, versioned function ``fn(document, context) -> None`` that fills
+attributes of :class:`~eventwire.model.Document`. It declares what it ``needs`` and what it
+``adds``; :class:`Pipeline` checks the chain once, before the first document. Built-in stages
+register themselves exactly the way a third-party stage would::
+
+    @stage("geocode.mine.v1", needs=("doc",), adds=("toponyms",))
+    def my_geocoder(document, context): ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Iterable, Sequence
+
+from .config import Options
+from .errors import EventwireError, PipelineError, StageError
+from .model import Article, Document, Event
+
+StageFn = Callable[[Document, "Context"], None]
+
+#: What a document holds before any stage has run.
+INITIAL = frozenset({"article", "text", "published"})
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A registered stage.
+
+    Attributes:
+        name: Versioned name (``family.impl.vN``); changing output means a new version.
+        fn: The function ``fn(document, context)``.
+        needs: Document attributes that must be present before it runs.
+        adds: Document attributes it fills.
+        components: spaCy components it relies on (only these are loaded).
+    """
+
+    name: str
+    fn: StageFn
+    needs: frozenset[str]
+    adds: frozenset[str]
+    components: frozenset[str] = frozenset()
+
+
+REGISTRY: dict[str, Stage] = {}
+
+#: The default chain, by name, in order.
+DEFAULT_STAGES: tuple[str, ...] = (
+    "parse.spacy.v1",
+    "toponyms.gazetteer.v1",
+    "actors.aliases.v1",
+    "events.lexicon.v1",
+    "locate.clause.v1",
+    "dates.relative.v1",
+    "finalize.v1",
+)
+
+
+def stage(
+    name: str,
+    *,
+    needs: Iterable[str] = (),
+    adds: Iterable[str] = (),
+    components: Iterable[str] = (),
+) -> Callable[[StageFn], StageFn]:
+    """Register ``fn`` as a stage under ``name`` (decorator)."""
+
+    def register(fn: StageFn) -> StageFn:
+        if name in REGISTRY and REGISTRY[name].fn is not fn:
+            raise PipelineError(f"stage {name!r} is registered twice")
+        REGISTRY[name] = Stage(name, fn, frozenset(needs), frozenset(adds), frozenset(components))
+        return fn
+
+    return register
+
+
+def _load_builtin_stages() -> None:
+    # Imported for their registration side effect, like any plugin module.
+    from .stages import actors, dates, events, finalize, locate, parse, toponyms  # noqa: F401
+
+
+class Context:
+    """Shared resources for stages, each loaded once, on first use."""
+
+    def __init__(self, options: Options, components: frozenset[str]) -> None:
+        self.options = options
+        self.components = components
+        self.pipeline_version = ""
+
+    @cached_property
+    def nlp(self) -> Any:
+        """The spaCy pipeline, with only the components the stages need."""
+        from . import nlp
+
+        model = nlp.load(self.components, self.options.model)
+        model.max_length = max(model.max_length, self.options.max_text_chars + 1)
+        return model
+
+    @cached_property
+    def gazetteer(self) -> Any:
+        """The gazetteer index (built from packaged data on first use)."""
+        from .gazetteer import Gazetteer
+
+        return Gazetteer.open(self.options.gazetteer)
+
+    @cached_property
+    def aliases(self) -> Any:
+        """The actor alias table."""
+        from .actors import AliasTable
+
+        return AliasTable.load()
+
+
+@dataclass
+class Pipeline:
+    """A checked chain of stages.
+
+    Args:
+        options: Resolved options.
+        stages: Stage names in order; defaults to :data:`DEFAULT_STAGES`.
+
+    Raises:
+        PipelineError: Unknown stage, or a stage needing what no earlier stage adds.
+    """
+
+    options: Options
+    stages: Sequence[str] = DEFAULT_STAGES
+    chain: list[Stage] = field(init=False)
+    context: Context = field(init=False)
+
+    def __post_init__(self) -> None:
+        _load_builtin_stages()
+        chain: list[Stage] = []
+        available = set(INITIAL)
+        for name in self.stages:
+            if name not in REGISTRY:
+                known = ", ".join(sorted(REGISTRY))
+                raise PipelineError(f"unknown stage {name!r}; registered stages: {known}")
+            st = REGISTRY[name]
+            missing = st.needs - available
+            if missing:
+                raise PipelineError(
+                    f"stage {name!r} needs {', '.join(sorted(missing))}, "
+                    "which no earlier stage adds; reorder the stages or add one that does"
+                )
+            available |= st.adds
+            chain.append(st)
+        self.chain = chain
+        components = frozenset().union(*(s.components for s in chain)) if chain else frozenset()
+        self.context = Context(self.options, components)
+        self.context.pipeline_version = self.version
+
+    @property
+    def version(self) -> str:
+        """Pipeline version: package version plus a short hash of the stage names."""
+        from . import __version__
+
+        digest = hashlib.sha1("|".join(s.name for s in self.chain).encode()).hexdigest()[:8]
+        return f"{__version__}+{digest}"
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The chain as plain data (name, needs, adds), for ``eventwire stages``."""
+        return [
+            {"name": s.name, "needs": sorted(s.needs), "adds": sorted(s.adds)} for s in self.chain
+        ]
+
+    def run(self, article: Article) -> list[Event]:
+        """Run every stage over one article.
+
+        Raises:
+            StageError: The stage that failed and why; nothing partial is returned.
+        """
+        return self._run_prepared(article, None)
+
+    def run_many(
+        self, articles: Iterable[Article]
+    ) -> Iterable[tuple[Article, list[Event] | StageError]]:
+        """Run the chain over many articles, parsing them in batches with ``nlp.pipe``.
+
+        Yields each article with its events, or with the :class:`StageError` that stopped it.
+        """
+        batch: list[Article] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= self.options.batch_size:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def _run_batch(
+        self, batch: list[Article]
+    ) -> Iterable[tuple[Article, list[Event] | StageError]]:
+        parsed: list[Any] = [None] * len(batch)
+        if self.chain and self.chain[0].name.startswith("parse.spacy"):
+            try:
+                cap = self.options.max_text_chars
+                texts = (a.text if len(a.text) <= cap else "" for a in batch)
+                parsed = [
+                    doc if len(a.text) <= cap else None
+                    for a, doc in zip(batch, self.context.nlp.pipe(texts))
+                ]
+            except Exception:  # fall back to one at a time so one bad text fails alone
+                parsed = [None] * len(batch)
+        for article, doc in zip(batch, parsed):
+            try:
+                yield article, self._run_prepared(article, doc)
+            except StageError as exc:
+                yield article, exc
+
+    def _run_prepared(self, article: Article, doc: Any) -> list[Event]:
+        document = Document(article, doc=doc)
+        for st in self.chain:
+            try:
+                st.fn(document, self.context)
+            except StageError:
+                raise
+            except EventwireError as exc:
+                raise StageError(st.name, str(exc)) from exc
+            except Exception as exc:  # a bug or bad data in one document must not stop a batch
+                raise StageError(st.name, f"{type(exc).__name__}: {exc}") from exc
+        return document.events
