@@ -1,0 +1,360 @@
+"""The ``eventwire`` command: thin wrappers that parse input, call the library, render output."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Sequence, TextIO
+
+import click
+
+from . import __version__
+from .config import Options, resolve_options
+from .errors import EventwireError, OptionsError
+
+TEXT_FORMATS = ("table", "json", "jsonl", "csv", "geojson")
+EXPORT_FORMATS = (*TEXT_FORMATS, "parquet")
+
+
+class _Root:
+    """What the group callback resolves once for every command."""
+
+    def __init__(self, options: Options, debug: bool) -> None:
+        self.options = options
+        self.debug = debug
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"eventwire: error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns library errors into one line on stderr and a non-zero exit (``--debug``: traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EventwireError as exc:
+            root = ctx.obj if isinstance(ctx.obj, _Root) else None
+            if root is not None and root.debug:
+                raise
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+
+def _db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="DuckDB store (default ./eventwire.duckdb).",
+    )(fn)
+
+
+def _options(ctx: click.Context, **overrides: Any) -> Options:
+    root: _Root = ctx.obj
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return replace(root.options, **changes) if changes else root.options
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eventwire")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML config file (default ~/.config/eventwire/config.toml if present).",
+)
+@click.option(
+    "--gazetteer",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Gazetteer index file (default ~/.local/share/eventwire/gazetteer.sqlite).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, gazetteer: Path | None, debug: bool) -> None:
+    """eventwire: news articles in, geocoded event records out.
+
+    Who did what to whom, where and when, with the sentence it came from.
+    """
+    try:
+        options = resolve_options(config_file=config, gazetteer=gazetteer)
+    except EventwireError as exc:
+        if debug:
+            raise
+        _fail(str(exc))
+    ctx.obj = _Root(options, debug)
+
+
+# ---------------------------------------------------------------------------- extract
+
+
+@cli.command()
+@click.argument("source", metavar="FILE|URL|-")
+@click.option(
+    "--format", "fmt", type=click.Choice(TEXT_FORMATS), default="table", show_default=True
+)
+@click.option("--published", default=None, help="Publication date (ISO 8601), e.g. 2020-12-10.")
+@click.option("--url", default=None, help="URL to record as the article's origin.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write to this file instead of stdout.",
+)
+@click.pass_context
+def extract(
+    ctx: click.Context, source: str, fmt: str, published: str | None, url: str | None,
+    output: Path | None,
+) -> None:
+    """Print the events of one article (a file, a URL or - for stdin); no database."""
+    from .api import pipeline_for
+    from .dates import parse_published
+    from .formats import write_events
+    from .htmltext import article_from_html, article_from_text, decode_bytes, looks_like_html
+    from .model import Article, Rejection
+    from .sources import iter_articles
+
+    options = _options(ctx)
+    when = parse_published(published) if published else None
+    articles: list[Article] = []
+    if source == "-":
+        text = decode_bytes(sys.stdin.buffer.read(), "<stdin>")
+        if looks_like_html(text):
+            articles.append(article_from_html(text, url=url, locator="<stdin>"))
+        else:
+            articles.append(article_from_text(text, url=url, locator="<stdin>"))
+    else:
+        for item in iter_articles([source], options=options):
+            if isinstance(item, Rejection):
+                _fail(f"{item.locator}: {item.reason}")
+            articles.append(item)
+        if not articles:
+            _fail(f"{source}: no article found")
+    pipeline = pipeline_for(options)
+    events = []
+    for article in articles:
+        if when is not None:
+            article.published = when
+        if url is not None:
+            article.url = url
+        events.extend(pipeline.run(article))
+    _write(events, fmt, output)
+
+
+def _write(events: Sequence[Any], fmt: str, output: Path | None) -> None:
+    from .formats import write_events
+
+    if output is not None:
+        write_events(events, fmt, output)
+    else:
+        write_events(events, fmt, sys.stdout)
+
+
+# ---------------------------------------------------------------------------- ingest
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH|URL...")
+@_db_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the summary.")
+@click.pass_context
+def ingest(ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: bool) -> None:
+    """Read articles from files, folders, feeds, URL lists or URLs into the store.
+
+    Each article is stored once (by content hash), with its events; inputs that cannot be
+    read and articles a stage cannot process are recorded as rejections and the batch goes on.
+    """
+    from .api import open as open_store
+    from .api import pipeline_for
+    from .sources import iter_articles
+
+    options = _options(ctx, db=db)
+    pipeline = pipeline_for(options)
+    show = (not quiet) and sys.stderr.isatty()
+    started = time.monotonic()
+
+    def progress(report: Any) -> None:
+        if show:
+            done = report.stored + report.duplicates + report.rejected
+            rate = done / max(time.monotonic() - started, 1e-9)
+            click.echo(
+                f"\r{done} articles  {rate:.1f} articles/s  stored {report.stored}  "
+                f"duplicate {report.duplicates}  rejected {report.rejected}",
+                err=True,
+                nl=False,
+            )
+
+    with open_store(options.db, options=options) as store:
+        report = store.ingest(iter_articles(list(inputs), options=options), pipeline,
+                              progress=progress)
+    if show:
+        click.echo("", err=True)
+    rate = (report.stored + report.duplicates + report.rejected) / max(report.seconds, 1e-9)
+    click.echo(
+        f"stored {report.stored} articles ({report.events} events), "
+        f"{report.duplicates} duplicate, {report.rejected} rejected "
+        f"in {report.seconds:.1f}s ({rate:.1f} articles/s) -> {options.db}"
+    )
+    for rejection in report.rejections[:20]:
+        click.echo(f"rejected {rejection.locator}: [{rejection.stage}] {rejection.reason}", err=True)
+    if len(report.rejections) > 20:
+        click.echo(f"... and {len(report.rejections) - 20} more: eventwire rejections", err=True)
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def _parse_near(value: str | None) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        lat, lon, km = (float(p) for p in parts)
+    except ValueError:
+        raise OptionsError(
+            f"--near {value!r}: expected LAT,LON,KM, for example --near 35.9,36.6,50"
+        ) from None
+    return lat, lon, km
+
+
+def _parse_day(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise OptionsError(f"{name} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+@cli.command()
+@_db_option
+@click.option("--country", default=None, help="ISO 3166 code (alpha-3 or alpha-2).")
+@click.option("--type", "event_type", default=None, help="PLOVER event type, e.g. ASSAULT.")
+@click.option("--actor", default=None, help="Actor name or text (either side).")
+@click.option("--since", default=None, help="Earliest event date, YYYY-MM-DD.")
+@click.option("--until", default=None, help="Latest event date, YYYY-MM-DD.")
+@click.option("--near", default=None, metavar="LAT,LON,KM", help="Within KM of a point.")
+@click.option("--modality", default=None, help="Only this modality (e.g. threatened).")
+@click.option("--all", "include_all", is_flag=True,
+              help="Include hypothetical and negated events.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N events.")
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="table", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Write to this file (required for parquet).",
+)
+@click.pass_context
+def events(
+    ctx: click.Context, db: Path | None, country: str | None, event_type: str | None,
+    actor: str | None, since: str | None, until: str | None, near: str | None,
+    modality: str | None, include_all: bool, limit: int | None, fmt: str, output: Path | None,
+) -> None:
+    """Query stored events and print or export them."""
+    from .api import open as open_store
+
+    options = _options(ctx, db=db)
+    _require_db(options.db)
+    with open_store(options.db, options=options) as store:
+        found = store.events(
+            country=country, type=event_type, actor=actor,
+            since=_parse_day("--since", since), until=_parse_day("--until", until),
+            near=_parse_near(near), modality=modality, include_hypothetical=include_all,
+            limit=limit,
+        )
+    _write(found, fmt, output)
+
+
+def _require_db(path: Path) -> None:
+    if not Path(path).exists():
+        _fail(f"no database at {path}: ingest articles first (eventwire ingest PATH --db {path})")
+
+
+# ---------------------------------------------------------------------------- stats, rejections
+
+
+@cli.command()
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@click.pass_context
+def stats(ctx: click.Context, db: Path | None, fmt: str) -> None:
+    """Counts of articles, events and rejections, by type, country, modality and actor."""
+    from .api import open as open_store
+
+    options = _options(ctx, db=db)
+    _require_db(options.db)
+    with open_store(options.db, options=options) as store:
+        figures = store.stats()
+    if fmt == "json":
+        click.echo(json.dumps(figures, indent=2, default=str))
+        return
+    _print_stats(figures, sys.stdout)
+
+
+def _print_stats(figures: dict[str, Any], out: TextIO) -> None:
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            out.write(f"{key}:\n")
+            for name, count in value.items():
+                out.write(f"  {str(name):<40} {count}\n")
+        else:
+            out.write(f"{key}: {value}\n")
+
+
+@cli.command()
+@_db_option
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@click.pass_context
+def rejections(ctx: click.Context, db: Path | None, limit: int, fmt: str) -> None:
+    """Inputs and articles that could not be processed, newest first, with the reason."""
+    from dataclasses import asdict
+
+    from .api import open as open_store
+
+    options = _options(ctx, db=db)
+    _require_db(options.db)
+    with open_store(options.db, options=options) as store:
+        rows = store.rejections(limit=limit)
+    if fmt == "json":
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
+        return
+    if not rows:
+        click.echo("no rejections")
+    for r in rows:
+        click.echo(f"{r.stage:<24} {r.locator}: {r.reason}")
+
+
+# ---------------------------------------------------------------------------- stages
+
+
+@cli.command()
+@click.pass_context
+def stages(ctx: click.Context) -> None:
+    """List the pipeline's stages, what each needs and adds, and the pipeline version."""
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(_options(ctx))
+    click.echo(f"pipeline {pipeline.version}")
+    for row in pipeline.describe():
+        click.echo(f"  {row['name']:<24} needs {', '.join(row['needs']):<28} "
+                   f"adds {', '.join(row['adds'])}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="eventwire")
+
+
+if __name__ == "__main__":
+    main()
