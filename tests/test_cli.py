@@ -1,0 +1,245 @@
+"""Every command and format, through the real CLI, on real files and real DuckDB stores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eventwire.cli import cli
+from eventwire.model import EVENT_KEYS
+
+from .conftest import SEED
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def run(gazetteer_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the CLI in-process with the session gazetteer and no user config."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str, input: str | bytes | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(cli, ["--gazetteer", str(gazetteer_path), *args], input=input,
+                             catch_exceptions=False)
+
+    return invoke
+
+
+def _assert_one_line_error(result: Result, *fragments: str) -> None:
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("eventwire: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_help_lists_every_command(run) -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for name in ("extract", "ingest", "events", "stats", "rejections", "stages"):
+        assert name in result.output
+
+
+def test_extract_seed_as_json(run) -> None:
+    result = run("extract", str(SEED), "--format", "json", "--published", "2020-12-10")
+    assert result.exit_code == 0, result.stderr
+    events = json.loads(result.stdout)
+    assert len(events) >= 6
+    text = SEED.read_text(encoding="utf-8")
+    for event in events:
+        assert list(event) == list(EVENT_KEYS)
+        assert event["published"].startswith("2020-12-10")
+        assert text[event["start"]:event["end"]] == event["sentence"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "csv", "geojson"])
+def test_extract_formats(run, fmt: str) -> None:
+    result = run("extract", str(SEED), "--format", fmt, "--published", "2020-12-10")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    if fmt == "jsonl":
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert rows and all(list(r) == list(EVENT_KEYS) for r in rows)
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert rows and list(rows[0]) == list(EVENT_KEYS)
+    elif fmt == "geojson":
+        collection = json.loads(out)
+        assert collection["type"] == "FeatureCollection" and collection["features"]
+        located = [f for f in collection["features"] if f["geometry"]]
+        assert located, "no event was geocoded"
+        lon, lat = located[0]["geometry"]["coordinates"]
+        assert -180 <= lon <= 180 and -90 <= lat <= 90
+    else:
+        assert "ASSAULT" in out
+
+
+def test_extract_from_stdin(run) -> None:
+    text = "Rebels attacked an army checkpoint near Aleppo on Monday, killing four soldiers."
+    result = run("extract", "-", "--format", "json", "--published", "2021-03-03", input=text)
+    assert result.exit_code == 0, result.stderr
+    events = json.loads(result.stdout)
+    assert any(e["event_type"] == "ASSAULT" for e in events)
+
+
+def test_extract_bad_inputs_give_one_line(run, tmp_path: Path) -> None:
+    _assert_one_line_error(run("extract", str(tmp_path / "missing.txt")), "missing.txt")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n")
+    _assert_one_line_error(run("extract", str(empty)), "empty.txt")
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(bytes(range(256)) * 40)
+    _assert_one_line_error(run("extract", str(binary)), "blob.txt")
+    _assert_one_line_error(run("extract", str(SEED), "--published", "yesterday-ish"), "ISO 8601")
+
+
+def test_ingest_query_and_reingest(run, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    first = run("ingest", str(EXAMPLES), "--db", str(db))
+    assert first.exit_code == 0, first.stderr
+    assert "stored" in first.stdout and " 0 duplicate" in first.stdout
+    stored = int(first.stdout.split("stored ", 1)[1].split(" ", 1)[0])
+    assert stored >= 6
+
+    again = run("ingest", str(EXAMPLES), "--db", str(db))
+    assert again.exit_code == 0
+    assert again.stdout.startswith("stored 0 articles") and f"{stored} duplicate" in again.stdout
+
+    listed = run("events", "--db", str(db), "--format", "json")
+    events = json.loads(listed.stdout)
+    assert events and all(e["pipeline_version"] for e in events)
+    types = {e["event_type"] for e in events}
+    assert "ASSAULT" in types
+
+    only = json.loads(run("events", "--db", str(db), "--type", "ASSAULT", "--format",
+                          "json").stdout)
+    assert only and {e["event_type"] for e in only} == {"ASSAULT"}
+    limited = json.loads(run("events", "--db", str(db), "--limit", "2", "--format",
+                             "json").stdout)
+    assert len(limited) == 2
+
+    stats = json.loads(run("stats", "--db", str(db), "--format", "json").stdout)
+    assert stats["articles"] == stored
+
+
+def test_events_filters_and_exports(run, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", str(SEED), "--db", str(db)).exit_code == 0
+    everything = json.loads(run("events", "--db", str(db), "--all", "--format", "json").stdout)
+    default = json.loads(run("events", "--db", str(db), "--format", "json").stdout)
+    assert len(default) <= len(everything)
+    assert all(e["modality"] not in ("hypothetical", "negated") for e in default)
+
+    syria = json.loads(run("events", "--db", str(db), "--country", "SYR", "--format",
+                           "json").stdout)
+    assert syria and all(e["country"] == "SYR" for e in syria)
+    near = json.loads(run("events", "--db", str(db), "--near", "35.9,36.6,150", "--format",
+                          "json").stdout)
+    assert near and all(e["latitude"] is not None for e in near)
+    by_actor = json.loads(run("events", "--db", str(db), "--actor", "syria", "--format",
+                              "json").stdout)
+    assert by_actor
+    dated = json.loads(run("events", "--db", str(db), "--since", "1990-01-01", "--until",
+                           "2100-01-01", "--format", "json").stdout)
+    assert len(dated) == len([e for e in default if e["event_date"]])
+
+    parquet = tmp_path / "events.parquet"
+    result = run("events", "--db", str(db), "--format", "parquet", "-o", str(parquet))
+    assert result.exit_code == 0, result.stderr
+    import duckdb
+
+    count = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+    assert count == len(default)
+    _assert_one_line_error(run("events", "--db", str(db), "--format", "parquet"), "parquet")
+    _assert_one_line_error(run("events", "--db", str(db), "--near", "35,36"), "LAT,LON,KM")
+    _assert_one_line_error(run("events", "--db", str(db), "--since", "12/01/2020"), "--since")
+    _assert_one_line_error(run("events", "--db", str(tmp_path / "none.duckdb")), "no database")
+
+
+def test_rejections_are_listed_and_the_batch_goes_on(run, tmp_path: Path) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(
+        "Protesters marched through central Khartoum on Sunday demanding civilian rule, and "
+        "police fired tear gas at the crowd.", encoding="utf-8")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "broken.jsonl").write_text('{"text": "ok text about nothing"}\n{not json\n')
+    db = tmp_path / "store.duckdb"
+    result = run("ingest", str(corpus), "--db", str(db))
+    assert result.exit_code == 0, result.stderr
+    assert "2 rejected" in result.stdout
+    listed = run("rejections", "--db", str(db), "--format", "json")
+    rows = json.loads(listed.stdout)
+    assert {Path(r["locator"].split(":")[0]).name for r in rows} == {"empty.txt", "broken.jsonl"}
+    assert all(r["reason"] for r in rows)
+    table = run("rejections", "--db", str(db))
+    assert "empty.txt" in table.stdout
+
+
+def test_stages_lists_the_chain(run) -> None:
+    result = run("stages")
+    assert result.exit_code == 0
+    assert "parse.spacy.v1" in result.stdout and "finalize.v1" in result.stdout
+
+
+def test_interrupted_ingest_then_rerun_stores_each_article_once(
+    tmp_path: Path, gazetteer_path: Path
+) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    sentences = [
+        "Government forces shelled the town of Saraqib on Tuesday, killing {n} civilians.",
+        "Hundreds of protesters gathered in Baghdad on Friday to demand jobs; report {n}.",
+        "Militants attacked a police post near Kidal, killing {n} officers.",
+    ]
+    with corpus.open("w") as fh:
+        for i in range(60):
+            text = " ".join(s.format(n=i + 2) for s in sentences)
+            fh.write(json.dumps({"url": f"https://news.example/{i}", "text": text,
+                                 "published": "2021-05-04"}) + "\n")
+    db = tmp_path / "store.duckdb"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    cmd = [sys.executable, "-m", "eventwire.cli", "--gazetteer", str(gazetteer_path),
+           "ingest", str(corpus), "--db", str(db), "--quiet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    import duckdb
+
+    while time.monotonic() < deadline:  # kill once some, but not all, articles are stored
+        time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+        try:
+            with duckdb.connect(str(db), read_only=True) as con:
+                if con.execute("select count(*) from articles").fetchone()[0] >= 5:
+                    break
+        except duckdb.Error:
+            continue
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (
+            60, 60)
+        orphans = con.execute(
+            "select count(*) from events e left join articles a using (article_id) "
+            "where a.article_id is null").fetchone()[0]
+        assert orphans == 0
+        mismatched = con.execute(
+            "select count(*) from articles a where n_events <> "
+            "(select count(*) from events e where e.article_id = a.article_id)").fetchone()[0]
+        assert mismatched == 0
