@@ -2,7 +2,7 @@
 
 Usage::
 
-    from http_server import LocalServer, Response
+    from .http_server import LocalServer, Response   # (tests is a package)
 
     @pytest.fixture
     def server() -> Iterator[LocalServer]:
