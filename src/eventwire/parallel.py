@@ -1,0 +1,397 @@
+"""Parallel ingest on one machine: worker processes run the stages, the parent writes.
+
+Each worker process loads the pipeline (and the spaCy model) once and then runs chunks of
+``options.batch_size`` articles through :meth:`Pipeline.run_many`. The parent reads the inputs
+as a stream and keeps at most two chunks per worker in flight, so memory does not grow with the
+corpus. Results come back in whatever order workers finish them (ingest is order-independent:
+an article is identified by its content hash) and the parent, the only DuckDB writer, stores
+them with :meth:`Store.add_many` in batches.
+
+A worker that dies (segfault, out-of-memory kill, ``os._exit`` in a plugin) does not hang the
+run: the chunk it was working on is retried one article at a time in a fresh worker, and the
+article that kills a worker a second time becomes a rejection of stage ``parallel.worker``.
+
+Workers are started with the ``spawn`` method: the parent may hold an open DuckDB connection
+and threads, which must not be forked. Stages are sent to the workers as the registered
+functions themselves, so a third-party stage works in a worker as long as the module defining
+it is importable there (pickle imports it, which registers it).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from .config import Options
+from .errors import EventwireError, OptionsError, PipelineError, StageError
+from .model import Article, Event, Rejection
+from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
+
+if TYPE_CHECKING:
+    from .store import IngestReport, Store
+
+__all__ = ["WORKER_STAGE", "ProcessPipeline", "ingest_parallel"]
+
+#: Stage name recorded on rejections of articles that killed a worker process.
+WORKER_STAGE = "parallel.worker"
+
+#: Chunks queued per worker beyond the one it is working on.
+_DEPTH = 2
+#: Seconds to wait for a worker to stop after being asked before it is terminated.
+_STOP_TIMEOUT = 10.0
+
+Outcome = list[Event] | StageError
+
+
+# -- the worker process ------------------------------------------------------------------------
+
+
+def _register(chain: Sequence[Stage]) -> None:
+    """Make sure every stage of ``chain`` is registered in this process (idempotent)."""
+    for st in chain:
+        stage(st.name, needs=st.needs, adds=st.adds, components=st.components)(st.fn)
+
+
+def _worker_main(
+    tasks: Any, results: Connection, options: Options, chain: Sequence[Stage]
+) -> None:
+    """Body of a worker process: load once, then run chunks until told to stop."""
+    try:
+        _register(chain)
+        pipeline = Pipeline(options, stages=tuple(st.name for st in chain))
+        if pipeline.context.components or any(
+            st.name.startswith("parse.spacy") for st in pipeline.chain
+        ):
+            pipeline.context.nlp  # noqa: B018  load the model before the first chunk
+    except EventwireError as exc:
+        results.send(("fatal", type(exc).__name__, str(exc)))
+        return
+    results.send(("ready", pipeline.version, None))
+    while True:
+        task = tasks.get()
+        if task is None:
+            break
+        chunk_id, articles = task
+        outcome: list[list[Event] | tuple[str, str]] = []
+        for _article, result in pipeline.run_many(articles):
+            # StageError does not survive pickling (two-argument constructor): send a tuple.
+            outcome.append((result.stage, result.reason) if isinstance(result, StageError)
+                           else result)  # fmt: skip
+        results.send(("done", chunk_id, outcome))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    tasks: Any
+    results: Connection
+    ready: bool = False
+    inflight: deque[tuple[int, list[Article], bool]] = field(default_factory=deque)
+
+
+# -- the parent side ---------------------------------------------------------------------------
+
+
+class ProcessPipeline:
+    """A pipeline whose stages run in ``workers`` processes; same interface as :class:`Pipeline`.
+
+    Use it where a :class:`Pipeline` is expected by :meth:`Store.ingest`, or call
+    :meth:`run_many` directly. Results are yielded as workers finish them, not in input order.
+
+    Args:
+        options: Resolved options (``batch_size`` articles are sent to a worker at a time).
+        workers: Number of worker processes (at least 1).
+        stages: Stage names in order; defaults to the default chain.
+
+    Raises:
+        OptionsError: ``workers`` is less than 1.
+        PipelineError: The chain is inconsistent (checked in the parent, before any worker).
+    """
+
+    def __init__(
+        self, options: Options, workers: int, stages: Sequence[str] = DEFAULT_STAGES
+    ) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise OptionsError(f"workers must be a whole number of at least 1, not {workers!r}")
+        self.options = options
+        self.workers = workers
+        self.pipeline = Pipeline(options, stages=stages)  # checks the chain; loads nothing
+        self._ctx = mp.get_context("spawn")
+        #: Worker processes that died while working and were replaced.
+        self.crashes = 0
+
+    @property
+    def version(self) -> str:
+        """Version of the underlying pipeline."""
+        return self.pipeline.version
+
+    @property
+    def chain(self) -> list[Stage]:
+        """The checked stages."""
+        return self.pipeline.chain
+
+    def run(self, article: Article) -> list[Event]:
+        """Run one article in this process (no workers are started for a single article)."""
+        return self.pipeline.run(article)
+
+    def _start(self) -> _Worker:
+        tasks = self._ctx.Queue()
+        receive, send = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(
+            target=_worker_main,
+            args=(tasks, send, self.options, list(self.chain)),
+            name="eventwire-worker",
+            daemon=True,
+        )
+        process.start()
+        send.close()  # the parent keeps only the reading end, so a dead worker reads as EOF
+        return _Worker(process, tasks, receive)
+
+    def run_many(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Outcome]]:
+        """Run the chain over many articles in the worker processes.
+
+        Yields each article with its events, or with the :class:`StageError` that stopped it;
+        an article that killed a worker twice comes back with a ``parallel.worker`` error.
+
+        Raises:
+            PipelineError: A worker could not load the pipeline (for example no model), or
+                died before it was ready.
+        """
+        source = iter(articles)
+        exhausted = False
+        retry: deque[tuple[list[Article], bool]] = deque()
+        next_id = 0
+        pool = [self._start() for _ in range(self.workers)]
+        try:
+            while True:
+                # Feed every ready worker up to _DEPTH + 1 chunks, retries first.
+                for w in pool:
+                    while w.ready and len(w.inflight) <= _DEPTH:
+                        if retry:
+                            chunk, single = retry.popleft()
+                        elif not exhausted:
+                            chunk = _take(source, self.options.batch_size)
+                            single = False
+                            if not chunk:
+                                exhausted = True
+                                break
+                        else:
+                            break
+                        w.inflight.append((next_id, chunk, single))
+                        w.tasks.put((next_id, chunk))
+                        next_id += 1
+                if exhausted and not retry and not any(w.inflight for w in pool):
+                    return
+                handles: list[Any] = [w.results for w in pool] + [w.process.sentinel for w in pool]
+                ready = wait(handles)
+                for index, w in enumerate(list(pool)):
+                    if w.results in ready or w.process.sentinel in ready:
+                        yield from self._collect(w, index, pool, retry)
+        finally:
+            _stop(pool)
+
+    def _collect(
+        self,
+        w: _Worker,
+        index: int,
+        pool: list[_Worker],
+        retry: deque[tuple[list[Article], bool]],
+    ) -> Iterator[tuple[Article, Outcome]]:
+        """Read what worker ``w`` sent; replace it (re-queueing its chunks) if it died."""
+        try:
+            while w.results.poll():
+                kind, key, payload = w.results.recv()
+                if kind == "fatal":
+                    raise PipelineError(f"a worker process could not start: {payload}")
+                if kind == "ready":
+                    w.ready = True
+                    continue
+                chunk_id, chunk, _single = w.inflight.popleft()
+                assert chunk_id == key, "workers answer chunks in the order they get them"
+                for article, result in zip(chunk, payload):
+                    if isinstance(result, tuple):
+                        yield article, StageError(*result)
+                    else:
+                        yield article, result
+        except (EOFError, OSError):
+            pass  # the worker is gone; handled below
+        if w.process.is_alive() or not _dead(w):
+            return
+        code = w.process.exitcode
+        if not w.ready:
+            raise PipelineError(
+                f"a worker process exited with code {code} before loading the pipeline; "
+                "run with --workers 1 or without --workers to see the error"
+            )
+        self.crashes += 1
+        if w.inflight:
+            _, culprit, single = w.inflight.popleft()
+            queued = [(chunk, s) for _, chunk, s in w.inflight]
+            retry.extendleft(reversed(queued))
+            if single or len(culprit) == 1:
+                article = culprit[0]
+                yield article, StageError(
+                    WORKER_STAGE,
+                    f"the worker process died (exit code {code}) while processing this "
+                    "article, twice; it was skipped so the rest of the run could go on",
+                )
+            else:
+                # Find the article responsible: each one again, alone, in a fresh worker.
+                retry.extendleft((([a], True) for a in reversed(culprit)))
+        w.results.close()
+        pool[index] = self._start()
+
+
+def _dead(w: _Worker) -> bool:
+    w.process.join(timeout=5)
+    return not w.process.is_alive()
+
+
+def _take(source: Iterator[Article], n: int) -> list[Article]:
+    chunk: list[Article] = []
+    for article in source:
+        chunk.append(article)
+        if len(chunk) >= n:
+            break
+    return chunk
+
+
+def _stop(pool: list[_Worker]) -> None:
+    for w in pool:
+        if w.process.is_alive():
+            try:
+                w.tasks.put(None)
+            except (OSError, ValueError):
+                pass
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    for w in pool:
+        w.process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if w.process.is_alive():
+            w.process.terminate()
+            w.process.join(timeout=5)
+        w.tasks.close()
+        w.tasks.cancel_join_thread()
+        w.results.close()
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+
+def ingest_parallel(
+    store: Store,
+    inputs: Sequence[str] | Iterable[Article | Rejection],
+    options: Options,
+    workers: int,
+    progress: Callable[[IngestReport], None] | None = None,
+    *,
+    stages: Sequence[str] = DEFAULT_STAGES,
+    write_batch: int = 256,
+) -> IngestReport:
+    """Ingest inputs into ``store`` with the stages running in ``workers`` processes.
+
+    Like :meth:`Store.ingest`: rejections among the inputs are recorded, articles already
+    stored (or repeated in the inputs) are counted as duplicates and never run, and an article
+    a stage fails on becomes a rejection. Stored articles are written ``write_batch`` at a time
+    (one transaction each), so an interrupted run loses at most the last unwritten batch and
+    can simply be run again.
+
+    Args:
+        store: The open store; only this process writes to it.
+        inputs: Paths, folders, feeds, URL lists or URLs (read with
+            :func:`eventwire.sources.iter_articles`), or already-read articles and rejections.
+        options: Resolved options.
+        workers: Number of worker processes.
+        progress: Called with the running totals after every article.
+        stages: Stage names; defaults to the default chain.
+        write_batch: Articles per store transaction.
+
+    Returns:
+        The totals of this run, with its rejections.
+
+    Raises:
+        OptionsError: ``workers`` or ``write_batch`` is not a positive whole number.
+        PipelineError: The chain is inconsistent or a worker cannot load it.
+        StoreError: A write failed.
+    """
+    from .store import IngestReport
+
+    if write_batch < 1:
+        raise OptionsError(f"write_batch must be at least 1, not {write_batch}")
+    runner = ProcessPipeline(options, workers, stages)
+    items: Iterable[Article | Rejection]
+    if isinstance(inputs, Sequence) and all(isinstance(i, str) for i in inputs):
+        from .sources import iter_articles
+
+        items = iter_articles(list(inputs), options=options)  # type: ignore[arg-type]
+    else:
+        items = inputs  # type: ignore[assignment]
+
+    report = IngestReport()
+    started = time.perf_counter()
+    version = runner.version
+    # Ids sent to workers but not yet written: together with the store this finds every
+    # duplicate, and it stays small (in flight + one write batch), whatever the corpus size.
+    pending_ids: set[str] = set()
+    batch: list[tuple[Article, list[Event]]] = []
+
+    def tick() -> None:
+        report.seconds = time.perf_counter() - started
+        if progress is not None:
+            progress(report)
+
+    def reject(rejection: Rejection) -> None:
+        store.add_rejection(rejection)
+        report.rejected += 1
+        report.rejections.append(rejection)
+        tick()
+
+    def new_articles() -> Iterator[Article]:
+        for item in items:
+            if isinstance(item, Rejection):
+                reject(item)
+                continue
+            article_id = item.article_id
+            if article_id in pending_ids or store.has_article(article_id):
+                report.duplicates += 1
+                tick()
+                continue
+            pending_ids.add(article_id)
+            yield item
+
+    def flush() -> None:
+        if not batch:
+            return
+        written = store.add_many(batch, pipeline_version=version, batch_articles=len(batch))
+        for article, _ in batch:
+            pending_ids.discard(article.article_id)
+        # Only a concurrent writer can make written < len(batch): count those as duplicates.
+        report.duplicates += len(batch) - written
+        report.stored += written
+        report.events += sum(len(events) for _, events in batch) if written == len(batch) else 0
+        batch.clear()
+        tick()
+
+    for article, result in runner.run_many(new_articles()):
+        if isinstance(result, StageError):
+            pending_ids.discard(article.article_id)
+            reject(
+                Rejection(
+                    locator=article.locator or article.url or article.article_id,
+                    stage=result.stage,
+                    reason=result.reason,
+                    article_id=article.article_id,
+                    url=article.url,
+                )
+            )
+            continue
+        batch.append((article, result))
+        if len(batch) >= write_batch:
+            flush()
+    flush()
+    report.seconds = time.perf_counter() - started
+    return report
