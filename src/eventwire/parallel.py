@@ -213,7 +213,7 @@ class ProcessPipeline:
                     continue
                 chunk_id, chunk, _single = w.inflight.popleft()
                 assert chunk_id == key, "workers answer chunks in the order they get them"
-                for article, result in zip(chunk, payload):
+                for article, result in zip(chunk, payload, strict=True):
                     if isinstance(result, tuple):
                         yield article, StageError(*result)
                     else:
@@ -242,7 +242,7 @@ class ProcessPipeline:
                 )
             else:
                 # Find the article responsible: each one again, alone, in a fresh worker.
-                retry.extendleft((([a], True) for a in reversed(culprit)))
+                retry.extendleft(([a], True) for a in reversed(culprit))
         w.results.close()
         pool[index] = self._start()
 
