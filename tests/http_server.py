@@ -138,7 +138,9 @@ class LocalServer:
         self._server.daemon_threads = True
         # Do not wait for handlers still sleeping in a slow response when closing.
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     @property

@@ -133,6 +133,9 @@ class Fetcher:
             )
         if not target.host:
             raise FetchError(url, "invalid URL: no host name; write it as https://host/path")
+        # httpx percent-encodes a space in the host instead of refusing it.
+        if "%" in target.host or any(c.isspace() for c in target.host):
+            raise FetchError(url, "invalid URL: the host name contains spaces or % escapes")
         return target
 
     def _get(self, url: str, target: httpx.URL) -> FetchResult:
