@@ -58,12 +58,11 @@ _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BZh", "bzip2 data"),
     (b"\xfd7zXZ\x00", "xz data"),
 )
-#: Single-byte Latin code pages charset_normalizer confuses with each other on short texts;
-#: when it names one of them and cp1252 decodes the bytes, cp1252 (by far the most common
-#: legacy encoding of English and Western European news) is the better guess.
-_LATIN_FAMILY = frozenset(
-    {"cp1250", "cp1252", "latin_1", "iso8859_2", "iso8859_15", "mac_roman", "mac_latin2"}
-)
+#: Largest share of bytes >= 0x80 for which undecodable-as-UTF-8 text is taken as cp1252.
+#: English and Western European news in a legacy encoding is mostly ASCII with a few accented
+#: letters and curly quotes; charset_normalizer tends to call such short texts cp1250 or
+#: mac_roman. Cyrillic, Greek or Arabic code pages give mostly high bytes and go to it instead.
+_WESTERN_HIGH_SHARE = 0.3
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 #: Elements of trafilatura's XML output that start a paragraph of their own.
@@ -201,16 +200,20 @@ def _reject_binary(data: bytes, locator: str) -> None:
 
 
 def _guess_legacy(data: bytes) -> str:
+    high = sum(1 for b in data if b >= 0x80)
+    letters = sum(1 for b in data if b > 0x20)
+    if high <= _WESTERN_HIGH_SHARE * max(letters, 1):
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass  # one of the five bytes cp1252 leaves undefined: not cp1252
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is not None and best.encoding not in _LATIN_FAMILY:
+    if best is not None:
         return str(best)
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
-        return data.decode("latin-1")
+    # latin-1 maps every byte, so this cannot fail.
+    return data.decode("latin-1")
 
 
 def clean_text(text: str) -> str:

@@ -94,6 +94,10 @@ _HTML_MEDIA = frozenset(
 _URL_LIKE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _YEAR = re.compile(r"\d{4}")
+_RFC822 = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"\s*(?:[+-]\d{4}|[A-Za-z]{1,5})?\s*$"
+)
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
@@ -158,10 +162,13 @@ def parse_date(value: object, locator: str) -> datetime | None:
         return _aware(datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")))
     except ValueError:
         pass
-    try:
-        return _aware(email.utils.parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
-        pass
+    if _RFC822.match(text):
+        # Only for what looks like RFC 822: the email parser ignores what it does not know
+        # (it reads "8:15 PM" as 08:15).
+        try:
+            return _aware(email.utils.parsedate_to_datetime(text))
+        except (TypeError, ValueError, IndexError):
+            pass
     if _YEAR.search(text):
         from dateutil import parser as date_parser
 
@@ -191,12 +198,13 @@ def _file_kind(path: Path) -> tuple[str | None, bool]:
     return FILE_KINDS.get(os.path.splitext(name)[1]), compressed
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(folder) / name
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(folder) / name for name in files if not name.startswith("."))
+    # One order for the whole tree, by path components, whatever order the OS lists them in.
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
 def _looks_like_feed(result: FetchResult) -> bool:
