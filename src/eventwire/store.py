@@ -124,7 +124,7 @@ def _migration_v1(conn: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE rejections (\n"
         "  id BIGINT PRIMARY KEY DEFAULT nextval('rejection_id_seq'),\n"
         "  locator VARCHAR, stage VARCHAR, reason VARCHAR,\n"
-        "  article_id VARCHAR, url VARCHAR, \"at\" TIMESTAMPTZ\n)"
+        '  article_id VARCHAR, url VARCHAR, "at" TIMESTAMPTZ\n)'
     )
     for table, column in (
         ("articles", "url"),
@@ -365,7 +365,7 @@ class Store:
         with self._lock:
             try:
                 self.conn.execute(
-                    "INSERT INTO rejections (locator, stage, reason, article_id, url, \"at\") "
+                    'INSERT INTO rejections (locator, stage, reason, article_id, url, "at") '
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         rejection.locator,
@@ -760,7 +760,7 @@ def _migrate(conn: duckdb.DuckDBPyConnection, path: Path, migrations: Sequence[M
                 [str(number), f"eventwire {__version__}"],
             )
             conn.execute("COMMIT")
-        except duckdb.Error as exc:
+        except Exception as exc:  # a migration is code: any failure must roll back
             _rollback(conn)
             raise StoreError(
                 f"cannot migrate database {path} from schema version {number - 1} to {number}: "
