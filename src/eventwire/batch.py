@@ -1,0 +1,666 @@
+"""Batch mode on Dask: the same stages over partitions of the input, written as Parquet.
+
+:func:`run_batch` reads the inputs as a stream in this process (the client), drops repeated
+articles, cuts the stream into partitions of ``partition_size`` items and runs each partition
+on a Dask worker, a :class:`distributed.LocalCluster` when no scheduler address is given. A
+worker writes one file per table for its partition::
+
+    OUT/events/part-000000.parquet      same columns and types as the store's events table
+    OUT/articles/part-000000.parquet    same columns and types as the store's articles table
+    OUT/rejections/part-000000.parquet  locator, stage, reason, article_id, url, at
+    OUT/_done/part-000000.json          completion marker, written last
+
+Every file is written under a temporary name and renamed into place, and the marker is
+written last, so a partition either has a marker and all three files or is redone. A rerun
+skips partitions whose marker matches (same article ids, same pipeline version); a partition
+whose worker was killed is rescheduled by Dask on another worker and written again from the
+start. The events are the same as a single-process :meth:`Store.ingest` of the same input.
+
+:func:`load_parquet` brings a batch output into a store; :func:`query_parquet` filters the
+events in place with DuckDB, without a store.
+
+Dask is an optional dependency: ``pip install 'eventwire[dask]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import Options
+from .errors import EventwireError, OptionsError, StageError, StoreError
+from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
+from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = [
+    "BatchReport",
+    "LoadReport",
+    "arrow_schema",
+    "load_parquet",
+    "query_parquet",
+    "run_batch",
+]
+
+#: Tables written per partition, each in a folder of that name.
+TABLES = ("events", "articles", "rejections")
+
+REJECTION_COLUMNS: dict[str, str] = {
+    "locator": "VARCHAR",
+    "stage": "VARCHAR",
+    "reason": "VARCHAR",
+    "article_id": "VARCHAR",
+    "url": "VARCHAR",
+    "at": "TIMESTAMPTZ",
+}
+
+_DASK_MISSING = (
+    "batch mode needs Dask, which is not installed; install it with: "
+    "pip install 'eventwire[dask]'"
+)
+_PYARROW_MISSING = (
+    "writing Parquet needs pyarrow, which is not installed; install it with: "
+    "pip install 'eventwire[dask]'"
+)
+
+
+@dataclass
+class BatchReport:
+    """What one :func:`run_batch` call did.
+
+    Attributes:
+        out: The output folder.
+        partitions: Partitions in the input.
+        skipped: Partitions already complete from an earlier run, not run again.
+        articles: Articles processed in this run (stored in the Parquet output).
+        events: Events written in this run.
+        rejected: Inputs and articles rejected in this run.
+        duplicates: Articles dropped because the same text came earlier in the input.
+        failed: Partition index -> reason, for partitions that could not be completed
+            (rerun to retry them).
+        seconds: Wall-clock time of the run.
+        pipeline_version: Version of the pipeline that produced the events.
+    """
+
+    out: Path
+    partitions: int = 0
+    skipped: int = 0
+    articles: int = 0
+    events: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    failed: dict[int, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    pipeline_version: str = ""
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_parquet` added to a store.
+
+    Attributes:
+        articles: Articles added (articles already stored are skipped with their events).
+        events: Events added.
+        rejections: Rejections added.
+        partitions: Complete partitions read.
+    """
+
+    articles: int = 0
+    events: int = 0
+    rejections: int = 0
+    partitions: int = 0
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def arrow_schema(table: str) -> Any:
+    """The pyarrow schema of one output table, derived from the store's column types.
+
+    Args:
+        table: ``events``, ``articles`` or ``rejections``.
+
+    Raises:
+        OptionsError: Unknown table, or pyarrow is not installed.
+    """
+    pa = _pyarrow()
+    from .store import ARTICLE_COLUMNS, EVENT_COLUMNS
+
+    columns = {"events": EVENT_COLUMNS, "articles": ARTICLE_COLUMNS,
+               "rejections": REJECTION_COLUMNS}.get(table)  # fmt: skip
+    if columns is None:
+        raise OptionsError(f"unknown table {table!r}; tables are: {', '.join(TABLES)}")
+    types = {
+        "VARCHAR": pa.string(),
+        "DOUBLE": pa.float64(),
+        "INTEGER": pa.int32(),
+        "BIGINT": pa.int64(),
+        "DATE": pa.date32(),
+        "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    }
+    return pa.schema([pa.field(name, types[sql]) for name, sql in columns.items()])
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError as exc:
+        raise OptionsError(_PYARROW_MISSING) from exc
+    return pyarrow
+
+
+# -- the worker side ---------------------------------------------------------------------------
+
+_PIPELINES: dict[tuple[Options, tuple[str, ...]], Pipeline] = {}
+
+
+def _pipeline(options: Options, chain: Sequence[Stage]) -> Pipeline:
+    """The pipeline for this chain, built once per worker process."""
+    key = (options, tuple(st.name for st in chain))
+    if key not in _PIPELINES:
+        for st in chain:  # register plugin stages in this process (idempotent)
+            stage(st.name, needs=st.needs, adds=st.adds, components=st.components)(st.fn)
+        _PIPELINES[key] = Pipeline(options, stages=key[1])
+    return _PIPELINES[key]
+
+
+def _part_name(index: int) -> str:
+    return f"part-{index:06d}"
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _read_marker(out: Path, index: int) -> dict[str, Any] | None:
+    try:
+        marker = json.loads((out / "_done" / f"{_part_name(index)}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _event_row(event: Event, article: Article) -> dict[str, Any]:
+    record = event.to_record()
+    record["article_id"] = record["article_id"] or article.article_id
+    if isinstance(record["event_date"], datetime):
+        record["event_date"] = record["event_date"].date()
+    record["published"] = _utc(record["published"])
+    for key in ("latitude", "longitude", "confidence"):
+        value = record[key]
+        if isinstance(value, float) and not math.isfinite(value):
+            record[key] = None  # as the store does: a non-finite number means unknown
+    return record
+
+
+def process_partition(
+    index: int,
+    items: Sequence[Article | Rejection],
+    options: Options,
+    chain: Sequence[Stage],
+    out: str,
+    digest: str,
+) -> dict[str, Any]:
+    """Run one partition and write its Parquet files and completion marker (on a worker).
+
+    Idempotent: a partition already marked complete with the same digest is not run again,
+    and a partial write from a killed attempt is replaced.
+
+    Returns:
+        The marker: partition, digest, counts and pipeline version.
+    """
+    folder = Path(out)
+    done = _read_marker(folder, index)
+    if done is not None and done.get("digest") == digest:
+        return done
+    pa = _pyarrow()
+    import pyarrow.parquet as pq
+
+    pipeline = _pipeline(options, chain)
+    version = pipeline.version
+    now = datetime.now(UTC)
+    articles = [item for item in items if isinstance(item, Article)]
+    rejections = [item for item in items if isinstance(item, Rejection)]
+    event_rows: list[dict[str, Any]] = []
+    article_rows: list[dict[str, Any]] = []
+    for article, result in pipeline.run_many(articles):
+        if isinstance(result, StageError):
+            rejections.append(Rejection(
+                locator=article.locator or article.url or article.article_id,
+                stage=result.stage, reason=result.reason,
+                article_id=article.article_id, url=article.url,
+            ))  # fmt: skip
+            continue
+        rows = [_event_row(e, article) for e in result]
+        event_rows.extend(rows)
+        article_rows.append({
+            "article_id": article.article_id, "url": article.url, "title": article.title,
+            "source": article.source, "published": _utc(article.published),
+            "text": article.text, "locator": article.locator, "ingested_at": now,
+            "pipeline_version": version, "n_events": len(rows),
+        })  # fmt: skip
+    rejection_rows = [
+        {"locator": r.locator, "stage": r.stage, "reason": r.reason,
+         "article_id": r.article_id, "url": r.url, "at": now}
+        for r in rejections
+    ]  # fmt: skip
+    name = _part_name(index)
+    for table, rows in (("events", event_rows), ("articles", article_rows),
+                        ("rejections", rejection_rows)):  # fmt: skip
+        data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
+        target = folder / table / f"{name}.parquet"
+        _write_atomic(target, lambda tmp, data=data: pq.write_table(data, tmp))
+    marker = {
+        "partition": index,
+        "digest": digest,
+        "pipeline_version": version,
+        "articles": len(article_rows),
+        "events": len(event_rows),
+        "rejected": len(rejection_rows),
+        "finished": now.isoformat(),
+    }
+    _write_atomic(
+        folder / "_done" / f"{name}.json",
+        lambda tmp: tmp.write_text(json.dumps(marker), encoding="utf-8"),
+    )
+    return marker
+
+
+# -- the client side ---------------------------------------------------------------------------
+
+
+def _digest(items: Sequence[Article | Rejection], version: str) -> str:
+    h = hashlib.sha256(version.encode())
+    for item in items:
+        key = item.article_id if isinstance(item, Article) else f"!{item.locator}|{item.reason}"
+        h.update(b"\0" + key.encode("utf-8"))
+    return h.hexdigest()[:32]
+
+
+def _partitions(
+    items: Iterable[Article | Rejection], size: int, report: BatchReport
+) -> Iterator[list[Article | Rejection]]:
+    # Ids of articles seen so far, as 64-bit ints: 10 million take about 600 MB here.
+    seen: set[int] = set()
+    part: list[Article | Rejection] = []
+    for item in items:
+        if isinstance(item, Article):
+            key = int(item.article_id[:16], 16)
+            if key in seen:
+                report.duplicates += 1
+                continue
+            seen.add(key)
+        part.append(item)
+        if len(part) >= size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise OptionsError(_DASK_MISSING) from exc
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="30s"), None
+        except (OSError, TimeoutError) as exc:
+            raise OptionsError(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}; check the address "
+                "(for example tcp://10.0.0.5:8786) or leave --scheduler out to run locally"
+            ) from exc
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    return Client(cluster), cluster
+
+
+def run_batch(
+    inputs: Sequence[str] | Iterable[Article | Rejection],
+    out: str | os.PathLike[str],
+    options: Options,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+    partition_size: int = 500,
+    stages: Sequence[str] = DEFAULT_STAGES,
+    progress: Callable[[BatchReport], None] | None = None,
+) -> BatchReport:
+    """Run the pipeline over the inputs on Dask and write partitioned Parquet to ``out``.
+
+    Args:
+        inputs: Paths, folders, feeds, URL lists or URLs (read with
+            :func:`eventwire.sources.iter_articles`), or already-read articles and rejections.
+        out: Output folder (created); rerunning into it skips finished partitions.
+        options: Resolved options.
+        scheduler: Address of a Dask scheduler; None starts a local cluster.
+        workers: Worker processes of the local cluster (ignored with ``scheduler``).
+        partition_size: Items (articles and input rejections) per partition.
+        stages: Stage names; defaults to the default chain.
+        progress: Called with the running totals after every partition.
+
+    Returns:
+        The totals; partitions that could not be completed are listed in ``failed``.
+
+    Raises:
+        OptionsError: Dask or pyarrow is missing, a number is not positive, or the
+            scheduler cannot be reached.
+        PipelineError: The chain is inconsistent.
+    """
+    for name, value in (("workers", workers), ("partition_size", partition_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise OptionsError(f"{name} must be a whole number of at least 1, not {value!r}")
+    _pyarrow()
+    started = time.perf_counter()
+    pipeline = Pipeline(options, stages=stages)  # checks the chain here, loads nothing
+    chain = list(pipeline.chain)
+    folder = Path(out).expanduser().resolve()
+    for sub in (*TABLES, "_done"):
+        try:
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OptionsError(f"cannot create output folder {folder / sub}: {exc}") from exc
+    report = BatchReport(out=folder, pipeline_version=pipeline.version)
+    items: Iterable[Article | Rejection]
+    if isinstance(inputs, Sequence) and all(isinstance(i, str) for i in inputs):
+        from .sources import iter_articles
+
+        items = iter_articles(list(inputs), options=options)  # type: ignore[arg-type]
+    else:
+        items = inputs  # type: ignore[assignment]
+
+    client, cluster = _client(scheduler, workers)
+    try:
+        from distributed import as_completed
+
+        capacity = max(1, sum(client.nthreads().values()))
+        running = as_completed()
+        index_of: dict[Any, int] = {}
+
+        def record(future: Any) -> None:
+            index = index_of.pop(future)
+            try:
+                marker = future.result()
+            except EventwireError as exc:
+                report.failed[index] = str(exc)
+            except Exception as exc:  # KilledWorker after repeated deaths, lost scheduler, ...
+                report.failed[index] = f"{type(exc).__name__}: {exc}"
+            else:
+                report.articles += marker["articles"]
+                report.events += marker["events"]
+                report.rejected += marker["rejected"]
+            report.seconds = time.perf_counter() - started
+            if progress is not None:
+                progress(report)
+
+        for index, part in enumerate(_partitions(items, partition_size, report)):
+            report.partitions += 1
+            digest = _digest(part, pipeline.version)
+            marker = _read_marker(folder, index)
+            if marker is not None and marker.get("digest") == digest:
+                report.skipped += 1
+                continue
+            # Bounded: the client holds at most twice as many partitions as workers can run.
+            while running.count() >= 2 * capacity:
+                record(next(running))
+            future = client.submit(
+                process_partition, index, part, options, chain, str(folder), digest,
+                key=f"eventwire-partition-{index}-{digest[:12]}", pure=False,
+            )  # fmt: skip
+            index_of[future] = index
+            running.add(future)
+        for future in running:
+            record(future)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    _remove_stale(folder, report.partitions)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _remove_stale(folder: Path, partitions: int) -> None:
+    """Delete partitions numbered beyond this input (left by an earlier, longer input)."""
+    for sub, suffix in [*((t, ".parquet") for t in TABLES), ("_done", ".json")]:
+        for path in (folder / sub).glob(f"part-*{suffix}"):
+            try:
+                number = int(path.name[5:].split(".", 1)[0])
+            except ValueError:
+                continue
+            if number >= partitions:
+                path.unlink(missing_ok=True)
+
+
+# -- reading the output ------------------------------------------------------------------------
+
+
+def _complete_parts(folder: Path) -> list[str]:
+    """Names of the partitions with a completion marker, in order."""
+    if not (folder / "_done").is_dir():
+        raise OptionsError(
+            f"{folder} is not a batch output folder (no _done/ markers); "
+            "create one with: eventwire batch INPUT... --out DIR"
+        )
+    return sorted(p.stem for p in (folder / "_done").glob("part-*.json"))
+
+
+def _files(folder: Path, table: str, parts: Sequence[str]) -> list[str]:
+    return [str(folder / table / f"{name}.parquet") for name in parts]
+
+
+def load_parquet(
+    store: Store, directory: str | os.PathLike[str], *, progress: Callable[[LoadReport], None]
+    | None = None,
+) -> LoadReport:
+    """Add the complete partitions of a batch output to ``store``, one transaction each.
+
+    Articles already in the store are skipped together with their events, so loading twice,
+    or loading output that overlaps the store, adds nothing twice.
+
+    Args:
+        store: The open store.
+        directory: A folder written by :func:`run_batch`.
+        progress: Called with the running totals after every partition.
+
+    Returns:
+        What was added.
+
+    Raises:
+        OptionsError: The folder is not a batch output.
+        StoreError: A write failed (that partition is rolled back).
+    """
+    import duckdb
+
+    from .store import ARTICLE_COLUMNS, EVENT_COLUMNS
+
+    folder = Path(directory).expanduser()
+    report = LoadReport()
+    conn = store.conn
+    ev_cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    art_cols = ", ".join(f'"{c}"' for c in ARTICLE_COLUMNS)
+    rej_cols = ", ".join(f'"{c}"' for c in REJECTION_COLUMNS)
+    for name in _complete_parts(folder):
+        events, articles, rejections = (str(folder / t / f"{name}.parquet") for t in TABLES)
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            conn.execute(
+                "CREATE OR REPLACE TEMP TABLE _load_ids AS "
+                "SELECT article_id FROM read_parquet(?) "
+                "WHERE article_id NOT IN (SELECT article_id FROM articles)",
+                [articles],
+            )
+            added = conn.execute(
+                f"INSERT INTO articles ({art_cols}) SELECT {art_cols} FROM read_parquet(?) "
+                "WHERE article_id IN (SELECT article_id FROM _load_ids)",
+                [articles],
+            ).fetchone()
+            added_events = conn.execute(
+                f"INSERT INTO events ({ev_cols}) SELECT {ev_cols} FROM read_parquet(?) "
+                "WHERE article_id IN (SELECT article_id FROM _load_ids)",
+                [events],
+            ).fetchone()
+            added_rejections = conn.execute(
+                f"INSERT INTO rejections ({rej_cols}) SELECT {rej_cols} FROM read_parquet(?) r "
+                "WHERE NOT EXISTS (SELECT 1 FROM rejections s WHERE s.locator = r.locator "
+                "AND s.stage = r.stage AND s.reason = r.reason)",
+                [rejections],
+            ).fetchone()
+            conn.execute("DROP TABLE _load_ids")
+            conn.execute("COMMIT")
+        except duckdb.Error as exc:
+            try:
+                conn.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise StoreError(
+                f"cannot load partition {name} of {folder} into {store.path}: "
+                f"{str(exc).strip().splitlines()[0]}"
+            ) from exc
+        report.partitions += 1
+        report.articles += int(added[0]) if added else 0
+        report.events += int(added_events[0]) if added_events else 0
+        report.rejections += int(added_rejections[0]) if added_rejections else 0
+        if progress is not None:
+            progress(report)
+    return report
+
+
+def query_parquet(
+    directory: str | os.PathLike[str],
+    *,
+    country: str | None = None,
+    type: str | None = None,  # noqa: A002  (the public filter name, as in Store.events)
+    actor: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    near: tuple[float, float, float] | None = None,
+    modality: str | None = None,
+    include_hypothetical: bool = False,
+    limit: int | None = None,
+) -> list[Event]:
+    """Events of a batch output matching every filter, read in place with DuckDB.
+
+    The filters and the order are those of :meth:`eventwire.store.Store.events`.
+
+    Raises:
+        OptionsError: The folder is not a batch output, or a filter value is invalid.
+    """
+    import duckdb
+
+    from .store import EVENT_COLUMNS, country_codes
+
+    folder = Path(directory).expanduser()
+    parts = _complete_parts(folder)
+    if not parts:
+        return []
+    where: list[str] = []
+    params: list[Any] = []
+    if country is not None:
+        where.append("country IN (?, ?)")
+        params += list(country_codes(country))
+    if type is not None:
+        if not isinstance(type, str) or not type.strip():
+            raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
+        where.append("upper(event_type) = ?")
+        params.append(type.strip().upper())
+    if actor is not None:
+        if not isinstance(actor, str) or not actor.strip():
+            raise OptionsError("actor must be a non-empty name or part of one")
+        where.append("(" + " OR ".join(
+            f"contains(lower({c}), ?)" for c in ("actor1", "actor1_text", "actor2", "actor2_text")
+        ) + ")")  # fmt: skip
+        params += [actor.strip().lower()] * 4
+    first, last = _day(since, "since"), _day(until, "until")
+    if first is not None and last is not None and first > last:
+        raise OptionsError(f"since ({first}) is after until ({last}); swap them")
+    if first is not None:
+        where.append("event_date >= ?")
+        params.append(first)
+    if last is not None:
+        where.append("event_date <= ?")
+        params.append(last)
+    if near is not None:
+        try:
+            lat, lon, km = (float(v) for v in near)
+        except (TypeError, ValueError):
+            raise OptionsError(f"near must be (latitude, longitude, km), not {near!r}") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and km > 0):
+            raise OptionsError(f"near {near!r}: latitude -90..90, longitude -180..180, km > 0")
+        where.append(
+            "2 * 6371.0088 * asin(sqrt(pow(sin(radians(latitude - ?) / 2), 2) + "
+            "cos(radians(?)) * cos(radians(latitude)) * "
+            "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
+        )
+        params += [lat, lat, lon, km]
+    if modality is not None:
+        if modality not in MODALITIES:
+            raise OptionsError(f"modality {modality!r} is not one of: {', '.join(MODALITIES)}")
+        where.append("modality = ?")
+        params.append(modality)
+    elif not include_hypothetical:
+        where.append("modality NOT IN ('hypothetical', 'negated')")
+    columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    sql = f"SELECT {columns} FROM read_parquet(?)"
+    params.insert(0, _files(folder, "events", parts))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += ' ORDER BY event_date NULLS LAST, article_id, "start", event_id'
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+        sql += f" LIMIT {limit}"
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        rows = conn.execute(sql, params).fetchall()
+    except duckdb.Error as exc:
+        raise OptionsError(
+            f"cannot read the events of {folder}: {str(exc).strip().splitlines()[0]}"
+        ) from exc
+    finally:
+        conn.close()
+    names = list(EVENT_COLUMNS)
+    return [_event(dict(zip(names, row, strict=True))) for row in rows]
+
+
+_EVENT_FIELDS = frozenset(EVENT_FIELDS)
+
+
+def _event(values: dict[str, Any]) -> Event:
+    values["published"] = _utc(values["published"])
+    return Event(**{k: v for k, v in values.items() if k in _EVENT_FIELDS})
+
+
+def _day(value: str | date | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise OptionsError(f"{name} must be a date such as 2020-12-10, not {value!r}") from None
