@@ -229,3 +229,28 @@ def test_a_folder_that_is_not_a_batch_output_is_refused(tmp_path: Path,
 def test_bad_partition_size_is_refused(small: Options, tmp_path: Path) -> None:
     with pytest.raises(OptionsError, match="partition_size must be"):
         run_batch([], tmp_path, small, partition_size=0, stages=CHAIN)
+
+
+def test_batch_and_load_commands(small: Options, tmp_path: Path, cluster: str) -> None:
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from eventwire.batch_cli import batch, load
+
+    corpus = _corpus(tmp_path / "in.jsonl", 5)
+    out = tmp_path / "out"
+    obj = SimpleNamespace(options=small, debug=False)
+    args = [str(corpus), "--out", str(out), "--scheduler", cluster, "--partition-size", "2",
+            "--stages", ",".join(CHAIN)]  # fmt: skip
+    result = CliRunner().invoke(batch, args, obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "3 partitions (0 already done): 5 articles" in result.output
+    again = CliRunner().invoke(batch, args, obj=obj)
+    assert "3 partitions (3 already done): 0 articles" in again.output
+    db = tmp_path / "loaded.duckdb"
+    loaded = CliRunner().invoke(load, [str(out), "--db", str(db)], obj=obj)
+    assert loaded.exit_code == 0, loaded.output
+    assert "5 articles" in loaded.output and "1 rejections" in loaded.output
+    with Store(db, options=small) as store:
+        assert store.count_articles() == 5
