@@ -1,0 +1,81 @@
+"""``eventwire serve``: the dashboard and REST API over a store, read-only.
+
+Registered on the main command group with ``cli.add_command(serve)``; runs on its own too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import OptionsError
+
+
+def check_serve_options(host: str, port: int, token: str | None) -> None:
+    """Refuse unsafe or impossible combinations before anything is opened.
+
+    Raises:
+        OptionsError: A non-loopback host without a token, a short token or a bad port.
+    """
+    from .app import is_loopback
+
+    if not 0 < port < 65536:
+        raise OptionsError(f"--port {port}: must be between 1 and 65535")
+    if token is not None and len(token) < 16:
+        raise OptionsError(
+            "--token: use at least 16 characters, for example "
+            f"--token {secrets.token_urlsafe(24)}"
+        )
+    if not is_loopback(host) and token is None:
+        raise OptionsError(
+            f"--host {host}: serving beyond this machine needs a token that every API request "
+            f"must send; add for example --token {secrets.token_urlsafe(24)}"
+        )
+
+
+@click.command("serve")
+@click.option(
+    "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="DuckDB store to serve, read-only (default ./eventwire.duckdb).",
+)  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but loopback needs --token.")  # fmt: skip
+@click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+@click.option("--token", default=None, envvar=None,
+              help="Secret every /api request must send as 'Authorization: Bearer TOKEN' "
+              "(open the dashboard as http://HOST:PORT/#token=TOKEN).")  # fmt: skip
+@click.option(
+    "--tiles-url", default=None, metavar="URL",
+    help="Online tile template for the base map, e.g. "
+    "https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: bundled outline only).",
+)  # fmt: skip
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    db: Path | None,
+    host: str,
+    port: int,
+    token: str | None,
+    tiles_url: str | None,
+) -> None:
+    """Serve the map, timeline and REST API (docs at /docs) over a store, read-only."""
+    from . import require_web
+
+    options = getattr(ctx.obj, "options", None)
+    if db is None:
+        db = options.db if options is not None else Path("eventwire.duckdb")
+    check_serve_options(host, port, token)
+    require_web()
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(db, token=token, tiles_url=tiles_url)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    click.echo(f"eventwire: serving {db} read-only at {url} (API docs: {url}docs)", err=True)
+    config: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    uvicorn.run(app, **config)
