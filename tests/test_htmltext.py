@@ -267,3 +267,16 @@ def test_real_pages_recall_most_of_the_true_body(
     assert precision >= 0.5, f"{page_id}: token precision {precision:.2f}"
     assert "\n\n" in article.text
     assert article.published is not None and article.published.tzinfo is not None
+
+
+def test_page_time_of_day_survives_a_date_in_the_canonical_url() -> None:
+    body = "<p>" + "Officials met in the capital to discuss the border dispute. " * 5 + "</p>"
+    head = (
+        '<link rel="canonical" href="https://news.example/2021/02/16/talks">'
+        '<meta property="article:published_time" content="2021-02-16T09:40:00+02:00">'
+    )
+    page = f"<html><head>{head}</head><body><article>{body}</article></body></html>"
+    published = article_from_html(page).published
+    assert published == datetime(2021, 2, 16, 9, 40, tzinfo=timezone(timedelta(hours=2)))
+    other_day = page.replace("2021-02-16T09:40", "2021-02-17T09:40")
+    assert article_from_html(other_day).published == datetime(2021, 2, 16, tzinfo=UTC)

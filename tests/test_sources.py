@@ -18,7 +18,13 @@ from eventwire.config import Options
 from eventwire.errors import InputError
 from eventwire.fetch import Fetcher
 from eventwire.model import Article, Rejection
-from eventwire.sources import FULL_CONTENT_CHARS, iter_articles, parse_date, record_to_article
+from eventwire.sources import (
+    FULL_CONTENT_CHARS,
+    dateline_date,
+    iter_articles,
+    parse_date,
+    record_to_article,
+)
 
 from .http_server import LocalServer, Response
 
@@ -550,3 +556,45 @@ def test_given_fetcher_is_used_and_left_open(server: LocalServer, fast: Options)
         again = fetcher.get(server.url("/p"))  # still usable: iter_articles did not close it
     assert again.status == 200
     assert [r.headers["User-Agent"] for r in server.requests] == ["caller-agent/1"] * 2
+
+
+def test_demo_corpus_reads_without_rejections(options: Options) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    results = read([examples], options)
+    found = articles(results)
+    assert len(found) == len(results) >= 10
+    assert {Path(a.locator or "").suffix.split("#")[0].split(":")[0] for a in found} == {
+        ".html", ".txt", ".jsonl", ".xml",
+    }  # fmt: skip
+    for article in found:
+        assert article.published is not None, article.locator
+        assert article.published.tzinfo is not None
+        assert 250 <= len(article.text) <= 4000, article.locator
+    pages = [a for a in found if (a.locator or "").endswith(".html")]
+    assert len(pages) == 3
+    assert all(a.title and a.source and "All rights reserved" not in a.text for a in pages)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Headline\n\nKYIV, 27 March 2021 - A soldier was killed.", date(2021, 3, 27)),
+        ("ERBIL, Iraq, 17 February 2021 - Rockets hit.", date(2021, 2, 17)),
+        ("BOGOTA, Colombia, March 10, 2021 (Wire) - Talks.", date(2021, 3, 10)),
+        ("Talks were held in Kyiv on 27 March 2021 - officials said.", None),
+        ("No dateline at all.", None),
+    ],
+)
+def test_dateline_date(text: str, expected: date | None) -> None:
+    result = dateline_date(text)
+    assert (result.date() if result else None) == expected
+    assert result is None or result.tzinfo is not None
+
+
+def test_text_file_dateline_gives_published(tmp_path: Path, options: Options) -> None:
+    path = write(
+        tmp_path / "wire.txt", "Strike kills three\n\nERBIL, Iraq, 17 February 2021 - A drone."
+    )
+    (article,) = read([path], options)
+    assert isinstance(article, Article)
+    assert article.published == datetime(2021, 2, 17, tzinfo=UTC)

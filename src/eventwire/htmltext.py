@@ -63,6 +63,13 @@ _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
 #: letters and curly quotes; charset_normalizer tends to call such short texts cp1250 or
 #: mac_roman. Cyrillic, Greek or Arabic code pages give mostly high bytes and go to it instead.
 _WESTERN_HIGH_SHARE = 0.3
+#: Places a page states its publication timestamp: meta tags, <time datetime>, JSON-LD.
+_TIMESTAMP = re.compile(
+    r"""(?:(?:published_time|datePublished|pubdate|publish-date|date)["']?\s+content"""
+    r"""|<time[^>]*\sdatetime|"datePublished"\s*:)\s*=?\s*["']"""
+    r"""(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}[^"']*)["']""",
+    re.IGNORECASE,
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 
 #: Elements of trafilatura's XML output that start a paragraph of their own.
@@ -332,7 +339,7 @@ def article_from_html(
             "no article text found in the page (only navigation, scripts or markup); "
             "pass the article's own page or its plain text",
         )
-    page_date = _parse_page_date(getattr(extracted, "date", None))
+    page_date = _refine_time(_parse_page_date(getattr(extracted, "date", None)), html)
     return Article(
         text=text,
         title=_clean_title(getattr(extracted, "title", None)),
@@ -444,6 +451,21 @@ def _parse_page_date(value: str | None) -> datetime | None:
         return _aware(datetime.fromisoformat(value))
     except ValueError:
         return None
+
+
+def _refine_time(day: datetime | None, html: str) -> datetime | None:
+    # htmldate prefers a date in the canonical URL, which has no time of day; a page usually
+    # states the full timestamp of that same day in a meta tag, <time> or JSON-LD.
+    if day is None or day.time() != datetime.min.time():
+        return day
+    for match in _TIMESTAMP.finditer(html[:200_000]):
+        try:
+            stamp = datetime.fromisoformat(match.group(1).strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if stamp.date() == day.date() and stamp.time() != datetime.min.time():
+            return _aware(stamp)
+    return day
 
 
 def _aware(value: datetime | None) -> datetime | None:

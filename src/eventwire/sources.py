@@ -61,6 +61,7 @@ __all__ = [
     "FILE_KINDS",
     "FULL_CONTENT_CHARS",
     "iter_articles",
+    "dateline_date",
     "parse_date",
     "record_to_article",
 ]
@@ -99,6 +100,12 @@ _RFC822 = re.compile(
     r"\s*(?:[+-]\d{4}|[A-Za-z]{1,5})?\s*$"
 )
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+#: A wire-style dateline opening a paragraph: "ERBIL, Iraq, 17 February 2021 - ...".
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z .'’-]{1,40}){0,2},\s*"
+    r"(\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\.?\s+\d{1,2},\s+\d{4})\s*(?:[-–—(:]|$)",
+    re.MULTILINE,
+)
 
 
 def iter_articles(
@@ -188,6 +195,27 @@ def parse_date(value: object, locator: str) -> datetime | None:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def dateline_date(text: str) -> datetime | None:
+    """The date of a wire-style dateline near the start of a plain text, if there is one.
+
+    Plain-text files carry no metadata; agency copy states its date in the dateline
+    (``KYIV, 27 March 2021 - ...`` or ``BOGOTA, Colombia, March 10, 2021 (Reuters) -``).
+
+    Args:
+        text: The article text.
+
+    Returns:
+        Midnight UTC of the dateline's day, or None when the first paragraphs have none.
+    """
+    match = _DATELINE.search(text[:1000])
+    if match is None:
+        return None
+    try:
+        return parse_date(match.group(1), "<dateline>")
+    except InputError:
+        return None
 
 
 def _file_kind(path: Path) -> tuple[str | None, bool]:
@@ -290,7 +318,8 @@ class _Reader:
                 if kind == "html":
                     yield article_from_html(decode_html(data, locator), locator=locator)
                 else:
-                    yield article_from_text(decode_bytes(data, locator), locator=locator)
+                    text = decode_bytes(data, locator)
+                    yield article_from_text(text, published=dateline_date(text), locator=locator)
             except InputError as exc:
                 yield Rejection(exc.source, "read", exc.reason)
 
@@ -469,7 +498,10 @@ class _Reader:
     def _article_from_result(self, result: FetchResult, locator: str) -> Article:
         if result.content_type == "text/plain":
             text = decode_bytes(result.content, locator)
-            return article_from_text(text, url=result.final_url, locator=locator)
+            published = dateline_date(text)
+            return article_from_text(
+                text, url=result.final_url, published=published, locator=locator
+            )
         html = decode_html(result.content, locator, result.charset)
         return article_from_html(html, url=result.final_url, locator=locator)
 
