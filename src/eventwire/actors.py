@@ -76,8 +76,10 @@ class ActorEntry:
     @property
     def generic(self) -> bool:
         """Whether this is a generic class of actor (rebels, civilians) rather than a named one."""
-        return self.country is None and self.kind not in ("international org",) and (
-            self.name in _GENERIC_NAMES
+        return (
+            self.country is None
+            and self.kind not in ("international org",)
+            and (self.name in _GENERIC_NAMES)
         )
 
 
@@ -147,9 +149,9 @@ class AliasTable:
                     " and optional demonyms separated by tabs",
                 )
             aliases = tuple(a.strip() for a in cols[3].split("|") if a.strip())
-            demonyms = tuple(d.strip() for d in cols[4].split("|") if d.strip()) if len(
-                cols
-            ) > 4 else ()
+            demonyms = (
+                tuple(d.strip() for d in cols[4].split("|") if d.strip()) if len(cols) > 4 else ()
+            )
             entries.append(ActorEntry(cols[0], cols[1] or None, cols[2], aliases, demonyms))
         return cls(entries)
 
@@ -167,8 +169,12 @@ class AliasTable:
         if raw in self._by_exact:
             return self._by_exact[raw]
         key = normalise_alias(text)
-        for candidate in (key, key[:-1] if key.endswith("s") else None,
-                          key[:-2] if key.endswith("es") else None, key + "s"):
+        for candidate in (
+            key,
+            key[:-1] if key.endswith("s") else None,
+            key[:-2] if key.endswith("es") else None,
+            key + "s",
+        ):
             if candidate and candidate in self._by_key:
                 return self._by_key[candidate]
         return self.demonym(key)
@@ -249,8 +255,14 @@ class KindRules:
         return "organization"
 
 
-def _mention(span: Any, entry: ActorEntry, *, kind: str | None = None,
-             country: str | None = None, name: str | None = None) -> Any:
+def _mention(
+    span: Any,
+    entry: ActorEntry,
+    *,
+    kind: str | None = None,
+    country: str | None = None,
+    name: str | None = None,
+) -> Any:
     from .model import ActorMention
 
     return ActorMention(
@@ -311,8 +323,10 @@ def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> li
     mentions: list[ActorMention] = []
     taken: set[int] = set()
     inside_names = {
-        i for ent in doc.ents if ent.label_ in ("ORG", "PERSON", "NORP", "FAC") for i in
-        range(max(ent.start - 1, 0), ent.end)
+        i
+        for ent in doc.ents
+        if ent.label_ in ("ORG", "PERSON", "NORP", "FAC")
+        for i in range(max(ent.start - 1, 0), ent.end)
     }
     for span in spans:
         root = span.root
@@ -409,8 +423,9 @@ def _unknown_mentions(doc: Any, table: AliasTable, rules: KindRules, taken: set[
                 continue
         else:
             continue
-        out.append(ActorMention(span.text, span.start_char, span.end_char, name,
-                                None, kind, known=False))
+        out.append(
+            ActorMention(span.text, span.start_char, span.end_char, name, None, kind, known=False)
+        )
         taken.update(range(span.start, span.end))
     return out
 

@@ -1,1 +1,838 @@
-"""Placeholder: being written."""
+"""Stage ``events.lexicon.v1``: events from trigger lexicons and dependency patterns.
+
+Per sentence unit (a parser sentence, split again at blank lines so headlines stand
+alone), every verb or eventive noun found in ``data/triggers.json`` is a candidate event.
+A candidate becomes an event when the lexicon's conditions hold (required objects, context
+words, for nouns a support verb or an actor of their own); its governors decide modality
+(``data/modality.json``), its arguments the actors, the sentence the mode and fatalities
+(``data/fatalities.json``). Types map to ACLED and CAMEO through :mod:`eventwire.ontology`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .. import ontology
+from ..actors import AliasTable
+from ..model import ActorMention, Document, Event
+from ..pipeline import Context, stage
+
+__all__ = ["Lexicon", "code_events", "fatalities_in", "sentence_units"]
+
+_PRONOUNS = frozenset({"it", "they", "them", "its", "their", "he", "she", "his", "her", "him"})
+_CLIMB_DEPS = frozenset(
+    {
+        "xcomp",
+        "conj",
+        "advcl",
+        "pcomp",
+        "prep",
+        "acl",
+        "ccomp",
+        "dobj",
+        "pobj",
+        "agent",
+        "attr",
+        "nsubj",
+        "nsubjpass",
+        "oprd",
+        "relcl",
+    }
+)
+_SUBJECT_CLIMB = frozenset({"xcomp", "conj", "advcl", "pcomp", "prep"})
+_NP_EDGES = frozenset({"compound", "amod", "poss", "nmod", "appos"})
+_ANAPHORIC = frozenset({"the", "this", "that", "these", "those"})
+_TERMINAL = (".", "!", "?", "”", '"', "»", ":")
+_VIOLENT = frozenset({"ASSAULT", "PROTEST", "COERCE"})
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Trigger, modality and fatality data, read once from the package data files."""
+
+    verbs: dict[str, dict[str, Any]]
+    nouns: dict[str, dict[str, Any]]
+    light_verbs: frozenset[str]
+    noun_subject_verbs: frozenset[str]
+    existential_verbs: frozenset[str]
+    suppressing: frozenset[str]
+    actor2_preps: dict[str, tuple[str, ...]]
+    mode_cues: dict[str, list[tuple[str, tuple[str, ...]]]]
+    armed_kinds: frozenset[str]
+    modality: dict[str, Any]
+    fatalities: dict[str, Any]
+
+    @classmethod
+    def load(cls) -> Lexicon:
+        """Read ``triggers.json``, ``modality.json`` and ``fatalities.json`` from the package."""
+        base = resources.files("eventwire").joinpath("data")
+        trig = json.loads(base.joinpath("triggers.json").read_text("utf-8"))
+        modality = json.loads(base.joinpath("modality.json").read_text("utf-8"))
+        fatal = json.loads(base.joinpath("fatalities.json").read_text("utf-8"))
+        cues = {
+            t: [(m, tuple(c)) for m, c in rows]
+            for t, rows in trig["mode_cues"].items()
+            if not t.startswith("_")
+        }
+        return cls(
+            verbs=trig["verbs"],
+            nouns=trig["nouns"],
+            light_verbs=frozenset(trig["light_verbs"]),
+            noun_subject_verbs=frozenset(trig["noun_subject_verbs"]),
+            existential_verbs=frozenset(trig["existential_verbs"]),
+            suppressing=frozenset(trig["suppressing_governors"]),
+            actor2_preps={k: tuple(v) for k, v in trig["actor2_preps"].items()},
+            mode_cues=cues,
+            armed_kinds=frozenset(trig["armed_kinds"]),
+            modality=modality,
+            fatalities=fatal,
+        )
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def sentence_units(doc: Any) -> list[Any]:
+    """Sentences of ``doc`` split again at line breaks, without surrounding whitespace.
+
+    Headlines glued to the next sentence by the parser come out as units of their own.
+    """
+    units = []
+    for sent in doc.sents:
+        start = sent.start
+        for tok in sent:
+            if tok.is_space and "\n" in tok.text:
+                if tok.i > start:
+                    units.append(doc[start : tok.i])
+                start = tok.i + 1
+        if start < sent.end:
+            units.append(doc[start : sent.end])
+    out = []
+    for unit in units:
+        s, e = unit.start, unit.end
+        while s < e and unit.doc[s].is_space:
+            s += 1
+        while e > s and unit.doc[e - 1].is_space:
+            e -= 1
+        if e > s:
+            out.append(unit.doc[s:e])
+    return out
+
+
+def _standalone(unit: Any) -> bool:
+    """Whether ``unit`` is a paragraph on its own (a headline or a one-sentence paragraph)."""
+    text = unit.doc.text
+    before = text[: unit.start_char].rstrip(" \t")
+    after = text[unit.end_char :].lstrip(" \t")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+
+
+def _headline(unit: Any) -> bool:
+    return _standalone(unit) and not unit.text.rstrip().endswith(_TERMINAL)
+
+
+@dataclass
+class _Candidate:
+    token: Any
+    unit: Any
+    unit_index: int
+    event_type: str
+    mode: str | None
+    nominal: bool
+    spec: dict[str, Any]
+
+
+class _Coder:
+    """Codes one document; holds its mention index."""
+
+    def __init__(self, document: Document, lexicon: Lexicon, aliases: AliasTable) -> None:
+        self.document = document
+        self.doc = document.doc
+        self.lex = lexicon
+        self.aliases = aliases
+        self.units = sentence_units(self.doc)
+        self.mentions = sorted(document.actors, key=lambda m: m.start)
+        self.by_token: dict[int, ActorMention] = {}
+        for m in self.mentions:
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is not None:
+                for tok in span:
+                    self.by_token.setdefault(tok.i, m)
+        self.unit_of: dict[int, int] = {}
+        for idx, unit in enumerate(self.units):
+            for tok in unit:
+                self.unit_of[tok.i] = idx
+
+    # -- candidates --------------------------------------------------------------
+    def candidates(self) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for idx, unit in enumerate(self.units):
+            low = unit.text.casefold()
+            for tok in unit:
+                lemma = tok.lemma_.casefold()
+                if tok.pos_ == "VERB" and lemma in self.lex.verbs:
+                    cand = self._verb(tok, lemma, unit, idx, low)
+                elif tok.pos_ in ("NOUN", "PROPN") and (
+                    lemma in self.lex.nouns or tok.lower_ in self.lex.nouns
+                ):
+                    cand = self._noun(
+                        tok, lemma if lemma in self.lex.nouns else tok.lower_, unit, idx
+                    )
+                else:
+                    cand = None
+                if cand is not None:
+                    found.append(cand)
+        return self._suppress(found)
+
+    def _in(self, tok: Any, unit: Any) -> bool:
+        return unit.start <= tok.i < unit.end
+
+    def _verb(self, tok: Any, lemma: str, unit: Any, idx: int, low: str) -> _Candidate | None:
+        spec = self.lex.verbs[lemma]
+        etype, mode = spec["type"], spec.get("mode")
+        particles = spec.get("particles") or {}
+        if particles:
+            hit = None
+            for child in tok.children:
+                if child.dep_ in ("prt", "prep", "advmod") and child.lower_ in particles:
+                    hit = particles[child.lower_]
+            if hit is not None:
+                etype, mode = hit
+            elif spec.get("only_particles"):
+                return None
+        obj = self._object(tok)
+        objects = spec.get("objects") or {}
+        if objects:
+            key = None
+            if obj is not None:
+                key = obj.lemma_.casefold() if obj.lemma_.casefold() in objects else obj.lower_
+            if key in objects:
+                etype, mode = objects[key]
+            elif spec.get("require_object"):
+                return None
+        cues = spec.get("require_context")
+        if cues and not any(c in low for c in cues):
+            return None
+        if lemma in self.lex.light_verbs and obj is not None and self._noun_spec(obj):
+            return None  # the noun is the event ("sign an agreement", "send reinforcements")
+        return _Candidate(tok, unit, idx, etype, mode, False, spec)
+
+    def _object(self, tok: Any) -> Any:
+        for child in tok.children:
+            if child.dep_ in ("dobj", "obj"):
+                return child
+        for child in tok.children:
+            if child.dep_ == "nsubjpass":
+                return child
+        return None
+
+    def _noun_spec(self, tok: Any) -> dict[str, Any] | None:
+        lemma = tok.lemma_.casefold()
+        spec = self.lex.nouns.get(lemma) or self.lex.nouns.get(tok.lower_)
+        if spec and spec.get("plural_only") and tok.tag_ not in ("NNS", "NNPS"):
+            return None
+        return spec
+
+    def _noun(self, tok: Any, lemma: str, unit: Any, idx: int) -> _Candidate | None:
+        spec = self._noun_spec(tok)
+        if spec is None:
+            return None
+        head = tok.head
+        if tok.dep_ in ("compound", "amod", "nmod") and self._noun_spec(head):
+            return None  # "cooperation agreement": the head noun is the event
+        etype, mode = spec["type"], spec.get("mode")
+        for child in tok.children:
+            mod = (spec.get("modifiers") or {}).get(child.lemma_.casefold())
+            if child.dep_ in ("compound", "amod", "nmod") and mod:
+                etype, mode = mod
+        head_lemma = head.lemma_.casefold()
+        supported = (
+            head is not tok
+            and self._in(head, unit)
+            and tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj")
+            and head_lemma in self.lex.light_verbs
+        ) or (
+            tok.dep_ == "pobj"
+            and head.head.lemma_.casefold() in self.lex.light_verbs
+            and head.lemma_ in ("in", "on")
+        )
+        existential = (
+            tok.dep_ in ("attr", "nsubj")
+            and head_lemma in self.lex.existential_verbs
+            and any(c.dep_ == "expl" for c in head.children)
+        )
+        subject = tok.dep_ in ("nsubj", "nsubjpass") and head_lemma in self.lex.noun_subject_verbs
+        own_actor = self._noun_actor1(tok, unit) is not None or self._between(tok) is not None
+        if not (supported or existential or subject or own_actor):
+            return None
+        if (
+            not own_actor
+            and head.pos_ == "VERB"
+            and head_lemma in self.lex.verbs
+            and head_lemma not in self.lex.light_verbs
+        ):
+            return None  # an argument of a verb event ("condemned the attack")
+        return _Candidate(tok, unit, idx, etype, mode, True, spec)
+
+    def _suppress(self, found: list[_Candidate]) -> list[_Candidate]:
+        """Drop candidates governed by an event of the same type or by a framing verb."""
+        at = {c.token.i: c for c in found}
+        kept = []
+        for cand in found:
+            tok, drop = cand.token, False
+            node, steps = tok, 0
+            while node.head is not node and steps < 4 and self._in(node.head, cand.unit):
+                if node.dep_ not in (
+                    "xcomp",
+                    "advcl",
+                    "conj",
+                    "pcomp",
+                    "prep",
+                    "ccomp",
+                    "dobj",
+                    "pobj",
+                ):
+                    break
+                node, steps = node.head, steps + 1
+                gov = at.get(node.i)
+                if gov is None:
+                    continue
+                same = gov.event_type == cand.event_type and not cand.nominal
+                framing = gov.token.lemma_.casefold() in self.lex.suppressing and not (gov.nominal)
+                if same or framing:
+                    drop = True
+                    break
+            if not drop:
+                kept.append(cand)
+        return kept
+
+    # -- actors ------------------------------------------------------------------
+    def actor_at(self, tok: Any, unit: Any) -> ActorMention | None:
+        """The actor a noun phrase headed by ``tok`` names (specific names preferred)."""
+        if tok.lower_ in _PRONOUNS and tok.pos_ == "PRON":
+            return self._antecedent(tok)
+        queue, seen, found = [tok], {tok.i}, []
+        while queue:
+            node = queue.pop(0)
+            m = self.by_token.get(node.i)
+            if m is not None and m not in found:
+                found.append(m)
+            for child in node.children:
+                if child.i in seen or not self._in(child, unit):
+                    continue
+                if (
+                    child.dep_ in _NP_EDGES
+                    or (child.dep_ == "prep" and child.lower_ == "of")
+                    or (node.dep_ == "prep" and child.dep_ == "pobj")
+                ):
+                    if child.dep_ == "poss" and child.lower_ in _PRONOUNS:
+                        continue
+                    seen.add(child.i)
+                    queue.append(child)
+
+        def rank(m: ActorMention) -> int:
+            if not m.known:
+                return 1
+            entry = self.aliases.lookup(m.name)
+            return 2 if entry is not None and entry.generic else 0
+
+        return min(found, key=rank) if found else None
+
+    def _antecedent(self, tok: Any) -> ActorMention | None:
+        idx = self.unit_of.get(tok.i, 0)
+        for unit_idx in (idx, idx - 1):
+            if unit_idx < 0:
+                continue
+            unit = self.units[unit_idx]
+            limit = tok.idx if unit_idx == idx else unit.end_char
+            best = None
+            for m in self.mentions:
+                if unit.start_char <= m.start and m.end <= limit:
+                    span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+                    if span is not None and span.root.dep_ in ("nsubj", "nsubjpass"):
+                        best = m
+            if best is not None:
+                return best
+        return None
+
+    def _subject(self, tok: Any, unit: Any) -> tuple[Any, bool]:
+        """The subject token of a verb (climbing through xcomp/conj/advcl) and whether passive."""
+        node, steps = tok, 0
+        while True:
+            for child in node.children:
+                if child.dep_ in ("nsubj", "csubj"):
+                    return child, False
+                if child.dep_ == "nsubjpass":
+                    return child, True
+            if (
+                node.dep_ in _SUBJECT_CLIMB
+                and node.head is not node
+                and steps < 4
+                and self._in(node.head, unit)
+            ):
+                node, steps = node.head, steps + 1
+                continue
+            return None, False
+
+    def _agent(self, tok: Any, unit: Any) -> ActorMention | None:
+        for child in tok.children:
+            if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        return self.actor_at(pobj, unit)
+        return None
+
+    def _noun_actor1(self, tok: Any, unit: Any) -> ActorMention | None:
+        for child in tok.children:
+            if child.dep_ == "poss":
+                return self.actor_at(child, unit)
+        agent = self._agent(tok, unit)
+        if agent is not None:
+            return agent
+        for child in tok.children:
+            if child.dep_ in ("compound", "amod", "nmod"):
+                m = self.by_token.get(child.i)
+                if m is None:
+                    for grand in child.children:
+                        if grand.dep_ == "conj":
+                            m = self.by_token.get(grand.i) or m
+                if m is not None:
+                    return m
+        return None
+
+    def _between(self, tok: Any) -> tuple[Any, Any] | None:
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ == "between":
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        other = next((c for c in pobj.children if c.dep_ == "conj"), None)
+                        return pobj, other
+        return None
+
+    def _prep_actor(self, tok: Any, unit: Any, etype: str) -> ActorMention | None:
+        preps = self.lex.actor2_preps.get(etype, ())
+        for child in tok.children:
+            if child.dep_ in ("prep", "dative") and child.lower_ in preps:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        m = self.actor_at(pobj, unit)
+                        if m is not None:
+                            return m
+        return None
+
+    def actors_for(self, cand: _Candidate) -> tuple[ActorMention | None, ActorMention | None]:
+        tok, unit, etype = cand.token, cand.unit, cand.event_type
+        a1 = a2 = None
+        if cand.nominal:
+            between = self._between(tok)
+            if between is not None:
+                a1 = self.actor_at(between[0], unit)
+                a2 = self.actor_at(between[1], unit) if between[1] is not None else None
+            a1 = a1 or self._noun_actor1(tok, unit)
+            head = tok.head
+            if a1 is None and head.lemma_.casefold() in self.lex.light_verbs:
+                subj, passive = self._subject(head, unit)
+                if subj is not None and not passive:
+                    a1 = self.actor_at(subj, unit)
+                if a1 is None:
+                    a1 = self._agent(head, unit)
+            a2 = a2 or self._prep_actor(tok, unit, etype)
+            if a2 is None and head.lemma_.casefold() in self.lex.light_verbs:
+                a2 = self._prep_actor(head, unit, etype)
+        else:
+            subj, passive = self._subject(tok, unit)
+            subj_m = self.actor_at(subj, unit) if subj is not None else None
+            if cand.spec.get("subject_role") == "actor2" or (
+                passive and subj is not None and subj.head is tok
+            ):
+                a2 = subj_m
+                a1 = self._agent(tok, unit)
+            else:
+                a1 = subj_m
+            if a2 is None and cand.spec.get("object_role", "actor2") == "actor2":
+                for child in tok.children:
+                    if child.dep_ in ("dobj", "obj", "dative"):
+                        a2 = self.actor_at(child, unit)
+                        break
+                if a2 is None:
+                    for child in tok.children:
+                        if child.dep_ in ("ccomp", "xcomp"):
+                            inner = next((c for c in child.children if c.dep_ == "nsubj"), None)
+                            if inner is not None:
+                                a2 = self.actor_at(inner, unit)
+            if a2 is None:
+                a2 = self._prep_actor(tok, unit, etype)
+        if a1 is not None and a2 is not None and a1.start == a2.start:
+            a2 = None
+        return a1, a2
+
+    # -- modality, mode, fatalities ---------------------------------------------
+    def modality(self, cand: _Candidate) -> str:
+        rules = self.lex.modality
+        tok, unit = cand.token, cand.unit
+        found: set[str] = set()
+        chain = [tok]
+        node = tok
+        while node.head is not node and len(chain) < 7 and self._in(node.head, unit):
+            if node.dep_ == "relcl":
+                break
+            node = node.head
+            chain.append(node)
+        unit_low = unit.text.casefold()
+        for phrase in rules["hypothetical"]["phrases"]:
+            if phrase in unit_low:
+                idx = unit_low.find(phrase) + unit.start_char
+                if idx < tok.idx:
+                    found.add("hypothetical")
+        for k, node in enumerate(chain):
+            lemma = node.lemma_.casefold()
+            if k > 0:
+                if lemma in rules["negated"]["governors"]:
+                    found.add("negated")
+                if lemma in rules["threatened"]["governors"]:
+                    found.add("threatened")
+                if lemma in rules["planned"]["governors"]:
+                    found.add("planned")
+                if lemma in rules["ongoing"]["governors"]:
+                    found.add("ongoing")
+                if lemma in rules["hypothetical"]["words"]:
+                    found.add("hypothetical")
+            for child in node.children:
+                c_low, c_lemma = child.lower_, child.lemma_.casefold()
+                if child.dep_ == "neg" and k <= 2:
+                    found.add("negated")
+                if child.dep_ == "det" and c_low in rules["negated"]["determiners"] and k == 0:
+                    found.add("negated")
+                if child.dep_ == "mark" and c_low in rules["hypothetical"]["marks"]:
+                    found.add("hypothetical")
+                if child.dep_ == "aux" and node.pos_ in ("VERB", "AUX"):
+                    if c_low in rules["hypothetical"]["modals"]:
+                        found.add("hypothetical")
+                    elif (
+                        c_lemma in rules["planned"]["modals"] or c_low in rules["planned"]["modals"]
+                    ):
+                        found.add("planned")
+                if child.dep_ in ("advmod", "amod") and (c_low in rules["hypothetical"]["words"]):
+                    found.add("hypothetical")
+                if child.dep_ in ("advmod", "amod") and c_low in rules["ongoing"]["words"]:
+                    found.add("ongoing")
+        if (
+            not cand.nominal
+            and tok.tag_ == "VBG"
+            and any(
+                c.dep_ == "aux" and c.lemma_ == "be" and c.tag_ in ("VBP", "VBZ")
+                for c in tok.children
+            )
+        ):
+            found.add("ongoing")
+        if (
+            rules["planned"].get("bare_infinitive")
+            and any(c.dep_ == "aux" and c.tag_ == "TO" for c in tok.children)
+            and (tok.head is tok or not self._in(tok.head, unit) or tok.head.pos_ == "NOUN")
+        ):
+            found.add("planned")
+        for name in rules["precedence"]:
+            if name in found:
+                return str(name)
+        return "reported"
+
+    def mode(
+        self, cand: _Candidate, a1: ActorMention | None, a2: ActorMention | None
+    ) -> str | None:
+        etype, mode = cand.event_type, cand.mode
+        low = cand.unit.text.casefold()
+        cues = self.lex.mode_cues.get(etype)
+        if cues and (mode is None or (etype == "COERCE" and mode == "seize-weapons")):
+            for name, words in cues:
+                if any(w in low for w in words):
+                    mode = name
+                    break
+        elif cues and etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
+            for name, words in cues[:2]:
+                if any(w in low for w in words):
+                    mode = name
+                    break
+        if etype == "ASSAULT":
+            if (
+                mode == "territory-taken"
+                and a1 is not None
+                and a1.kind in ("state military", "government", "police")
+            ):
+                mode = "territory-regained"
+            if mode is None:
+                armed = self.lex.armed_kinds
+                if a2 is not None:
+                    mode = "clash" if a2.kind in armed else "firearms"
+                else:
+                    # a state acting with force acts through its military
+                    state = a1 is not None and a1.kind == "government" and a1.country is not None
+                    mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
+        return mode
+
+    def confidence(self, cand: _Candidate, a1: Any, a2: Any, modality: str) -> float:
+        score = 0.45 + (0.1 if not cand.nominal else 0.0)
+        score += 0.2 if a1 is not None else 0.0
+        score += 0.1 if a2 is not None else 0.0
+        score += 0.05 if a1 is not None and a1.known else 0.0
+        score -= 0.1 if _headline(cand.unit) else 0.0
+        return round(max(0.05, min(score, 0.95)), 2)
+
+    # -- assembly ----------------------------------------------------------------
+    def events(self) -> list[Event]:
+        article = self.document.article
+        cands = self.candidates()
+        out: list[tuple[_Candidate, Event]] = []
+        fatal_units: set[int] = set()
+        for cand in cands:
+            a1, a2 = self.actors_for(cand)
+            modality = self.modality(cand)
+            mode = self.mode(cand, a1, a2)
+            acled = ontology.to_acled(cand.event_type, mode)
+            unit = cand.unit
+            event = Event(
+                event_type=cand.event_type, sentence=unit.text, start=unit.start_char,
+                end=unit.end_char, mode=mode, modality=modality,
+                url=article.url, source=article.source, published=article.published,
+                article_id=article.article_id,
+                acled_event_type=acled[0], acled_sub_event_type=acled[1],
+                cameo_root=ontology.to_cameo(cand.event_type, mode),
+                trigger=cand.token.text, trigger_start=cand.token.idx,
+                trigger_end=cand.token.idx + len(cand.token.text),
+            )  # fmt: skip
+            event.set_actor(1, a1)
+            event.set_actor(2, a2)
+            event.confidence = self.confidence(cand, a1, a2, modality)
+            if cand.event_type in _VIOLENT and cand.unit_index not in fatal_units:
+                count = fatalities_in(unit, self.lex)
+                if count is not None:
+                    event.fatalities = count
+                    fatal_units.add(cand.unit_index)
+            out.append((cand, event))
+        return _deduplicate(out)
+
+
+def _paragraph(unit: Any) -> int:
+    return unit.doc.text.count("\n\n", 0, unit.start_char)
+
+
+def _anaphoric(cand: _Candidate) -> bool:
+    """A nominal trigger with a definite determiner ("the meeting") refers back."""
+    return cand.nominal and any(
+        c.dep_ == "det" and c.lower_ in _ANAPHORIC for c in cand.token.children
+    )
+
+
+def _key(event: Event) -> tuple[Any, ...]:
+    return (event.event_type, event.actor1, event.actor2)
+
+
+def _heading_units(pairs: list[tuple[_Candidate, Event]]) -> set[int]:
+    """Unit indexes in heading-like paragraphs: a single sentence, or at most two sentences
+    the last of which has no final punctuation (titles, subtitles, leads set apart)."""
+    units = {c.unit_index: c.unit for c, _ in pairs}
+    if not pairs:
+        return set()
+    all_units = sentence_units(pairs[0][0].unit.doc)
+    paragraphs: dict[int, list[int]] = {}
+    for idx, unit in enumerate(all_units):
+        paragraphs.setdefault(_paragraph(unit), []).append(idx)
+    heading: set[int] = set()
+    for members in paragraphs.values():
+        last = all_units[members[-1]]
+        if len(members) == 1 or (len(members) == 2 and not last.text.rstrip().endswith(_TERMINAL)):
+            heading.update(i for i in members if i in units)
+    return heading
+
+
+def _shares_actor(a: Event, b: Event) -> bool:
+    if a.actor1 is None and a.actor2 is None:
+        return True
+    return bool({a.actor1, a.actor2} - {None} & {b.actor1, b.actor2})
+
+
+def _deduplicate(pairs: list[tuple[_Candidate, Event]]) -> list[Event]:
+    """Drop repeats: a headline or heading paragraph restating a body event; an actor-less
+    mention after an event of the same type in its paragraph ("the convoy ... entered"); a
+    definite nominal mention of an earlier event of the same type sharing an actor
+    ("the meeting between X and Y")."""
+    drop: set[int] = set()
+    heading = _heading_units(pairs)
+    for i, (ci, ei) in enumerate(pairs):
+        if ci.unit_index not in heading:
+            continue
+        for j, (cj, ej) in enumerate(pairs):
+            if i == j or j in drop or cj.unit_index == ci.unit_index:
+                continue
+            loose = (
+                _headline(ci.unit)
+                and ei.event_type == ej.event_type
+                and (ei.actor1 in (None, ej.actor1))
+                and (ei.actor2 in (None, ej.actor2))
+            )
+            if _key(ei) == _key(ej) or loose:
+                # keep the body sentence, else the later paragraph (the lead after its title)
+                if cj.unit_index not in heading or cj.unit_index > ci.unit_index:
+                    drop.add(i)
+                    if ej.fatalities is None:
+                        ej.fatalities = ei.fatalities
+                    break
+    for i, (ci, ei) in enumerate(pairs):
+        anaphoric = _anaphoric(ci)
+        if i in drop or (ei.actor1 is not None and not anaphoric):
+            continue
+        for j in range(i - 1, -1, -1):
+            cj, ej = pairs[j]
+            if _paragraph(ci.unit) != _paragraph(cj.unit) and not anaphoric:
+                break
+            if j in drop or cj.unit_index == ci.unit_index or ej.event_type != ei.event_type:
+                continue
+            if ej.actor1 is not None and (not anaphoric or _shares_actor(ei, ej)):
+                drop.add(i)
+                if ej.fatalities is None:
+                    ej.fatalities = ei.fatalities
+                break
+    return [e for i, (_, e) in enumerate(pairs) if i not in drop]
+
+
+_NUM = re.compile(r"^\d[\d,]*$")
+
+
+def _number(tok: Any, lex: Lexicon) -> int | None:
+    words: dict[str, int] = lex.fatalities["words"]
+    vague: dict[str, int] = lex.fatalities["vague"]
+    low = tok.lower_
+    if _NUM.match(low):
+        return int(low.replace(",", ""))
+    if low in words and low not in ("a", "an"):
+        return words[low]
+    if low in vague:
+        return vague[low]
+    if "-" in low:
+        parts = [words.get(p) for p in low.split("-")]
+        if all(p is not None for p in parts):
+            return sum(p for p in parts if p is not None)
+    return None
+
+
+def _count(victim: Any, lex: Lexicon) -> int | None:
+    """Number of people a victim noun phrase stands for, or None when it says none."""
+    value = _number(victim, lex)
+    if value is None:
+        for child in victim.children:
+            if child.dep_ in ("nummod", "quantmod", "amod", "det") or (
+                child.dep_ == "compound" and child.like_num
+            ):
+                n = _number(child, lex)
+                if n is not None:
+                    value = n
+                    break
+        if value is None:
+            for child in victim.children:  # "dozens of people"
+                if (
+                    child.dep_ == "prep"
+                    and child.lower_ == "of"
+                    and victim.lower_ in lex.fatalities["vague"]
+                ):
+                    value = lex.fatalities["vague"][victim.lower_]
+        if value is None and victim.pos_ in ("NOUN", "PROPN"):
+            det = next((c for c in victim.children if c.dep_ == "det"), None)
+            if victim.tag_ in ("NNS", "NNPS"):
+                value = int(lex.fatalities["plural_default"])
+            elif victim.pos_ == "NOUN" or (det is not None and det.lower_ in ("a", "an")):
+                value = 1
+            else:
+                value = 1 if victim.ent_type_ == "PERSON" else None
+    if value is None:
+        return None
+    for child in victim.children:
+        if child.dep_ == "conj":
+            extra = _count(child, lex)
+            if extra is not None:
+                value += extra
+    return value
+
+
+def fatalities_in(unit: Any, lexicon: Lexicon | None = None) -> int | None:
+    """People reported killed in a sentence, or None when it reports no deaths.
+
+    "killing five", "more than 20 fighters were killed" (20), "left 10 people dead",
+    "dozens were killed" (12, ACLED's convention; see ``data/fatalities.json``).
+
+    Args:
+        unit: A spaCy span (one sentence).
+        lexicon: The trigger lexicon (the packaged one by default).
+    """
+    lex = lexicon or _lexicon()
+    death = set(lex.fatalities["death_lemmas"])
+    best: int | None = None
+    for tok in unit:
+        lemma = tok.lemma_.casefold()
+        if lemma not in death and tok.lower_ not in death:
+            continue
+        victims: list[Any] = []
+        if lemma in ("die", "perish"):
+            victims = [c for c in tok.children if c.dep_ == "nsubj"]
+        elif tok.pos_ == "VERB":
+            victims = [c for c in tok.children if c.dep_ in ("dobj", "nsubjpass")]
+            if tok.dep_ == "acl" and tok.head.pos_ in ("NOUN", "PROPN", "NUM"):
+                victims.append(tok.head)  # "five people killed in ..."
+        elif lemma == "dead" or tok.lower_ == "dead":
+            head = tok.head
+            victims = [
+                c
+                for c in head.children
+                if c.dep_ in ("dobj", "nsubjpass", "nsubj") and c is not tok
+            ]
+            victims += [c for c in tok.children if c.dep_ == "nummod"]
+            if tok.pos_ in ("NOUN", "PROPN") and not victims:
+                victims = [tok]
+        elif lemma == "toll":
+            nums = [t for t in tok.head.subtree if t.like_num and t.i > tok.i]
+            victims = nums[:1]
+        else:  # death, fatality, body, corpse: their own number
+            victims = [tok]
+        for victim in victims:
+            n = _count(victim, lex)
+            if victim is tok and n == 1 and not any(c.dep_ == "nummod" for c in tok.children):
+                det = next((c for c in tok.children if c.dep_ == "det"), None)
+                if det is None or det.lower_ not in ("a", "an", "one"):
+                    n = None
+            if n is not None and (best is None or n > best):
+                best = n
+    return best
+
+
+def code_events(
+    document: Document, aliases: AliasTable, lexicon: Lexicon | None = None
+) -> list[Event]:
+    """Events reported in a parsed document with actor mentions.
+
+    Args:
+        document: A document after ``parse`` and ``actors`` stages.
+        aliases: The actor alias table (used to tell generic actors from named ones).
+        lexicon: Trigger data; the packaged lexicon by default.
+
+    Returns:
+        Events in text order, with type, mode, modality, actors, fatalities, confidence,
+        sentence and trigger offsets, and ACLED/CAMEO mappings.
+    """
+    coder = _Coder(document, lexicon or _lexicon(), aliases)
+    return coder.events()
+
+
+@stage(
+    "events.lexicon.v1",
+    needs=("doc", "actors"),
+    adds=("events",),
+    components=("parser", "lemmatizer", "ner"),
+)
+def events(document: Document, context: Context) -> None:
+    """Fill ``document.events`` from the trigger lexicon and dependency patterns."""
+    document.events = code_events(document, context.aliases)
