@@ -332,7 +332,7 @@ def article_from_html(
     body = getattr(extracted, "body", None) if extracted is not None else None
     text = _xml_body_text(body) if body is not None else ""
     if not text and extracted is not None:
-        text = clean_text(extracted.text or "")
+        text = clean_text(getattr(extracted, "text", None) or "")
     if not text:
         raise InputError(
             where,

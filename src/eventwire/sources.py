@@ -177,7 +177,7 @@ def parse_date(value: object, locator: str) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             pass
     if _YEAR.search(text):
-        from dateutil import parser as date_parser
+        from dateutil import parser as date_parser  # type: ignore[import-untyped]
 
         with warnings.catch_warnings():
             # Unknown zone names (``EST``) warn and give a naive time, which we take as UTC.
@@ -511,7 +511,7 @@ def _entry_date(entry: Any, locator: str) -> datetime | None:
         parsed = entry.get(key)
         if parsed:
             try:
-                return datetime(*parsed[:6], tzinfo=UTC)
+                return datetime(*parsed[:6]).replace(tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
     for key in ("published", "updated"):
