@@ -1,0 +1,951 @@
+"""Reports of one real event across articles: scoring, clustering and canonical records.
+
+The same shelling reported by ten outlets must count once, with ten sources. Two reports are
+*compatible* when nothing rules out that they describe one event: same country, compatible
+event type and modality, dates within a window set by the coarser date precision, points
+within a distance set by the coarser geo precision. Compatible pairs get a score in 0..1 from
+place, date, actors, type and sentence similarity; a report joins the best cluster whose score
+reaches the threshold and where no member rules it out, or starts a new cluster.
+
+Two layers share that logic:
+
+* the pure core over :class:`~eventwire.model.Event` objects: :func:`compatible`,
+  :func:`score`, :class:`Clusterer` (in-memory, incremental, blocked by country, time bucket and
+  grid cell so it stays near-linear) and :func:`canonical`;
+* the DuckDB layer the store calls: :func:`migrate_clusters_v2` creates the ``clusters`` table
+  and backfills, :func:`assign` clusters one article's freshly inserted events by looking only at
+  stored events in their time/space block, and :func:`load_clusters` reads canonical records.
+
+Thresholds and type groups are data (``data/cluster/params.toml``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import tomllib
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .errors import OptionsError, StoreError
+from .model import GEO_PRECISIONS, Event
+
+__all__ = [
+    "CLUSTER_COLUMNS",
+    "ClusterParams",
+    "Clusterer",
+    "assign",
+    "canonical",
+    "cluster_events",
+    "compatible",
+    "credible_fatalities",
+    "load_clusters",
+    "migrate_clusters_v2",
+    "score",
+]
+
+_EARTH_KM = 6371.0088
+_KM_PER_DEG = 111.195
+_COARSE = ("admin1", "country")
+_NEVER_MERGED = frozenset({"hypothetical", "negated"})
+_WORD = re.compile(r"\w+")
+# Words that say nothing about which event a sentence describes.
+_STOP = frozenset(
+    "a an the of in on at to for from by with and or but as is are was were be been being has "
+    "have had it its this that these those there their they them he she his her who which what "
+    "when where said says say told reported report according also after before during into over "
+    "near about than then while since per least more some other one two three".split()
+)
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterParams:
+    """Thresholds of the clustering, from ``data/cluster/params.toml`` unless given.
+
+    Attributes:
+        version: Versioned name of the method; stored with every cluster.
+        threshold: Score a report needs to join a cluster.
+        max_members: Members of a candidate cluster compared with a new report.
+        radius_km: Largest distance between two reports' points, by the coarser precision.
+        same_place_km: Points this close are one place whatever their names.
+        date_slack_days: Half-width of each date precision, in days.
+        date_error_days: Days two reports' dates may differ beyond their precisions.
+        weights: Weights of the place, date, actors, type and text scores.
+        type_groups: Groups of event types one real event may be coded as.
+        modality_groups: Groups of modalities one real event may be reported with.
+    """
+
+    version: str
+    threshold: float
+    max_members: int
+    radius_km: dict[str, float]
+    same_place_km: float
+    date_slack_days: dict[str, int]
+    date_error_days: int
+    weights: dict[str, float]
+    type_groups: tuple[frozenset[str], ...]
+    modality_groups: tuple[frozenset[str], ...]
+
+    @classmethod
+    def load(cls, text: str | None = None) -> ClusterParams:
+        """Parse parameters from TOML text (default: the packaged ``params.toml``).
+
+        Raises:
+            OptionsError: The TOML is invalid or lacks a key.
+        """
+        if text is None:
+            return _default_params()
+        try:
+            raw = tomllib.loads(text)
+            return cls(
+                version=str(raw["version"]),
+                threshold=float(raw["threshold"]),
+                max_members=int(raw["max_members"]),
+                radius_km={k: float(v) for k, v in raw["radius_km"].items()},
+                same_place_km=float(raw["same_place_km"]["value"]),
+                date_slack_days={k: int(v) for k, v in raw["date_slack_days"].items()},
+                date_error_days=int(raw["date_error_days"]["value"]),
+                weights={k: float(v) for k, v in raw["weights"].items()},
+                type_groups=tuple(frozenset(g) for g in raw["types"]["groups"]),
+                modality_groups=tuple(frozenset(g) for g in raw["modalities"]["groups"]),
+            )
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise OptionsError(
+                f"invalid clustering parameters: {exc!r}; see data/cluster/params.toml for the "
+                "expected keys"
+            ) from exc
+
+    def radius(self, precision: str | None) -> float:
+        """Radius (km) of a geo precision; unknown precision counts as ``admin2``."""
+        return self.radius_km.get(precision or "admin2", self.radius_km["admin2"])
+
+    def slack(self, precision: str | None) -> int:
+        """Half-width (days) of a date precision; unknown counts as ``week``."""
+        return self.date_slack_days.get(precision or "week", self.date_slack_days["week"])
+
+    def pair_slack(self, a: str | None, b: str | None) -> int:
+        """Largest gap (days) between two reports' dates: both half-widths plus the error
+        allowance (a "yesterday" resolved against the wrong day)."""
+        return self.slack(a) + self.slack(b) + self.date_error_days
+
+
+@lru_cache(maxsize=1)
+def _default_params() -> ClusterParams:
+    text = resources.files("eventwire").joinpath("data/cluster/params.toml").read_text("utf-8")
+    return ClusterParams.load(text)
+
+
+# ---------------------------------------------------------------------------- features
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _tokens(text: str | None) -> frozenset[str]:
+    if not text:
+        return frozenset()
+    # Five-letter prefixes: a crude stem that makes "shelled"/"shelling", "killed"/"killing"
+    # and most spelling variants of long names meet.
+    return frozenset(w[:5] for w in _WORD.findall(_fold(text)) if w not in _STOP)
+
+
+def _precision_rank(precision: str | None) -> int:
+    if precision in GEO_PRECISIONS:
+        return GEO_PRECISIONS.index(precision)
+    return GEO_PRECISIONS.index("admin2")
+
+
+def _geo(event: Event) -> str:
+    """Geo precision actually usable: an event without a point is country-level."""
+    if event.latitude is None or event.longitude is None:
+        return "country"
+    return event.geo_precision or "admin2"
+
+
+def _coarser_geo(a: str, b: str) -> str:
+    return a if _precision_rank(a) >= _precision_rank(b) else b
+
+
+_DATE_ORDER = ("day", "week", "month")
+
+
+def _coarser_date(a: str | None, b: str | None) -> str:
+    ra = _DATE_ORDER.index(a) if a in _DATE_ORDER else 1
+    rb = _DATE_ORDER.index(b) if b in _DATE_ORDER else 1
+    return _DATE_ORDER[max(ra, rb)]
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _norm_name(text: str | None) -> str:
+    return " ".join(_WORD.findall(_fold(text))) if text else ""
+
+
+@dataclass(slots=True)
+class _Report:
+    """An event with the features clustering needs, computed once."""
+
+    event: Event
+    key: str
+    article: str
+    country: str | None
+    day: int | None
+    date_precision: str
+    geo: str
+    lat: float | None
+    lon: float | None
+    place: str
+    admin1: str
+    admin2: str
+    modality: str
+    actors: tuple[tuple[str, frozenset[str], str | None, str | None], ...]
+    text: frozenset[str]
+    cluster: str | None = None
+
+    @classmethod
+    def of(cls, event: Event, key: str) -> _Report:
+        actors = []
+        for role in (1, 2):
+            name = getattr(event, f"actor{role}")
+            surface = getattr(event, f"actor{role}_text")
+            if not (name or surface):
+                continue
+            label = _norm_name(name or surface)
+            words = _tokens(name) | _tokens(surface)
+            actors.append(
+                (label, words, getattr(event, f"actor{role}_country"),
+                 getattr(event, f"actor{role}_kind"))
+            )
+        day = event.event_date.toordinal() if isinstance(event.event_date, date) else None
+        geo = _geo(event)
+        return cls(
+            event=event,
+            key=key,
+            article=event.article_id or key,
+            country=event.country,
+            day=day,
+            date_precision=event.date_precision or "week",
+            geo=geo,
+            lat=event.latitude if geo != "country" else None,
+            lon=event.longitude if geo != "country" else None,
+            place=_norm_name(event.place),
+            admin1=_norm_name(event.admin1),
+            admin2=_norm_name(event.admin2),
+            modality=event.modality or "reported",
+            actors=tuple(actors),
+            text=_tokens(event.sentence) | _tokens(event.trigger) | _tokens(event.mode),
+            cluster=event.cluster_id,
+        )
+
+
+# ---------------------------------------------------------------------------- pair scores
+
+
+def _types_compatible(a: str, b: str, params: ClusterParams) -> float:
+    if a == b:
+        return 1.0
+    return 0.5 if any(a in g and b in g for g in params.type_groups) else 0.0
+
+
+def _modalities_compatible(a: str, b: str, params: ClusterParams) -> bool:
+    if a in _NEVER_MERGED or b in _NEVER_MERGED:
+        return False
+    return a == b or any(a in g and b in g for g in params.modality_groups)
+
+
+def _place_score(a: _Report, b: _Report, params: ClusterParams) -> float | None:
+    """Place agreement in 0..1, or None when the places rule out one event."""
+    coarse = _coarser_geo(a.geo, b.geo)
+    if coarse == "country":
+        return 0.5
+    assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
+    dist = haversine_km(a.lat, a.lon, b.lat, b.lon)
+    if coarse == "admin1":
+        if a.admin1 and b.admin1:
+            return 0.6 if a.admin1 == b.admin1 else None
+        return 0.55 if dist <= params.radius("admin1") else None
+    if coarse == "admin2":
+        if a.admin2 and b.admin2:
+            return 0.75 if a.admin2 == b.admin2 else None
+        if a.admin1 and b.admin1 and a.admin1 != b.admin1:
+            return None
+        return 0.7 if dist <= params.radius("admin2") else None
+    # Both are named places (exact or near).
+    if dist <= params.same_place_km or (a.place and a.place == b.place):
+        return 1.0
+    limit = params.radius(coarse)
+    if dist > limit:
+        return None
+    # Two different named places within the limit: possible ("near X" vs "in Y"), weak.
+    return 0.45 * (1.0 - dist / limit) + 0.2
+
+
+def _actor_pair(
+    x: tuple[str, frozenset[str], str | None, str | None],
+    y: tuple[str, frozenset[str], str | None, str | None],
+) -> float:
+    if x[0] and x[0] == y[0]:
+        return 1.0
+    if x[1] and y[1]:
+        overlap = len(x[1] & y[1]) / min(len(x[1]), len(y[1]))
+        if overlap >= 0.5:
+            return 0.6 + 0.4 * overlap
+    if x[3] and x[3] == y[3]:
+        # Same kind ("protesters"/"demonstrators"): likely the same actor unless their
+        # countries are known and differ.
+        if x[2] and y[2]:
+            return 0.6 if x[2] == y[2] else 0.0
+        return 0.5
+    return 0.0
+
+
+def _actor_score(a: _Report, b: _Report) -> float:
+    """Actor agreement in 0..1; 0.5 when either side names no actor (no evidence either way)."""
+    if not a.actors or not b.actors:
+        return 0.5
+    small, large = (a.actors, b.actors) if len(a.actors) <= len(b.actors) else (b.actors, a.actors)
+    # Roles may be swapped between outlets ("clashes between X and Y"): match as sets.
+    return sum(max(_actor_pair(x, y) for y in large) for x in small) / len(small)
+
+
+def _text_score(a: _Report, b: _Report) -> float:
+    if not a.text or not b.text:
+        return 0.0
+    return len(a.text & b.text) / min(len(a.text), len(b.text))
+
+
+def _fatality_conflict(a: Event, b: Event) -> bool:
+    fa, fb = a.fatalities, b.fatalities
+    if fa is None or fb is None:
+        return False
+    lo, hi = sorted((fa, fb))
+    return hi > 3 * lo + 5
+
+
+def _pair(a: _Report, b: _Report, params: ClusterParams) -> float | None:
+    """Score of one pair of reports, or None when they cannot be one event."""
+    if a.article == b.article:
+        return None
+    if a.country != b.country:  # never across countries; unknown only with unknown
+        return None
+    if a.day is None or b.day is None:
+        return None
+    if not _modalities_compatible(a.modality, b.modality, params):
+        return None
+    type_score = _types_compatible(a.event.event_type, b.event.event_type, params)
+    if type_score == 0.0:
+        return None
+    slack = params.pair_slack(a.date_precision, b.date_precision)
+    gap = abs(a.day - b.day)
+    if gap > slack:
+        return None
+    place = _place_score(a, b, params)
+    if place is None:
+        return None
+    actors = _actor_score(a, b)
+    if a.event.mode and b.event.mode and a.event.mode == b.event.mode:
+        type_score = min(1.0, type_score + 0.25) if type_score < 1.0 else 1.0
+    date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
+    w = params.weights
+    total = (
+        w["place"] * place
+        + w["date"] * date_score
+        + w["actors"] * actors
+        + w["type"] * type_score
+        + w["text"] * _text_score(a, b)
+    )
+    if _fatality_conflict(a.event, b.event):
+        total -= 0.1
+    return total
+
+
+def compatible(a: Event, b: Event, params: ClusterParams | None = None) -> bool:
+    """Whether nothing rules out that ``a`` and ``b`` report one real event."""
+    p = params or _default_params()
+    return _pair(_Report.of(a, "a"), _Report.of(b, "b"), p) is not None
+
+
+def score(a: Event, b: Event, params: ClusterParams | None = None) -> float | None:
+    """Score in 0..1 that ``a`` and ``b`` report one real event; None when incompatible."""
+    p = params or _default_params()
+    return _pair(_Report.of(a, "a"), _Report.of(b, "b"), p)
+
+
+# ---------------------------------------------------------------------------- clusterer
+
+
+def _cluster_id_for(event_key: str) -> str:
+    return "c" + event_key[:19]
+
+
+@dataclass
+class Clusterer:
+    """Incremental in-memory clustering, blocked by country, time bucket and grid cell.
+
+    Each report is indexed under its country, date precision, geo precision, a time bucket as
+    wide as its date slack and (for precise places) a grid cell as wide as its radius; a new
+    report looks only at the buckets and cells it could match, so the work per report depends
+    on how many reports fall in its block, not on how many are stored.
+
+    Args:
+        params: Clustering parameters; defaults to the packaged ones.
+    """
+
+    params: ClusterParams = field(default_factory=_default_params)
+    members: dict[str, list[_Report]] = field(default_factory=dict)
+    _index: dict[tuple[Any, ...], list[_Report]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _seen: set[str] = field(default_factory=set)
+    _present: set[tuple[str | None, str, str]] = field(default_factory=set)
+
+    # -- index layout
+    def _bucket_days(self, date_precision: str) -> int:
+        return 2 * self.params.slack(date_precision) + 1
+
+    def _cell_deg(self, geo: str) -> float:
+        # Cells no smaller than the "near place" radius: a coarser query then scans few cells.
+        return max(self.params.radius(geo), self.params.radius("near place")) / _KM_PER_DEG
+
+    def _keys(self, r: _Report) -> list[tuple[Any, ...]]:
+        assert r.day is not None
+        bucket = r.day // self._bucket_days(r.date_precision)
+        keys: list[tuple[Any, ...]] = [("c", r.country, r.date_precision, r.geo, bucket)]
+        if r.geo not in _COARSE and r.lat is not None and r.lon is not None:
+            size = self._cell_deg(r.geo)
+            cell = (math.floor(r.lat / size), math.floor(r.lon / size))
+            keys.append(("g", r.country, r.date_precision, r.geo, bucket, cell))
+        return keys
+
+    def _candidates(self, r: _Report) -> Iterable[_Report]:
+        assert r.day is not None
+        precise_query = r.geo not in _COARSE and r.lat is not None and r.lon is not None
+        for dp in _DATE_ORDER:
+            width = self._bucket_days(dp)
+            slack = self.params.pair_slack(dp, r.date_precision)
+            buckets = range((r.day - slack) // width, (r.day + slack) // width + 1)
+            for geo in GEO_PRECISIONS:
+                if (r.country, dp, geo) not in self._present:
+                    continue
+                if not precise_query or geo in _COARSE:
+                    for b in buckets:
+                        yield from self._index.get(("c", r.country, dp, geo, b), ())
+                    continue
+                assert r.lat is not None and r.lon is not None
+                size = self._cell_deg(geo)
+                limit_deg = self.params.radius(_coarser_geo(geo, r.geo)) / _KM_PER_DEG
+                lon_scale = max(math.cos(math.radians(r.lat)), 0.05)
+                dy = math.ceil(limit_deg / size)
+                dx = math.ceil(limit_deg / lon_scale / size)
+                cy, cx = math.floor(r.lat / size), math.floor(r.lon / size)
+                for b in buckets:
+                    for y in range(cy - dy, cy + dy + 1):
+                        for x in range(cx - dx, cx + dx + 1):
+                            yield from self._index.get(
+                                ("g", r.country, dp, geo, b, (y, x)), ()
+                            )
+
+    def seed(self, event: Event) -> None:
+        """Index an event that already has a ``cluster_id`` (from the store) without scoring."""
+        key = event.event_id or f"e{len(self._seen)}"
+        if key in self._seen:
+            return
+        r = _Report.of(event, key)
+        r.cluster = event.cluster_id or _cluster_id_for(key)
+        self._insert(r)
+
+    def _insert(self, r: _Report) -> None:
+        assert r.cluster is not None
+        self._seen.add(r.key)
+        self.members.setdefault(r.cluster, []).append(r)
+        if r.day is not None:
+            self._present.add((r.country, r.date_precision, r.geo))
+            for k in self._keys(r):
+                self._index[k].append(r)
+
+    def best_cluster(self, event: Event) -> tuple[str | None, float]:
+        """The cluster ``event`` would join and its score, or ``(None, 0.0)``."""
+        r = _Report.of(event, event.event_id or "?")
+        return self._best(r)
+
+    def _best(self, r: _Report) -> tuple[str | None, float]:
+        if r.day is None or r.modality in _NEVER_MERGED:
+            return None, 0.0
+        params = self.params
+        tried: set[str] = set()
+        best: tuple[str | None, float] = (None, 0.0)
+        for cand in self._candidates(r):
+            cid = cand.cluster
+            assert cid is not None
+            if cid in tried:
+                continue
+            tried.add(cid)
+            top = 0.0
+            members = self.members[cid]
+            if len(members) > params.max_members:
+                members = sorted(members, key=lambda m: _precision_rank(m.geo))
+                members = members[: params.max_members]
+            for m in members:
+                s = _pair(r, m, params)
+                if s is None:  # one member rules it out: a coarse report must not bridge
+                    top = -1.0
+                    break
+                top = max(top, s)
+            if top >= params.threshold and top > best[1]:
+                best = (cid, top)
+        return best
+
+    def add(self, event: Event) -> str:
+        """Cluster one event: join the best compatible cluster or start a new one.
+
+        Sets ``event.cluster_id`` and returns it. An event already added keeps its cluster.
+        """
+        key = event.event_id or f"e{len(self._seen)}"
+        if key in self._seen and event.cluster_id:
+            return event.cluster_id
+        r = _Report.of(event, key)
+        cid, _ = self._best(r)
+        r.cluster = cid or _cluster_id_for(key)
+        event.cluster_id = r.cluster
+        self._insert(r)
+        return r.cluster
+
+    def cluster_of(self, cluster_id: str) -> list[Event]:
+        """The member events of one cluster, in the order they were added."""
+        return [m.event for m in self.members.get(cluster_id, [])]
+
+
+def cluster_events(
+    events: Iterable[Event], params: ClusterParams | None = None
+) -> dict[str, list[Event]]:
+    """Cluster events in the order given (their ``cluster_id`` and ``report_count`` are set).
+
+    Args:
+        events: Events, typically in publication order.
+        params: Clustering parameters; defaults to the packaged ones.
+
+    Returns:
+        Cluster id -> member events.
+    """
+    clusterer = Clusterer(params or _default_params())
+    for event in events:
+        clusterer.add(event)
+    out = {cid: [m.event for m in ms] for cid, ms in clusterer.members.items()}
+    for members in out.values():
+        count = _report_count(members)
+        for event in members:
+            event.report_count = count
+    return out
+
+
+# ---------------------------------------------------------------------------- canonical
+
+
+def _report_count(members: Sequence[Event]) -> int:
+    return len({m.article_id or m.event_id or id(m) for m in members})
+
+
+def credible_fatalities(values: Iterable[int | None]) -> int | None:
+    """The largest credible fatality figure among reports.
+
+    With three or more figures, a figure more than twice the median (plus five) is taken as an
+    outlier (a cumulative toll or a typo) and skipped; otherwise the largest figure wins.
+    """
+    figures = sorted(v for v in values if v is not None and v >= 0)
+    if not figures:
+        return None
+    if len(figures) < 3:
+        return figures[-1]
+    cap = 2 * statistics.median(figures) + 5
+    return max(v for v in figures if v <= cap)
+
+
+def _mode(values: Iterable[Any]) -> Any:
+    counts = Counter(v for v in values if v is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _when(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else math.inf
+
+
+def _source_of(event: Event) -> str | None:
+    if event.source:
+        return event.source
+    if event.url:
+        host = re.sub(r"^[a-z]+://", "", event.url).split("/")[0]
+        return host or None
+    return None
+
+
+def canonical(members: Sequence[Event]) -> Event:
+    """The canonical record of a cluster.
+
+    It takes the most precise place (ties: the place most reports give), the most precise date
+    (ties: the date most reports give, then the earliest), the most common type, mode and
+    actors, the largest credible fatality figure, the highest confidence, and the sentence of
+    the report the place came from; ``report_count`` counts distinct articles.
+
+    Raises:
+        ValueError: ``members`` is empty.
+    """
+    if not members:
+        raise ValueError("a cluster has at least one member")
+    place_votes = Counter((m.place, m.country) for m in members)
+    by_place = min(
+        members,
+        key=lambda m: (_precision_rank(_geo(m)), -place_votes[(m.place, m.country)],
+                       _when(m.published)),
+    )
+    dated = [m for m in members if m.event_date is not None]
+    if dated:
+        best_prec = min(
+            _DATE_ORDER.index(m.date_precision) if m.date_precision in _DATE_ORDER else 1
+            for m in dated
+        )
+        pool = [
+            m for m in dated
+            if (_DATE_ORDER.index(m.date_precision) if m.date_precision in _DATE_ORDER else 1)
+            == best_prec
+        ]
+        date_votes = Counter(m.event_date for m in pool)
+        when = min(date_votes, key=lambda d: (-date_votes[d], d))
+        date_precision = _DATE_ORDER[best_prec]
+    else:
+        when, date_precision = None, None
+    event_type = _mode(m.event_type for m in members)
+    out = replace(by_place)
+    out.event_type = event_type
+    out.mode = _mode(m.mode for m in members if m.event_type == event_type)
+    out.event_date, out.date_precision = when, date_precision
+    for role in (1, 2):
+        name = _mode(getattr(m, f"actor{role}") for m in members)
+        donor = next((m for m in members if getattr(m, f"actor{role}") == name), by_place)
+        for suffix in ("", "_text", "_country", "_kind"):
+            setattr(out, f"actor{role}{suffix}", getattr(donor, f"actor{role}{suffix}"))
+    out.fatalities = credible_fatalities(m.fatalities for m in members)
+    out.confidence = max(m.confidence for m in members)
+    published = [m.published for m in members if m.published is not None]
+    out.published = min(published) if published else None
+    out.report_count = _report_count(members)
+    out.cluster_id = members[0].cluster_id or by_place.cluster_id
+    out.source = ", ".join(sorted({s for s in map(_source_of, members) if s}))
+    return out
+
+
+# ---------------------------------------------------------------------------- DuckDB layer
+
+#: Columns of the ``clusters`` table: the canonical record, then what only clusters have.
+CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cluster_id", "VARCHAR"), ("event_type", "VARCHAR"), ("mode", "VARCHAR"),
+    ("modality", "VARCHAR"),
+    ("actor1", "VARCHAR"), ("actor1_text", "VARCHAR"), ("actor1_country", "VARCHAR"),
+    ("actor1_kind", "VARCHAR"),
+    ("actor2", "VARCHAR"), ("actor2_text", "VARCHAR"), ("actor2_country", "VARCHAR"),
+    ("actor2_kind", "VARCHAR"),
+    ("place", "VARCHAR"), ("place_text", "VARCHAR"), ("latitude", "DOUBLE"),
+    ("longitude", "DOUBLE"), ("admin1", "VARCHAR"), ("admin2", "VARCHAR"),
+    ("country", "VARCHAR"), ("geo_precision", "VARCHAR"), ("event_date", "DATE"),
+    ("date_precision", "VARCHAR"), ("published", "TIMESTAMPTZ"), ("fatalities", "INTEGER"),
+    ("sentence", "VARCHAR"), ("confidence", "DOUBLE"), ("acled_event_type", "VARCHAR"),
+    ("acled_sub_event_type", "VARCHAR"), ("cameo_root", "VARCHAR"),
+    ("pipeline_version", "VARCHAR"), ("event_id", "VARCHAR"), ("url", "VARCHAR"),
+    ("report_count", "INTEGER"), ("sources", "VARCHAR[]"), ("urls", "VARCHAR[]"),
+    ("event_ids", "VARCHAR[]"), ("method", "VARCHAR"),
+)  # fmt: skip
+
+_CANONICAL = [name for name, _ in CLUSTER_COLUMNS[:-4]]
+
+#: Event columns read back from the store to cluster (all exist in ``events``).
+_READ = (
+    "event_id", "article_id", "url", "source", "event_type", "mode", "modality",
+    "actor1", "actor1_text", "actor1_country", "actor1_kind",
+    "actor2", "actor2_text", "actor2_country", "actor2_kind",
+    "place", "place_text", "latitude", "longitude", "admin1", "admin2", "country",
+    "geo_precision", "event_date", "date_precision", "published", "fatalities",
+    "sentence", "start", "end", "confidence", "acled_event_type", "acled_sub_event_type",
+    "cameo_root", "pipeline_version", "trigger", "place_id", "cluster_id",
+)  # fmt: skip
+_SELECT = ", ".join(f'"{c}"' for c in _READ)
+
+
+def migrate_clusters_v2(conn: Any) -> None:
+    """Store migration: create the ``clusters`` table and cluster every stored event.
+
+    Idempotent. Existing events are clustered in publication order (the same result as if
+    they had been added one article at a time); ``events.cluster_id`` and
+    ``events.report_count`` are filled.
+
+    Args:
+        conn: An open DuckDB connection whose ``events`` table has the columns of
+            :data:`~eventwire.model.EVENT_FIELDS`; the caller owns the transaction.
+
+    Raises:
+        StoreError: The database cannot be migrated.
+    """
+    import duckdb
+
+    columns = ", ".join(f'"{n}" {t}' for n, t in CLUSTER_COLUMNS)
+    try:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS clusters ({columns})")
+        rows = conn.execute(
+            f"SELECT {_SELECT} FROM events WHERE cluster_id IS NULL "
+            "ORDER BY published NULLS LAST, article_id, start"
+        ).fetchall()
+        if not rows:
+            return
+        events = [_event_from_row(r) for r in rows]
+        clusters = cluster_events(events)
+        _write(conn, events, clusters)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot add the clusters table: {exc}") from exc
+
+
+def assign(conn: Any, events: Sequence[Event], params: ClusterParams | None = None) -> None:
+    """Cluster one article's events against the store; call after inserting them.
+
+    Only stored events in the new events' blocks (same country, dates within the largest
+    slack, points within the largest radius or coarse places) are read, then the members of
+    the clusters they belong to; the new events join those clusters or start new ones.
+    ``events.cluster_id``/``report_count`` and the ``clusters`` rows of every touched cluster
+    are updated, and the given Event objects get their ``cluster_id`` and ``report_count``.
+
+    Args:
+        conn: DuckDB connection inside the store's write transaction.
+        events: The events just inserted (one article's, usually).
+        params: Clustering parameters; defaults to the packaged ones.
+
+    Raises:
+        StoreError: A query failed.
+    """
+    import duckdb
+
+    if not events:
+        return
+    p = params or _default_params()
+    try:
+        stored = _block_rows(conn, events, p)
+        clusterer = Clusterer(p)
+        known: dict[str, Event] = {}
+        for event in stored:
+            clusterer.seed(event)
+            if event.event_id:
+                known[event.event_id] = event
+        touched: set[str] = set()
+        for event in events:
+            event.cluster_id = None
+            touched.add(clusterer.add(event))
+        members = {cid: clusterer.cluster_of(cid) for cid in touched}
+        _write(conn, list(events), members, replace_clusters=True)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot cluster events: {exc}") from exc
+
+
+_PROBE = (
+    "CREATE TEMP TABLE IF NOT EXISTS _cluster_probe (country VARCHAR, lo DATE, hi DATE, "
+    "lo_any DATE, hi_any DATE, precise BOOLEAN, lat0 DOUBLE, lat1 DOUBLE, lon0 DOUBLE, "
+    "lon1 DOUBLE)"
+)
+
+
+def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Event]:
+    """Stored events that could share a cluster with ``events``, and their clusters' members.
+
+    One probe row per new event describes its block (country, the dates a stored report of
+    each date precision may have, the box its point reaches); one join over ``events`` finds
+    the clusters those blocks touch, a second query reads their members.
+    """
+    cols: list[list[Any]] = [[] for _ in range(10)]
+    for e in events:
+        if not isinstance(e.event_date, date) or e.modality in _NEVER_MERGED:
+            continue
+        own = p.pair_slack("day", e.date_precision)
+        max_slack = max(p.pair_slack(dp, e.date_precision) for dp in _DATE_ORDER)
+        geo = _geo(e)
+        precise = geo not in _COARSE
+        lat, lon = (e.latitude or 0.0), (e.longitude or 0.0)
+        reach = p.radius("admin2") / _KM_PER_DEG
+        lon_reach = reach / max(math.cos(math.radians(lat)), 0.05)
+        row = (
+            e.country, _shift(e.event_date, -own), _shift(e.event_date, own),
+            _shift(e.event_date, -max_slack), _shift(e.event_date, max_slack), precise,
+            lat - reach, lat + reach, lon - lon_reach, lon + lon_reach,
+        )  # fmt: skip
+        for col, value in zip(cols, row, strict=True):
+            col.append(value)
+    if not cols[0]:
+        return []
+    conn.execute(_PROBE)
+    conn.execute("DELETE FROM _cluster_probe")
+    conn.execute(
+        "INSERT INTO _cluster_probe SELECT " + ", ".join(["unnest(?)"] * len(cols)), cols
+    )
+    new_ids = [e.event_id for e in events if e.event_id]
+    cluster_ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT e.cluster_id FROM events e JOIN _cluster_probe q "
+            "ON e.country IS NOT DISTINCT FROM q.country "
+            "AND e.event_date BETWEEN q.lo_any AND q.hi_any "
+            "WHERE e.cluster_id IS NOT NULL "
+            "AND (e.event_date BETWEEN q.lo AND q.hi "
+            "     OR coalesce(e.date_precision, 'week') <> 'day') "
+            "AND (NOT q.precise OR e.latitude IS NULL "
+            "     OR coalesce(e.geo_precision, 'admin2') IN ('admin1', 'country') "
+            "     OR (e.latitude BETWEEN q.lat0 AND q.lat1 "
+            "         AND e.longitude BETWEEN q.lon0 AND q.lon1))"
+            " AND NOT list_contains(?, e.event_id)",
+            [new_ids],
+        ).fetchall()
+    ]
+    if not cluster_ids:
+        return []
+    rows = conn.execute(
+        f"SELECT {_SELECT} FROM events WHERE list_contains(?, cluster_id) "
+        "AND NOT list_contains(?, event_id) ORDER BY published NULLS LAST, event_id",
+        [cluster_ids, new_ids],
+    ).fetchall()
+    return [_event_from_row(r) for r in rows]
+
+
+def _shift(day: date, days: int) -> date:
+    return date.fromordinal(day.toordinal() + days)
+
+
+def _event_from_row(row: Sequence[Any]) -> Event:
+    values = dict(zip(_READ, row, strict=True))
+    for key in ("event_type", "sentence"):
+        values[key] = values[key] or ""
+    for key in ("start", "end"):
+        values[key] = values[key] if values[key] is not None else 0
+    values["confidence"] = values["confidence"] if values["confidence"] is not None else 0.0
+    values["modality"] = values["modality"] or "reported"
+    if isinstance(values["event_date"], datetime):
+        values["event_date"] = values["event_date"].date()
+    return Event(**values)
+
+
+def _write(
+    conn: Any,
+    events: Sequence[Event],
+    clusters: dict[str, list[Event]],
+    *,
+    replace_clusters: bool = False,
+) -> None:
+    """Write cluster ids of ``events``, report counts of every member, and cluster rows."""
+    pairs = [(e.event_id, e.cluster_id) for e in events if e.event_id]
+    counts = []
+    rows = []
+    for cid, members in clusters.items():
+        record = canonical(members)
+        record.cluster_id = cid
+        count = record.report_count or 1
+        for m in members:
+            m.report_count = count
+        counts.append((cid, count))
+        rows.append(_cluster_row(record, members))
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _cluster_assign (e VARCHAR, c VARCHAR)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _cluster_count (c VARCHAR, n INTEGER)")
+    conn.execute("DELETE FROM _cluster_assign")
+    conn.execute("DELETE FROM _cluster_count")
+    if pairs:
+        conn.execute(
+            "INSERT INTO _cluster_assign SELECT unnest(?), unnest(?)",
+            [[e for e, _ in pairs], [c for _, c in pairs]],
+        )
+        conn.execute(
+            "UPDATE events SET cluster_id = a.c FROM _cluster_assign a WHERE events.event_id = a.e"
+        )
+    if counts:
+        conn.execute(
+            "INSERT INTO _cluster_count SELECT unnest(?), unnest(?)",
+            [[c for c, _ in counts], [n for _, n in counts]],
+        )
+        conn.execute(
+            "UPDATE events SET report_count = k.n FROM _cluster_count k "
+            "WHERE events.cluster_id = k.c AND events.report_count IS DISTINCT FROM k.n"
+        )
+    if replace_clusters and counts:
+        conn.execute("DELETE FROM clusters WHERE cluster_id IN (SELECT c FROM _cluster_count)")
+    if rows:
+        columns = [list(col) for col in zip(*rows, strict=True)]
+        conn.execute(
+            "INSERT INTO clusters SELECT " + ", ".join(["unnest(?)"] * len(columns)), columns
+        )
+
+
+def _cluster_row(record: Event, members: Sequence[Event]) -> tuple[Any, ...]:
+    values = [getattr(record, name) for name in _CANONICAL]
+    sources = sorted({s for s in map(_source_of, members) if s})
+    urls = sorted({m.url for m in members if m.url})
+    ids = [m.event_id for m in members if m.event_id]
+    return (*values, record.report_count, sources, urls, ids, _default_params().version)
+
+
+def load_clusters(
+    conn: Any,
+    where: str = "",
+    params: Sequence[Any] = (),
+    *,
+    limit: int | None = None,
+) -> list[Event]:
+    """Canonical records of clusters as events (``cluster_id``, ``report_count`` and
+    ``source`` — the sources, comma-separated — set), most reported first.
+
+    Args:
+        conn: DuckDB connection.
+        where: Optional SQL condition over the ``clusters`` columns (which share their names
+            with ``events``), with ``?`` placeholders, e.g. ``"country = ? AND event_date >= ?"``.
+        params: Values of the placeholders.
+        limit: At most this many clusters.
+
+    Raises:
+        StoreError: The query failed (for example, the store predates the clusters table).
+    """
+    import duckdb
+
+    names = [name for name, _ in CLUSTER_COLUMNS]
+    sql = "SELECT " + ", ".join(f'"{n}"' for n in names) + " FROM clusters"
+    if where:
+        sql += f" WHERE {where}"
+    sql += " ORDER BY report_count DESC, event_date DESC NULLS LAST, cluster_id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    try:
+        rows = conn.execute(sql, list(params)).fetchall()
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot read clusters: {exc}") from exc
+    event_names = {f.name for f in fields(Event)}
+    out = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        sources = values.pop("sources") or []
+        for extra in ("urls", "event_ids", "method"):
+            values.pop(extra)
+        kwargs = {k: v for k, v in values.items() if k in event_names}
+        kwargs["sentence"] = kwargs.get("sentence") or ""
+        kwargs["event_type"] = kwargs.get("event_type") or ""
+        kwargs["confidence"] = kwargs.get("confidence") or 0.0
+        kwargs["modality"] = kwargs.get("modality") or "reported"
+        event = Event(start=0, end=0, **kwargs)
+        event.source = ", ".join(sources) or None
+        out.append(event)
+    return out

@@ -1,0 +1,1 @@
+"""Evaluation of eventwire against third-party labelled data (evaluation only)."""
