@@ -280,3 +280,17 @@ def test_page_time_of_day_survives_a_date_in_the_canonical_url() -> None:
     assert published == datetime(2021, 2, 16, 9, 40, tzinfo=timezone(timedelta(hours=2)))
     other_day = page.replace("2021-02-16T09:40", "2021-02-17T09:40")
     assert article_from_html(other_day).published == datetime(2021, 2, 16, tzinfo=UTC)
+
+
+def test_page_url_comes_from_the_canonical_link_unless_given() -> None:
+    html = (
+        (FIXTURES / "article.html")
+        .read_text(encoding="utf-8")
+        .replace(
+            "<title>", '<link rel="canonical" href="https://valley.example/news/flood"><title>'
+        )
+    )
+    assert article_from_html(html).url == "https://valley.example/news/flood"
+    assert article_from_html(html, url="https://mirror.example/x").url == "https://mirror.example/x"
+    plain = (FIXTURES / "article.html").read_text(encoding="utf-8")
+    assert article_from_html(plain).url is None

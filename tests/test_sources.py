@@ -598,3 +598,22 @@ def test_text_file_dateline_gives_published(tmp_path: Path, options: Options) ->
     (article,) = read([path], options)
     assert isinstance(article, Article)
     assert article.published == datetime(2021, 2, 17, tzinfo=UTC)
+
+
+def test_large_jsonl_with_bom_or_in_utf16_without_bom(tmp_path: Path, options: Options) -> None:
+    # The first line puts a three-byte "—" across byte 8192, where the sniffed head ends.
+    first = json.dumps({"text": "x" * 8178 + "— end."}, ensure_ascii=False)
+    assert (codecs.BOM_UTF8 + first.encode()).index("—".encode()) == 8191
+    lines = [first] + [
+        json.dumps({"text": f"Réunion {i} à Genève — “talks”."}, ensure_ascii=False)
+        for i in range(1, 400)
+    ]
+    body = "\n".join(lines) + "\n"
+    bom = write(tmp_path / "bom.jsonl", codecs.BOM_UTF8 + body.encode())
+    utf16 = write(tmp_path / "wide.jsonl", body.encode("utf-16-le"))
+    for path in (bom, utf16):
+        results = read([path], options)
+        assert len(articles(results)) == len(results) == 400, path
+        assert results[0].text.endswith("x— end.")
+        assert results[399].text == "Réunion 399 à Genève — “talks”."
+        assert results[399].locator == f"{path}:400"

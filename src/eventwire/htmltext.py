@@ -185,10 +185,14 @@ def _utf16_without_bom(data: bytes) -> str | None:
     candidates = ((odd_nuls, even_nuls, "utf-16-le"), (even_nuls, odd_nuls, "utf-16-be"))
     for nuls, zero_free, encoding in candidates:
         if nuls >= 0.6 * pairs and zero_free <= 0.02 * pairs:
+            even = data[: len(data) - len(data) % 2]
             try:
-                return data[: len(data) - len(data) % 2].decode(encoding)
-            except UnicodeDecodeError:
-                return None
+                return even.decode(encoding)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(even) - 4:
+                    return None
+                # Only a surrogate pair cut at the very end (a truncated sample or file).
+                return even[: exc.start].decode(encoding)
     return None
 
 
@@ -343,7 +347,8 @@ def article_from_html(
     return Article(
         text=text,
         title=_clean_title(getattr(extracted, "title", None)),
-        url=url,
+        # The page's canonical or og:url address stands in when the caller knows none.
+        url=url or _page_url(getattr(extracted, "url", None)),
         source=source or getattr(extracted, "sitename", None) or None,
         published=_aware(published) if published is not None else page_date,
         locator=where,
@@ -451,6 +456,12 @@ def _parse_page_date(value: str | None) -> datetime | None:
         return _aware(datetime.fromisoformat(value))
     except ValueError:
         return None
+
+
+def _page_url(value: str | None) -> str | None:
+    if value and re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+        return value
+    return None
 
 
 def _refine_time(day: datetime | None, html: str) -> datetime | None:

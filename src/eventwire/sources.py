@@ -31,6 +31,7 @@ still be recovered, and rejected when none can.
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import gzip
 import io
@@ -100,6 +101,7 @@ _RFC822 = re.compile(
     r"\s*(?:[+-]\d{4}|[A-Za-z]{1,5})?\s*$"
 )
 _GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 #: A wire-style dateline opening a paragraph: "ERBIL, Iraq, 17 February 2021 - ...".
 _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z .'’-]{1,40}){0,2},\s*"
@@ -400,12 +402,15 @@ class _Reader:
                 if not head:
                     yield Rejection(locator, "read", "empty file (0 bytes)")
                     return
-                decode_bytes(head, locator)  # rejects binary content before a flood of lines
+                wide = head.startswith(_WIDE_BOMS) or head.count(0) > len(head) // 4
+                if not wide and not head.startswith(codecs.BOM_UTF8):
+                    decode_bytes(head, locator)  # rejects binary content before a flood of lines
                 fh.seek(0)
                 lines: Iterator[bytes] | list[bytes] = fh
-                if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
-                    # UTF-16/32 cannot be split on b"\n"; such files are read whole.
-                    lines = [ln.encode() for ln in decode_bytes(fh.read(), locator).splitlines()]
+                if wide:
+                    # UTF-16/32 cannot be split on b"\n"; such files are decoded whole.
+                    text = decode_bytes(fh.read(), locator)
+                    lines = [line.encode("utf-8") for line in text.splitlines()]
                 for raw in lines:
                     lineno += 1
                     if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
