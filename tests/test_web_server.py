@@ -1,0 +1,151 @@
+"""A real ``eventwire serve`` process on loopback: routes over HTTP, startup refusals, raw paths."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("uvicorn", reason="web extra not installed: pip install 'eventwire[web]'")
+
+from eventwire.config import Options
+from eventwire.model import EVENT_KEYS
+
+from .web_fixtures import ARTICLES, Served, all_specs, build_store, serve_process, visible
+
+TOKEN = "another-test-token-abcdefghijkl"
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory, session_options: Options) -> Path:
+    return build_store(tmp_path_factory.mktemp("webserver") / "events.duckdb", session_options)
+
+
+@pytest.fixture(scope="module")
+def server(store_path: Path) -> Iterator[Served]:
+    with serve_process(store_path) as served:
+        yield served
+
+
+def run_serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eventwire.web", "serve", *args],
+        capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def raw_get(url: str, target: str) -> bytes:
+    """Send a request line exactly as written (clients normalise ``..`` away)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        sock.sendall(request.encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_every_route_over_http(server: Served) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        health = http.get("/api/health").json()
+        assert (health["events"], health["articles"]) == (len(all_specs()), len(ARTICLES))
+        events = http.get("/api/events").json()["events"]
+        assert len(events) == len(visible(all_specs()))
+        one = http.get(f"/api/events/{events[0]['event_id']}").json()
+        assert one["event_id"] == events[0]["event_id"]
+        article = http.get(f"/api/articles/{one['article_id']}").json()
+        assert one["sentence"] in article["text"]
+        assert http.get("/api/stats").json()["total"] == len(events)
+        page = http.get("/")
+        assert page.status_code == 200 and "leaflet.js" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        js = http.get("/static/vendor/leaflet/leaflet.js")
+        assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+        outline = http.get("/static/vendor/world-atlas/countries-110m.json").json()
+        assert outline["type"] == "Topology" and "countries" in outline["objects"]
+        assert http.get("/docs").status_code == 200
+        assert http.get("/openapi.json").json()["info"]["title"] == "eventwire"
+
+
+def test_pagination_to_the_end_over_http(server: Served) -> None:
+    seen: list[str] = []
+    rows: list[dict[str, str]] = []
+    params: dict[str, str] = {"limit": "2", "format": "csv", "include_hypothetical": "true"}
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for _ in range(20):
+            response = http.get("/api/events", params=params)
+            assert response.status_code == 200
+            reader = csv.DictReader(io.StringIO(response.text))
+            assert reader.fieldnames == list(EVENT_KEYS)
+            page = list(reader)
+            rows += page
+            seen += [r["event_id"] for r in page]
+            cursor = response.headers.get("x-next-cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+    assert len(seen) == len(set(seen)) == len(all_specs())
+
+
+def test_errors_over_http_have_the_one_shape(server: Served) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for path, status in (("/api/events?bbox=1,2", 422), ("/api/events/none", 404),
+                             ("/api/stats?since=x", 422), ("/nowhere", 404)):  # fmt: skip
+            response = http.get(path)
+            assert response.status_code == status
+            assert response.headers["content-type"] == "application/json"
+            assert set(response.json()["error"]) >= {"status", "code", "message"}
+        assert http.get("/api/health", headers={"host": "attacker.example"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/static/../app.py", "/static/../../eventwire/store.py", "/static/%2e%2e/app.py",
+     "/static/..%2f..%2fstore.py", "/../../../../etc/passwd", "/static/../../../../etc/passwd"],
+)  # fmt: skip
+def test_raw_traversal_paths_reach_nothing(server: Served, target: str) -> None:
+    response = raw_get(server.url, target)
+    status = response.split(b" ", 2)[1]
+    assert status in (b"400", b"404")
+    assert b"import " not in response and b"root:" not in response
+
+
+def test_off_loopback_without_token_refuses_to_start(store_path: Path) -> None:
+    done = run_serve("--db", str(store_path), "--host", "0.0.0.0", "--port", "8765")
+    assert done.returncode != 0
+    assert "--token" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_missing_database_is_one_line(tmp_path: Path) -> None:
+    done = run_serve("--db", str(tmp_path / "missing.duckdb"), "--port", "8766")
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_token_server_on_all_interfaces(store_path: Path) -> None:
+    with serve_process(store_path, "--token", TOKEN, host="0.0.0.0") as served:
+        url = served.url.replace("0.0.0.0", "127.0.0.1")
+        with httpx.Client(base_url=url, timeout=10) as http:
+            refused = http.get("/api/events", headers={"host": "events.example"})
+            assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+            ok = http.get(
+                "/api/events",
+                headers={"host": "events.example", "authorization": f"Bearer {TOKEN}"},
+            )
+            assert ok.status_code == 200 and ok.json()["events"]
+            assert http.get("/", headers={"host": "events.example"}).status_code == 200
+
+
+def test_serve_help_names_every_option() -> None:
+    done = run_serve("--help")
+    assert done.returncode == 0
+    for option in ("--db", "--host", "--port", "--token", "--tiles-url"):
+        assert option in done.stdout
