@@ -223,3 +223,21 @@ def test_server_helper_records_and_routes_handlers(server: LocalServer, fast: Op
         assert fetcher.get(server.url("echo")).content == b"/echo"
     assert wait_for(lambda: len(server.requests_to("/echo")) == 1)
     assert server.requests[0].method == "GET"
+
+
+def test_conditional_get_returns_not_modified(server: LocalServer, fast: Options) -> None:
+    def feed(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, content_type=None)
+        return Response(body=b"<rss/>", headers={"ETag": '"v1"'}, content_type="text/xml")
+
+    server.route("/feed", feed)
+    with Fetcher(fast) as fetcher:
+        first = fetcher.get(server.url("/feed"))
+        assert first.status == 200 and first.headers["etag"] == '"v1"'
+        again = fetcher.get(server.url("/feed"), headers={"If-None-Match": first.headers["etag"]})
+        assert again.status == 304 and again.content == b""
+        server.route("/gone", Response(status=304, content_type=None))
+        # Without a conditional header a 304 is as wrong as any other non-2xx answer.
+        assert "HTTP 304" in fetch_error(fetcher, server.url("/gone")).reason
+    assert server.requests_to("/feed")[1].headers["If-None-Match"] == '"v1"'

@@ -8,6 +8,7 @@ else escapes :meth:`Fetcher.get`. The transport is injectable so tests can fake 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -20,6 +21,7 @@ from .errors import FetchError
 __all__ = ["FetchResult", "Fetcher"]
 
 _SCHEMES = ("http", "https")
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since"})
 
 
 @dataclass(slots=True)
@@ -29,7 +31,7 @@ class FetchResult:
     Attributes:
         url: The URL asked for.
         final_url: The URL after redirects.
-        status: HTTP status code (2xx).
+        status: HTTP status code (2xx, or 304 for a conditional request).
         content_type: Media type without parameters, lower case (``text/html``), or ``""``.
         content: The body (decompressed if the server used Content-Encoding).
         headers: Response headers, names in lower case.
@@ -74,11 +76,14 @@ class Fetcher:
             headers={"User-Agent": options.user_agent},
         )
 
-    def get(self, url: str) -> FetchResult:
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET ``url`` and read its body.
 
         Args:
             url: An absolute http or https URL.
+            headers: Extra request headers. With ``If-None-Match`` or ``If-Modified-Since``
+                (a feed watcher's conditional GET), a 304 answer is returned as a result with
+                ``status`` 304 and an empty body instead of raising.
 
         Returns:
             The response.
@@ -89,7 +94,7 @@ class Fetcher:
         """
         target = self._check_url(url)
         try:
-            return self._get(url, target)
+            return self._get(url, target, dict(headers or {}))
         except FetchError:
             raise
         except httpx.TooManyRedirects:
@@ -138,12 +143,14 @@ class Fetcher:
             raise FetchError(url, "invalid URL: the host name contains spaces or % escapes")
         return target
 
-    def _get(self, url: str, target: httpx.URL) -> FetchResult:
+    def _get(self, url: str, target: httpx.URL, headers: dict[str, str]) -> FetchResult:
         cap = self.options.fetch_max_bytes
+        conditional = any(k.lower() in _CONDITIONAL for k in headers)
         # httpx timeouts apply per operation; a server dripping bytes must not hold us forever.
         deadline = time.monotonic() + self.options.fetch_timeout
-        with self._client.stream("GET", target) as response:
-            if not 200 <= response.status_code < 300:
+        with self._client.stream("GET", target, headers=headers) as response:
+            ok = 200 <= response.status_code < 300 or (conditional and response.status_code == 304)
+            if not ok:
                 phrase = response.reason_phrase or ""
                 raise FetchError(url, f"HTTP {response.status_code} {phrase}".rstrip())
             declared = response.headers.get("content-length")
