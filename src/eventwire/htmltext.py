@@ -21,6 +21,7 @@ from .model import Article
 __all__ = [
     "article_from_html",
     "article_from_text",
+    "clean_text",
     "decode_bytes",
     "decode_html",
     "fragment_to_text",
@@ -99,8 +100,10 @@ def looks_like_html(s: str) -> bool:
 def decode_bytes(data: bytes, locator: str) -> str:
     """Decode a text file whose encoding is unknown.
 
-    Tries, in order: a byte-order mark (UTF-8/16/32), strict UTF-8, UTF-16 without a BOM
-    (recognised by NUL bytes in every other position), charset_normalizer's guess, cp1252.
+    Tries, in order: a byte-order mark (UTF-8/16/32); UTF-16 without a BOM (recognised by
+    NUL bytes in every other position); strict UTF-8; cp1252 for mostly-ASCII text (English
+    and Western European legacy files); charset_normalizer's guess (Cyrillic, Greek, Arabic
+    code pages...); latin-1. Known binary signatures and control-byte soup are refused first.
 
     Args:
         data: The raw bytes.
