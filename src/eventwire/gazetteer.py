@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -226,7 +227,9 @@ _PLACE_COLUMNS = (
     "p.id, p.geonames_id, p.name, p.latitude, p.longitude, p.country2, p.admin1, p.admin2, "
     "p.feature_class, p.feature_code, p.population, p.pcode, p.source"
 )
-_MATCH_KINDS = {KIND_PRIMARY: "name", KIND_ALTERNATE: "alternate", KIND_ABBREVIATION: "abbreviation"}
+_MATCH_KINDS = {
+    KIND_PRIMARY: "name", KIND_ALTERNATE: "alternate", KIND_ABBREVIATION: "abbreviation"
+}
 
 
 class Gazetteer:
@@ -241,6 +244,7 @@ class Gazetteer:
         self.path = path
         self._db = connection
         self._cache: dict[tuple[str, str, str | None, int], list[Candidate]] = {}
+        self._division_cache: dict[tuple[str | None, str | None], Candidate] | None = None
         self._load_codes()
 
     # ----------------------------------------------------------------- opening / building
@@ -335,10 +339,14 @@ class Gazetteer:
         found = self._lookup("norm", norm, cc, limit)
         if not found and phonetic:
             phon = phonetic_key(name)
-            if len(phon) >= 2:
+            # Short keys ("br") match hundreds of unrelated names; only longer ones are useful.
+            if len(phon) >= (3 if cc else 4):
                 found = self._lookup("phon", phon, cc, limit)
         if not found and fuzzy and cc:
-            found = self._fuzzy(phonetic_key(name), cc, limit)
+            memo = ("fuzzy", norm, cc, limit)
+            if memo not in self._cache:
+                self._cache[memo] = self._fuzzy(name, cc, limit)
+            found = self._cache[memo]
         return found
 
     def lookup(self, key: str, value: str, *, country: str | None = None, limit: int = 20
@@ -355,7 +363,7 @@ class Gazetteer:
             return hit
         sql = (
             f"SELECT {_PLACE_COLUMNS}, min(n.kind) FROM names n JOIN places p ON p.id = n.place "
-            f"WHERE n.{column} = ?" + (" AND p.country2 = ?" if cc else "") +
+            f"WHERE n.{column} = ?" + (" AND +p.country2 = ?" if cc else "") +
             " GROUP BY p.id ORDER BY p.population DESC, p.id LIMIT ?"
         )
         params: tuple[Any, ...] = (value, cc, limit) if cc else (value, limit)
@@ -366,24 +374,27 @@ class Gazetteer:
         self._cache[memo] = out
         return out
 
-    def _fuzzy(self, phon: str, cc: str, limit: int) -> list[Candidate]:
-        if len(phon) < 4:
+    def _fuzzy(self, name: str, cc: str, limit: int) -> list[Candidate]:
+        phon, norm = phonetic_key(name), normalise_name(name)
+        if len(phon) < 5:
             return []
-        edits = 1 if len(phon) < 7 else 2
-        prefix = phon[:2]
+        prefix = phon[:3]
         sql = (
-            f"SELECT {_PLACE_COLUMNS}, min(n.kind), n.phon FROM names n "
+            f"SELECT {_PLACE_COLUMNS}, min(n.kind), n.phon, n.norm FROM names n "
             "JOIN places p ON p.id = n.place WHERE n.phon >= ? AND n.phon < ? "
-            "AND p.country2 = ? AND length(n.phon) BETWEEN ? AND ? GROUP BY p.id, n.phon "
+            "AND +p.country2 = ? AND length(n.phon) BETWEEN ? AND ? GROUP BY p.id, n.phon "
             "LIMIT 5000"
         )
         rows = self._db.execute(
-            sql, (prefix, prefix + "\x7f", cc, len(phon) - edits, len(phon) + edits)
+            sql, (prefix, prefix + "\x7f", cc, len(phon) - 1, len(phon) + 1)
         ).fetchall()
         seen: dict[int, Candidate] = {}
         for row in rows:
-            if row[0] not in seen and _within_edits(phon, row[-1], edits):
-                seen[row[0]] = self._candidate(row[:-1], "fuzzy")
+            # One edit on the phonetic key and a close spelling: "Kafr Loosing" may find
+            # "Kafr Lusin", but "Kurdistan" must not find "Kur Dushan".
+            if row[0] not in seen and _within_edits(phon, row[-2], 1) and \
+                    SequenceMatcher(None, norm, row[-1]).ratio() >= 0.8:
+                seen[row[0]] = self._candidate(row[:-2], "fuzzy")
         return sorted(seen.values(), key=lambda c: -c.population)[:limit]
 
     def _candidate(self, row: tuple[Any, ...], match: str | None) -> Candidate:
@@ -407,25 +418,39 @@ class Gazetteer:
             place_id=pid,
         )
 
+    def admin1_code(self, country: str, name: str) -> str | None:
+        """Code of the first-level division called ``name`` in ``country`` (None if unknown)."""
+        cc = self.country_code(country)
+        if cc is None:
+            return None
+        key = normalise_name(name)
+        for code, adm_name in self.admin1_names.items():
+            if code.startswith(cc + ".") and normalise_name(adm_name) == key:
+                return code.split(".", 1)[1]
+        return None
+
     def admin1_place(self, country: str, admin1_code: str) -> Candidate | None:
         """The first-level division itself (feature ADM1), e.g. ``("SY", "12")`` -> Idlib."""
-        cc = self.country_code(country)
-        row = self._db.execute(
-            f"SELECT {_PLACE_COLUMNS}, 0 FROM places p WHERE p.country2 = ? AND p.admin1 = ? "
-            "AND p.feature_code = 'ADM1' LIMIT 1",
-            (cc, admin1_code),
-        ).fetchone()
-        return self._candidate(row, "name") if row else None
+        return self._divisions().get((self.country_code(country), admin1_code))
 
     def country_place(self, country: str) -> Candidate | None:
         """The country itself (feature PCLI or similar), by ISO alpha-2 or alpha-3."""
-        cc = self.country_code(country)
-        row = self._db.execute(
-            f"SELECT {_PLACE_COLUMNS}, 0 FROM places p WHERE p.country2 = ? "
-            "AND p.feature_class = 'A' AND p.feature_code LIKE 'PCL%' LIMIT 1",
-            (cc,),
-        ).fetchone()
-        return self._candidate(row, "name") if row else None
+        return self._divisions().get((self.country_code(country), None))
+
+    def _divisions(self) -> dict[tuple[str | None, str | None], Candidate]:
+        if self._division_cache is None:
+            rows = self._db.execute(
+                f"SELECT {_PLACE_COLUMNS}, 0 FROM places p WHERE p.feature_class = 'A' "
+                "AND (p.feature_code = 'ADM1' OR p.feature_code LIKE 'PCL%')"
+            ).fetchall()
+            cache: dict[tuple[str | None, str | None], Candidate] = {}
+            for row in rows:
+                cand = self._candidate(row, "name")
+                key = (cand.country_code,
+                       cand.admin1_code if cand.feature_code == "ADM1" else None)
+                cache.setdefault(key, cand)
+            self._division_cache = cache
+        return self._division_cache
 
     def info(self) -> dict[str, Any]:
         """What the index holds: path, build date, totals and each source with its counts."""
@@ -502,6 +527,7 @@ class Gazetteer:
 
     def _after_load(self) -> None:
         self._cache.clear()
+        self._division_cache = None
         self._load_codes()
 
     def _transaction(self) -> _Transaction:
@@ -586,15 +612,23 @@ class Gazetteer:
                 adm2 = hit[0] if hit else None
             values = (cols[1], lat, lon, cc, adm1, adm2c, adm2, cols[6] or None,
                       cols[7] or None, pop, src.name)
+            if cols[6] == "A" and (cols[7] or "").startswith(("ADM", "PCL")):
+                # Keep the packaged name and codes of divisions and countries: other dumps
+                # (Who's On First) often lack their admin codes.
+                values = (None, lat, lon, None, None, None, None, None, None, pop, src.name)
             existing = self._db.execute(
                 "SELECT id FROM places WHERE geonames_id=?", (gid,)
             ).fetchall()
             if existing:
                 pid = existing[0][0]
                 self._db.execute(
-                    "UPDATE places SET name=?, latitude=?, longitude=?, country2=?, admin1=?, "
-                    "admin2_code=?, admin2=coalesce(?, admin2), feature_class=?, "
-                    "feature_code=?, population=max(population, ?), source=? WHERE id=?",
+                    "UPDATE places SET name=coalesce(?, name), latitude=?, longitude=?, "
+                    "country2=coalesce(?, country2), admin1=coalesce(?, admin1), "
+                    "admin2_code=coalesce(?, admin2_code), admin2=coalesce(?, admin2), "
+                    "feature_class=coalesce(?, feature_class), "
+                    "feature_code=CASE WHEN feature_code = 'PPLC' THEN feature_code "
+                    "ELSE coalesce(?, feature_code) END, population=max(population, ?), "
+                    "source=? WHERE id=?",
                     (*values, pid),
                 )
             else:
@@ -631,6 +665,8 @@ class Gazetteer:
                     f"{src}, line {lineno}: adm0_pcode {cc!r} is not an ISO alpha-2 code"
                 )
             country_rows.setdefault(cc, []).append((lineno, row))
+        for crows in country_rows.values():
+            crows.sort(key=lambda r: (r[1].get("popplaceclasstitle") or "") == "Neighborhood")
         count = 0
         for cc, crows in country_rows.items():
             index = _SpatialIndex(self._db, cc)
@@ -659,8 +695,10 @@ class Gazetteer:
                 match = index.match(keys, lat, lon, merge_km)
                 adm2 = (row.get("adm2_en") or "").strip() or None
                 if match is not None:
+                    # Communities come first, so a neighbourhood never takes a town's p-code.
                     self._db.execute(
-                        "UPDATE places SET pcode=?, admin2=coalesce(admin2, ?) WHERE id=?",
+                        "UPDATE places SET pcode=coalesce(pcode, ?), admin2=coalesce(admin2, ?) "
+                        "WHERE id=?",
                         (pcode, adm2, match),
                     )
                     pid = match

@@ -1,0 +1,702 @@
+"""Toponym recognition and resolution over a parsed spaCy ``Doc``.
+
+Recognition takes spaCy's GPE/LOC/FAC entities and recovers what the small model misses
+(villages tagged PERSON, "the Kafr Loosing pass", "the M4") when the gazetteer and the
+context agree. Resolution ranks gazetteer candidates jointly for the whole article: the
+focus country, the admin hierarchy written in the text ("Barah ... in southern Idlib",
+"Springfield, Illinois"), feature class and population, and distance to the other places.
+Relative expressions ("near X", "30 km north of X", "southern X") lower the precision
+instead of claiming an exact point. Every word list lives in ``data/geo/lexicon.json``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .gazetteer import Candidate, Gazetteer, haversine_km, lexicon
+from .model import Toponym
+
+__all__ = ["Focus", "article_focus", "find_toponyms", "resolve_spans"]
+
+NER_LABELS = frozenset({"GPE", "LOC", "FAC"})
+#: spaCy labels a recovered span may carry (small villages are often tagged PERSON).
+RECOVERABLE_LABELS = frozenset({"", "PERSON"})
+
+_MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "phonetic": -0.9,
+                "fuzzy": -1.6}
+_MATCH_TRUST = {"name": 1.0, "abbreviation": 0.95, "alternate": 0.9, "phonetic": 0.7,
+                "fuzzy": 0.55}
+
+
+@dataclass
+class _Words:
+    locative: frozenset[str]
+    near: frozenset[str]
+    directions: frozenset[str]
+    admin: frozenset[str]
+    admin_prefix: frozenset[str]
+    settlement: frozenset[str]
+    features: frozenset[str]
+    feature_prefix: frozenset[str]
+    road: re.Pattern[str]
+    road_words: frozenset[str]
+    never: frozenset[str]
+    titles: frozenset[str]
+    ranks: dict[str, float]
+    capture_verbs: frozenset[str]
+
+
+@cache
+def _words() -> _Words:
+    lex = lexicon()
+
+    def low(key: str) -> frozenset[str]:
+        return frozenset(w.lower() for w in lex[key])
+
+    return _Words(
+        locative=low("locative_prepositions"),
+        near=low("near_words"),
+        directions=low("direction_adjectives"),
+        admin=low("admin_words"),
+        admin_prefix=low("admin_prefix_words"),
+        settlement=low("settlement_words"),
+        features=low("feature_words"),
+        feature_prefix=low("feature_prefix_words"),
+        road=re.compile(lex["road_pattern"]),
+        road_words=low("road_words"),
+        never=frozenset(lex["never_places"]),
+        titles=low("person_titles"),
+        ranks=dict(lex["feature_ranks"]),
+        capture_verbs=low("capture_verbs"),
+    )
+
+
+@dataclass
+class _Span:
+    """A recognised place name, in token and character offsets."""
+
+    start: int  # token index
+    end: int  # token index (exclusive)
+    start_char: int
+    end_char: int
+    text: str
+    lookup: str  # the name to look up (without "the", "'s" or a trailing feature word)
+    origin: str  # ner | recovered | feature | road | gold
+    modifier: str | None = None  # near | direction | None
+    admin_hint: bool = False  # an admin word is next to it ("X province", "province of X")
+    settlement_hint: bool = False
+    locative: bool = False  # governed by a locative word ("in X", "towards X")
+    parent: int | None = None  # index of the span it is a part of ("Pandi, Bulacan")
+    candidates: list[tuple[float, Candidate]] = field(default_factory=list)
+    prior_best: Candidate | None = None
+    prior_p: float = 0.0
+
+
+# --------------------------------------------------------------------------- recognition
+def _is_abbreviation(text: str) -> bool:
+    letters = text.replace(".", "")
+    return letters.isupper() and len(letters) <= 5
+
+
+def _trim(doc: Any, start: int, end: int) -> tuple[int, int]:
+    while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
+        start += 1
+    while end > start and (doc[end - 1].lower_ in ("'s", "’s", "'") or doc[end - 1].is_punct):
+        end -= 1
+    return start, end
+
+
+def _has_candidates(gaz: Gazetteer, name: str, country: str | None) -> bool:
+    if gaz.candidates(name, limit=1, phonetic=False):
+        return True
+    if country:
+        return bool(gaz.candidates(name, country=country, limit=1, fuzzy=True))
+    return bool(gaz.candidates(name, limit=1))
+
+
+def _left_context(doc: Any, start: int) -> tuple[str, str, str]:
+    """Lower-case text of the 1st, 2nd and 3rd tokens left of ``start`` (same sentence)."""
+    sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
+    out = []
+    for k in (1, 2, 3):
+        i = start - k
+        out.append(doc[i].lower_ if i >= sent_start else "")
+    return out[0], out[1], out[2]
+
+
+def _modifier(doc: Any, start: int, w: _Words) -> str | None:
+    p1, p2, p3 = _left_context(doc, start)
+    if p1 in w.directions:
+        return "direction"
+    if p1 in ("near", "outside", "around", "nearby", "towards", "toward"):
+        return "near"
+    if p1 == "of" and (p2 in w.near or p2 in ("outskirts", "edge", "vicinity", "countryside")):
+        return "near"
+    if p1 == "to" and p2 in ("close", "next", "adjacent"):
+        return "near"
+    return None
+
+
+def _context_ok(doc: Any, start: int, end: int, w: _Words) -> bool:
+    p1, p2, p3 = _left_context(doc, start)
+    prev = doc[start - 1] if start > 0 else None
+    if p1 in w.locative or p1 in w.directions:
+        return True
+    if prev is not None and prev.lemma_.lower() in w.capture_verbs:
+        return True
+    if p1 == "of" and (p2 in w.near or p2 in w.admin_prefix or p2 in w.settlement):
+        return True
+    if p1 == "the" and (p2 in w.locative or p2 in w.capture_verbs):
+        return True
+    if end < len(doc):
+        nxt = doc[end].lower_
+        if nxt in w.admin or nxt in w.features or nxt in w.settlement:
+            return True
+    return False
+
+
+def _name_run_end(doc: Any, i: int, w: _Words) -> int:
+    """End (exclusive) of the capitalised name run starting at token ``i``."""
+    j = i
+    n = len(doc)
+    while j < n:
+        tok = doc[j]
+        text = tok.text
+        if tok.is_sent_start and j > i:
+            break
+        if text[:1].isupper() and text not in w.never and not tok.is_punct:
+            j += 1
+        elif text in ("-", "‑") and j > i and not doc[j - 1].whitespace_ and j + 1 < n:
+            j += 1
+        elif (text.lower() in _articles() and j + 1 < n and
+              (doc[j + 1].text in ("-", "‑") or doc[j + 1].text[:1].isupper()) and j > i):
+            j += 1
+        else:
+            break
+    while j > i and (doc[j - 1].is_punct or doc[j - 1].lower_ in _articles()):
+        j -= 1
+    return j
+
+
+@cache
+def _articles() -> frozenset[str]:
+    return frozenset(lexicon()["articles"])
+
+
+def _recognise(
+    doc: Any, gaz: Gazetteer, country_hint: str | None, exclude: Sequence[tuple[int, int]]
+) -> list[_Span]:
+    w = _words()
+    taken = [False] * len(doc)
+    spans: list[_Span] = []
+
+    def blocked(s: int, e: int) -> bool:
+        a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text)
+        return any(taken[s:e]) or any(a < xe and xs < b for xs, xe in exclude)
+
+    def add(s: int, e: int, origin: str, lookup_end: int | None = None) -> _Span | None:
+        if s >= e or blocked(s, e):
+            return None
+        le = lookup_end if lookup_end is not None else e
+        span = _Span(
+            start=s, end=e, start_char=doc[s].idx,
+            end_char=doc[e - 1].idx + len(doc[e - 1].text),
+            text=doc[s:e].text, lookup=doc[s:le].text, origin=origin,
+        )
+        for k in range(s, e):
+            taken[k] = True
+        spans.append(span)
+        return span
+
+    # 1. NER places.
+    for ent in doc.ents:
+        if ent.label_ not in NER_LABELS:
+            continue
+        s, e = _trim(doc, ent.start, ent.end)
+        if s >= e:
+            continue
+        text = doc[s:e].text
+        if not any(c.isupper() for c in text):
+            continue
+        if all(t.text in w.never or t.is_punct for t in doc[s:e]):
+            continue
+        if _is_abbreviation(text):
+            if not any(c.match == "abbreviation" or c.feature_class == "A"
+                       for c in gaz.candidates(text, limit=5, phonetic=False)):
+                continue
+        if e < len(doc) and doc[e].lower_ in w.features and not doc[e].text[:1].isupper():
+            add(s, e + 1, "feature", lookup_end=e)
+        else:
+            add(s, e, "ner")
+
+    # 2. Roads: "the M4", "the M5 highway".
+    for tok in doc:
+        if taken[tok.i] or not w.road.match(tok.text):
+            continue
+        prev = doc[tok.i - 1].lower_ if tok.i else ""
+        nxt = doc[tok.i + 1].lower_ if tok.i + 1 < len(doc) else ""
+        if nxt in w.road_words:
+            add(tok.i, tok.i + 2, "road", lookup_end=tok.i + 1)
+        elif prev in ("the",) or prev in w.locative:
+            add(tok.i, tok.i + 1, "road")
+
+    # 3. Capitalised runs the model did not tag as places.
+    i = 0
+    n = len(doc)
+    while i < n:
+        tok = doc[i]
+        if taken[i] or not tok.text[:1].isupper() or tok.text in w.never:
+            i += 1
+            continue
+        j = _name_run_end(doc, i, w)
+        if j <= i:
+            i += 1
+            continue
+        s, e = i, j
+        i = j
+        if any(taken[s:e]):
+            continue
+        labels = {t.ent_type_ for t in doc[s:e]}
+        text = doc[s:e].text
+        if _is_abbreviation(text) or len(text) < 3:
+            continue
+        has_feature = e < n and doc[e].lower_ in w.features and not doc[e].text[:1].isupper()
+        prefix = doc[s].lower_ in w.feature_prefix and e - s >= 2
+        if not labels <= RECOVERABLE_LABELS and not (has_feature and labels <= {"", "ORG"}):
+            continue
+        if s > 0 and doc[s - 1].lower_.rstrip(".") in w.titles:
+            continue
+        if not all(t.pos_ in ("PROPN", "NOUN", "ADJ", "PUNCT", "DET", "X") for t in doc[s:e]):
+            continue
+        after_the = s > 0 and doc[s - 1].lower_ == "the"
+        if has_feature and (after_the or _context_ok(doc, s, e, w)):
+            add(s, e + 1, "feature", lookup_end=e)
+        elif prefix and (_context_ok(doc, s, e, w) or _has_candidates(gaz, text, country_hint)):
+            add(s, e, "feature")
+        elif _context_ok(doc, s, e, w) and _has_candidates(gaz, text, country_hint):
+            add(s, e, "recovered")
+
+    # 4. Coordinated names: "towards Talhia and Al-Bawabiya", "Homs, Hama and Aleppo".
+    grew = True
+    while grew:
+        grew = False
+        for span in list(spans):
+            k = span.end
+            if k + 1 < n and doc[k].lower_ in ("and", ",", "or") and not taken[k + 1] and \
+                    doc[k + 1].text[:1].isupper():
+                e = _name_run_end(doc, k + 1, w)
+                if e > k + 1 and {t.ent_type_ for t in doc[k + 1:e]} <= RECOVERABLE_LABELS \
+                        and not _is_abbreviation(doc[k + 1:e].text) \
+                        and _has_candidates(gaz, doc[k + 1:e].text, country_hint):
+                    if add(k + 1, e, "recovered") is not None:
+                        grew = True
+
+    spans.sort(key=lambda sp: sp.start)
+    for idx, span in enumerate(spans):
+        _annotate(doc, span, w)
+        if idx + 1 < len(spans):
+            nxt = spans[idx + 1]
+            if nxt.start == span.end + 1 and doc[span.end].text == ",":
+                span.parent = idx + 1
+    return spans
+
+
+def _annotate(doc: Any, span: _Span, w: _Words) -> None:
+    span.modifier = _modifier(doc, span.start, w)
+    p1, p2, _ = _left_context(doc, span.start)
+    nxt = doc[span.end].lower_ if span.end < len(doc) else ""
+    span.admin_hint = nxt in w.admin or (p1 == "of" and p2 in w.admin) or \
+        span.modifier == "direction"
+    span.settlement_hint = nxt in w.settlement or (p1 == "of" and p2 in w.settlement)
+    span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
+
+
+# ---------------------------------------------------------------------------- resolution
+def _prior(c: Candidate, span: _Span, w: _Words) -> float:
+    fc = f"{c.feature_class}.{c.feature_code}"
+    rank = w.ranks.get(fc, w.ranks.get(c.feature_class or "", 0.0))
+    score = rank + 0.35 * math.log10(c.population + 1) + _MATCH_BONUS.get(c.match, 0.0)
+    admin = c.feature_class == "A"
+    if span.admin_hint:
+        score += 2.5 if admin and c.feature_code != "PCLI" else 0.0
+    elif admin and c.feature_code == "ADM1":
+        score -= 0.6  # a bare name is more often the city than its province
+    if span.settlement_hint:
+        score += 1.0 if c.feature_class == "P" else -1.0
+    return score
+
+
+def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]:
+    found = {c.place_id: c for c in gaz.candidates(span.lookup, limit=25)}
+    if country:
+        local = gaz.candidates(span.lookup, country=country, limit=10)
+        if not local and len(span.lookup) >= 4:
+            local = gaz.candidates(span.lookup, country=country, limit=5, fuzzy=True)
+        for c in local:
+            found.setdefault(c.place_id, c)
+    return list(found.values())
+
+
+def _softmax_top(scores: Sequence[float]) -> float:
+    top = max(scores)
+    total = sum(math.exp(s - top) for s in scores)
+    return 1.0 / total
+
+
+def _contains(outer: Candidate, inner: Candidate) -> bool:
+    if outer.place_id == inner.place_id or outer.country_code != inner.country_code:
+        return False
+    if outer.feature_code and outer.feature_code.startswith("PCL"):
+        return True
+    if outer.feature_code == "ADM1":
+        return outer.admin1_code == inner.admin1_code
+    if outer.feature_code == "ADM2":
+        return outer.admin2 is not None and outer.admin2 == inner.admin2
+    return False
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What an article is about, geographically.
+
+    Attributes:
+        country: ISO alpha-2 of the focus country, or None.
+        share: Share of resolved mentions in that country (0..1).
+        admin1: First-level division code within that country most salient in the text.
+        admin1_share: Weight of that division among the country's divisions (0..1).
+        strong: Whether the country clearly dominates (or was given as a hint).
+    """
+
+    country: str | None
+    share: float
+    admin1: str | None
+    admin1_share: float
+    strong: bool = False
+
+
+def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
+              hint: str | None) -> Focus:
+    votes: Counter[str] = Counter()
+    admins: Counter[str] = Counter()
+    for cand, p, span in picks:
+        if not cand.country_code or cand.match in ("phonetic", "fuzzy"):
+            continue
+        # Places inside a country say more about the focus than the names of countries,
+        # which conflict news cites as actors; capitals often stand for governments.
+        code = cand.feature_code or ""
+        weight = p * (1.0 if code.startswith("PCL") else 0.7 if code == "PPLC" else 1.5)
+        votes[cand.country_code] += weight
+        if cand.admin1_code and not (cand.feature_code or "").startswith("PCL"):
+            # Capitals are often metonyms for governments; regions and villages locate events.
+            aw = 0.5 if cand.feature_code == "PPLC" else 1.0
+            if span is not None and (span.modifier or span.admin_hint):
+                aw *= 2.0
+            admins[f"{cand.country_code}.{cand.admin1_code}"] += p * aw
+    if hint:
+        votes[hint] += max(2.0, sum(votes.values()))
+    if not votes:
+        return Focus(None, 0.0, None, 0.0, False)
+    ranked = votes.most_common(2)
+    country, top = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    share = top / sum(votes.values())
+    strong = hint is not None or (share >= 0.3 and top >= 1.3 * runner_up and top >= 1.0)
+    local = {k: v for k, v in admins.items() if k.startswith(country + ".")}
+    if not local:
+        return Focus(country, share, None, 0.0, strong)
+    code, weight = max(local.items(), key=lambda kv: kv[1])
+    return Focus(country, share, code.split(".", 1)[1], weight / sum(local.values()), strong)
+
+
+def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | None
+             ) -> list[Toponym]:
+    w = _words()
+    hint = gaz.country_code(country_hint) if country_hint else None
+    # Pass 1: each name on its own.
+    for span in spans:
+        cands = _lookup(gaz, span, hint)
+        scored = sorted(((_prior(c, span, w), c) for c in cands), key=lambda sc: -sc[0])[:30]
+        span.candidates = scored
+        if scored:
+            span.prior_best = scored[0][1]
+            span.prior_p = _softmax_top([s for s, _ in scored])
+    focus = _focus_of(((sp.prior_best, sp.prior_p, sp) for sp in spans if sp.prior_best), hint)
+    strong = focus.strong
+    # Pass 2: in the context of the others.
+    if focus.country:
+        for span in spans:
+            have = {c.place_id for _, c in span.candidates}
+            extra = [c for c in _lookup(gaz, span, focus.country) if c.place_id not in have]
+            span.candidates += [(_prior(c, span, w), c) for c in extra]
+    mentioned = {c.country_code for sp in spans for _, c in sp.candidates[:1]
+                 if c.feature_code and c.feature_code.startswith("PCL")}
+    anchors = [(sp, sp.prior_best) for sp in spans if sp.prior_best and sp.prior_p >= 0.5]
+    country_votes = Counter(sp.prior_best.country_code for sp in spans if sp.prior_best)
+    total_votes = sum(country_votes.values()) or 1
+    admin_votes = Counter(
+        (sp.prior_best.country_code, sp.prior_best.admin1_code) for sp in spans
+        if sp.prior_best and sp.prior_best.admin1_code
+    )
+    chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
+    for span in spans:
+        best: tuple[float, Candidate] | None = None
+        scores: list[float] = []
+        parent = spans[span.parent] if span.parent is not None else None
+        for prior, c in span.candidates:
+            s = prior
+            own = 1 if span.prior_best is not None and span.prior_best.country_code == \
+                c.country_code else 0
+            share = (country_votes[c.country_code] - own) / total_votes
+            s += 2.0 * share
+            if c.country_code == focus.country:
+                s += 1.0
+            if c.country_code in mentioned and not (c.feature_code or "").startswith("PCL"):
+                s += 0.8
+            if c.admin1_code:
+                own_a = 1 if span.prior_best is not None and span.prior_best.admin1_code == \
+                    c.admin1_code and span.prior_best.country_code == c.country_code else 0
+                if admin_votes[(c.country_code, c.admin1_code)] - own_a > 0 and \
+                        c.feature_class != "A":
+                    s += 1.0
+            if parent is not None and any(_contains(pc, c) for _, pc in parent.candidates[:10]):
+                s += 3.0
+            s += _coherence(c, span, anchors)
+            if c.match in ("phonetic", "fuzzy") and c.country_code != focus.country:
+                s -= 3.0
+            scores.append(s)
+            if best is None or s > best[0]:
+                best = (s, c)
+        chosen.append((best, scores))
+    picks = [(sp, b[1], _softmax_top(sc)) for sp, (b, sc) in zip(spans, chosen, strict=True)
+             if b is not None]
+    out: list[Toponym] = []
+    for span, (best, scores) in zip(spans, chosen, strict=True):
+        regional = None
+        if best is None and focus.country:
+            regional = _regional_admin1(span.start_char, picks, focus.country)
+        out.append(_toponym(span, best, scores, focus, strong, gaz, regional))
+    return out
+
+
+def _coherence(c: Candidate, span: _Span, anchors: list[tuple[_Span, Candidate]]) -> float:
+    if c.feature_class == "A":
+        return 0.0
+    nearest = math.inf
+    for other, anchor in anchors:
+        if other is span or anchor.place_id == c.place_id or anchor.feature_class == "A":
+            continue
+        if abs(anchor.latitude - c.latitude) > 3 or abs(anchor.longitude - c.longitude) > 4:
+            continue
+        nearest = min(nearest, haversine_km(c.latitude, c.longitude, anchor.latitude,
+                                            anchor.longitude))
+    if nearest < 50:
+        return 1.0
+    if nearest < 200:
+        return 0.5
+    return 0.0
+
+
+def _precision(c: Candidate, span: _Span) -> str:
+    code = c.feature_code or ""
+    if code.startswith("PCL") or code == "TERR":
+        return "country"
+    if code == "ADM1":
+        return "admin1"
+    if code == "ADM2":
+        return "admin2"
+    if span.modifier in ("near", "direction"):
+        return "near place"
+    return "exact place"
+
+
+def _fill(t: Toponym, c: Candidate, precision: str, confidence: float) -> None:
+    t.name = c.name
+    t.latitude = c.latitude
+    t.longitude = c.longitude
+    t.country = c.country
+    t.admin1 = c.admin1
+    t.admin2 = c.admin2
+    t.geonames_id = c.geonames_id
+    t.feature_code = c.feature_code
+    t.pcode = c.pcode
+    t.geo_precision = precision
+    t.confidence = round(max(0.0, min(1.0, confidence)), 3)
+
+
+def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[float],
+             focus: Focus, strong: bool, gaz: Gazetteer, regional: str | None) -> Toponym:
+    t = Toponym(text=span.text, start=span.start_char, end=span.end_char)
+    if best is not None:
+        score, c = best
+        foreign = focus.country is not None and c.country_code != focus.country
+        small = c.feature_class == "P" and c.feature_code != "PPLC" and c.population < 50_000
+        if foreign and c.match in ("phonetic", "fuzzy"):
+            best = None  # a loose spelling match abroad is more often wrong than right
+        elif foreign and strong and small and span.origin != "gold":
+            best = None
+    if best is not None:
+        score, c = best
+        p = _softmax_top(scores)
+        confidence = p * _MATCH_TRUST.get(c.match, 0.8)
+        if span.origin in ("recovered", "feature"):
+            confidence *= 0.85
+        _fill(t, c, _precision(c, span), 0.15 + 0.85 * confidence)
+        return t
+    # Recognised but not in the gazetteer: a feature, road or village that the context puts
+    # in the article's focus. Say so honestly: the nearby salient division (admin1), or the
+    # country for names the model tagged itself, whose kind we cannot tell.
+    if strong and focus.country and (span.origin in ("feature", "road", "recovered") or
+                                     span.locative):
+        region = None
+        if span.origin != "ner" and regional is not None:
+            region = gaz.admin1_place(focus.country, regional)
+        if region is not None:
+            _fill(t, region, "admin1", 0.3)
+            return t
+        nation = gaz.country_place(focus.country)
+        if nation is not None:
+            _fill(t, nation, "country", 0.25)
+    return t
+
+
+def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, float]],
+                     country: str) -> str | None:
+    """Admin1 most salient around character ``position``: nearby mentions weigh more."""
+    weights: Counter[str] = Counter()
+    for span, cand, p in picks:
+        if cand.country_code != country or not cand.admin1_code:
+            continue
+        code = cand.feature_code or ""
+        if code.startswith("PCL"):
+            continue
+        w = p * (0.5 if code == "PPLC" else 1.0) * (2.0 if span.modifier or span.admin_hint
+                                                     else 1.0)
+        weights[cand.admin1_code] += w * math.exp(-abs(span.start_char - position) / 800)
+    if not weights:
+        return None
+    code, top = weights.most_common(1)[0]
+    return code if top >= 0.3 * sum(weights.values()) else None
+
+
+# --------------------------------------------------------------------------- public API
+def find_toponyms(
+    doc: Any,
+    gazetteer: Gazetteer,
+    *,
+    country_hint: str | None = None,
+    exclude: Sequence[tuple[int, int]] = (),
+) -> list[Toponym]:
+    """Recognise and resolve the place names in a parsed document.
+
+    Args:
+        doc: A spaCy ``Doc`` with entities (and ideally the parse and tags).
+        gazetteer: An open gazetteer.
+        country_hint: ISO alpha-2 or alpha-3 code of the country the text is most likely
+            about; it weighs as much as all other evidence together.
+        exclude: Character spans to skip (e.g. actor mentions used as metonyms).
+
+    Returns:
+        Toponyms in text order, offsets indexing ``doc.text``. Unresolved ones have
+        ``name`` None and confidence 0.
+    """
+    if len(doc) == 0:
+        return []
+    hint = gazetteer.country_code(country_hint)
+    country = hint or _preliminary_focus(doc, gazetteer, exclude)
+    spans = _recognise(doc, gazetteer, country, exclude)
+    return _resolve(doc, spans, gazetteer, country_hint)
+
+
+def _preliminary_focus(doc: Any, gaz: Gazetteer, exclude: Sequence[tuple[int, int]]
+                       ) -> str | None:
+    """Focus country from the model's own place entities, to guide recovery of the rest."""
+    w = _words()
+    picks = []
+    for ent in doc.ents:
+        if ent.label_ not in NER_LABELS or _is_abbreviation(ent.text):
+            continue
+        if any(ent.start_char < xe and xs < ent.end_char for xs, xe in exclude):
+            continue
+        s, e = _trim(doc, ent.start, ent.end)
+        if s >= e:
+            continue
+        span = _Span(s, e, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), doc[s:e].text,
+                     doc[s:e].text, "ner")
+        scored = sorted(((_prior(c, span, w), c) for c in gaz.candidates(span.lookup, limit=25)),
+                        key=lambda sc: -sc[0])
+        if scored:
+            picks.append((scored[0][1], _softmax_top([x for x, _ in scored]), span))
+    focus = _focus_of(picks, None)
+    return focus.country if focus.strong else None
+
+
+def resolve_spans(
+    doc: Any,
+    gazetteer: Gazetteer,
+    spans: Sequence[tuple[int, int]],
+    *,
+    country_hint: str | None = None,
+) -> list[Toponym]:
+    """Resolve given place-name spans (e.g. gold annotations) jointly, without recognition.
+
+    Args:
+        doc: A parsed spaCy ``Doc``.
+        gazetteer: An open gazetteer.
+        spans: Character ``(start, end)`` offsets into ``doc.text``.
+        country_hint: As for :func:`find_toponyms`.
+
+    Returns:
+        One toponym per span, in the order given.
+    """
+    w = _words()
+    built: list[_Span] = []
+    for start, end in spans:
+        sp = doc.char_span(start, end, alignment_mode="expand")
+        ts, te = (sp.start, sp.end) if sp is not None else (0, 0)
+        span = _Span(start=ts, end=te, start_char=start, end_char=end, text=doc.text[start:end],
+                     lookup=doc.text[start:end], origin="gold")
+        if te > ts:
+            _annotate(doc, span, w)
+        built.append(span)
+    order = sorted(range(len(built)), key=lambda k: built[k].start_char)
+    ordered = [built[k] for k in order]
+    for k, span in enumerate(ordered[:-1]):
+        nxt = ordered[k + 1]
+        if span.end < len(doc) and nxt.start == span.end + 1 and doc[span.end].text == ",":
+            span.parent = k + 1
+    resolved = _resolve(doc, ordered, gazetteer, country_hint)
+    out: list[Toponym] = [Toponym(text="", start=0, end=0)] * len(built)
+    for k, top in zip(order, resolved, strict=True):
+        out[k] = top
+    return out
+
+
+def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
+    """The focus country and most salient first-level division of resolved toponyms.
+
+    Regions and villages count more than capitals, which often stand for governments.
+    """
+    picks = []
+    for t in toponyms:
+        if t.name is None or t.country is None or t.confidence <= 0:
+            continue
+        code = gazetteer.country_code(t.country)
+        adm1 = gazetteer.admin1_code(code, t.admin1) if code and t.admin1 else None
+        cand = Candidate(
+            geonames_id=t.geonames_id, name=t.name, latitude=t.latitude or 0.0,
+            longitude=t.longitude or 0.0, country=t.country, country_code=code,
+            admin1_code=adm1, admin1=t.admin1, admin2=t.admin2,
+            feature_class="A" if t.geo_precision in ("country", "admin1") else "P",
+            feature_code=t.feature_code, population=0, pcode=t.pcode, source="",
+        )
+        span = _Span(0, 0, t.start, t.end, t.text, t.text, "ner",
+                     modifier="direction" if t.geo_precision == "near place" else None,
+                     admin_hint=t.geo_precision == "admin1")
+        picks.append((cand, max(t.confidence, 0.3), span))
+    return _focus_of(picks, None)
