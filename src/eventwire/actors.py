@@ -75,18 +75,9 @@ class ActorEntry:
 
     @property
     def generic(self) -> bool:
-        """Whether this is a generic class of actor (rebels, civilians) rather than a named one."""
-        return (
-            self.country is None
-            and self.kind not in ("international org",)
-            and (self.name in _GENERIC_NAMES)
-        )
-
-
-_GENERIC_NAMES = frozenset(
-    {"Rebels", "Militants", "Militias", "Unidentified armed group", "Protesters", "Rioters",
-     "Civilians", "Police", "Soldiers", "Government", "Kurdish forces"}
-)  # fmt: skip
+        """Whether this is a class of actor ("rebels", "civilians") rather than a named one:
+        no country and only common-noun aliases."""
+        return self.country is None and all(a[:1].islower() for a in self.aliases)
 
 
 @dataclass
@@ -345,7 +336,7 @@ def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> li
         if entry is None:
             continue
         head = root.head
-        is_modifier = root.dep_ in _MODIFIER_DEPS and head.i > root.i and head is not root
+        is_modifier = root.dep_ in _MODIFIER_DEPS and head.i > root.i and head.i != root.i
         head_entry = _head_entry(table, head) if is_modifier else None
         if span.label_ == "DEMONYM":
             if is_modifier and head_entry is None and head.pos_ == "PROPN":

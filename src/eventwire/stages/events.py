@@ -64,6 +64,9 @@ class Lexicon:
     actor2_preps: dict[str, tuple[str, ...]]
     mode_cues: dict[str, list[tuple[str, tuple[str, ...]]]]
     armed_kinds: frozenset[str]
+    absorbs: dict[str, frozenset[str]]
+    retype: dict[str, dict[str, list[str]]]
+    symmetric: frozenset[str]
     modality: dict[str, Any]
     fatalities: dict[str, Any]
 
@@ -89,6 +92,13 @@ class Lexicon:
             actor2_preps={k: tuple(v) for k, v in trig["actor2_preps"].items()},
             mode_cues=cues,
             armed_kinds=frozenset(trig["armed_kinds"]),
+            absorbs={
+                k: frozenset(v) for k, v in trig["absorbs"].items() if not k.startswith("_")
+            },
+            retype={
+                k: v for k, v in trig["retype_by_actor1_kind"].items() if not k.startswith("_")
+            },
+            symmetric=frozenset(trig["symmetric_types"]),
             modality=modality,
             fatalities=fatal,
         )
@@ -254,7 +264,7 @@ class _Coder:
                 etype, mode = mod
         head_lemma = head.lemma_.casefold()
         supported = (
-            head is not tok
+            head.i != tok.i
             and self._in(head, unit)
             and tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj")
             and head_lemma in self.lex.light_verbs
@@ -288,8 +298,9 @@ class _Coder:
         for cand in found:
             tok, drop = cand.token, False
             node, steps = tok, 0
-            while node.head is not node and steps < 4 and self._in(node.head, cand.unit):
+            while node.head.i != node.i and steps < 4 and self._in(node.head, cand.unit):
                 if node.dep_ not in (
+                    "acl",
                     "xcomp",
                     "advcl",
                     "conj",
@@ -305,6 +316,7 @@ class _Coder:
                 if gov is None:
                     continue
                 same = gov.event_type == cand.event_type and not cand.nominal
+                same = same or cand.event_type in self.lex.absorbs.get(gov.event_type, ())
                 framing = gov.token.lemma_.casefold() in self.lex.suppressing and not (gov.nominal)
                 if same or framing:
                     drop = True
@@ -373,7 +385,7 @@ class _Coder:
                     return child, True
             if (
                 node.dep_ in _SUBJECT_CLIMB
-                and node.head is not node
+                and node.head.i != node.i
                 and steps < 4
                 and self._in(node.head, unit)
             ):
@@ -446,11 +458,15 @@ class _Coder:
             a2 = a2 or self._prep_actor(tok, unit, etype)
             if a2 is None and head.lemma_.casefold() in self.lex.light_verbs:
                 a2 = self._prep_actor(head, unit, etype)
+                subj, _ = self._subject(head, unit)
+                if a2 is None and subj is not None and etype in self.lex.symmetric:
+                    other = next((c for c in subj.children if c.dep_ == "conj"), None)
+                    a2 = self.actor_at(other, unit) if other is not None else None
         else:
             subj, passive = self._subject(tok, unit)
             subj_m = self.actor_at(subj, unit) if subj is not None else None
             if cand.spec.get("subject_role") == "actor2" or (
-                passive and subj is not None and subj.head is tok
+                passive and subj is not None and subj.head.i == tok.i
             ):
                 a2 = subj_m
                 a1 = self._agent(tok, unit)
@@ -469,6 +485,9 @@ class _Coder:
                                 a2 = self.actor_at(inner, unit)
             if a2 is None:
                 a2 = self._prep_actor(tok, unit, etype)
+            if a2 is None and subj is not None and etype in self.lex.symmetric:
+                other = next((c for c in subj.children if c.dep_ == "conj"), None)
+                a2 = self.actor_at(other, unit) if other is not None else None
         if a1 is not None and a2 is not None and a1.start == a2.start:
             a2 = None
         return a1, a2
@@ -480,7 +499,7 @@ class _Coder:
         found: set[str] = set()
         chain = [tok]
         node = tok
-        while node.head is not node and len(chain) < 7 and self._in(node.head, unit):
+        while node.head.i != node.i and len(chain) < 7 and self._in(node.head, unit):
             if node.dep_ == "relcl":
                 break
             node = node.head
@@ -535,7 +554,7 @@ class _Coder:
         if (
             rules["planned"].get("bare_infinitive")
             and any(c.dep_ == "aux" and c.tag_ == "TO" for c in tok.children)
-            and (tok.head is tok or not self._in(tok.head, unit) or tok.head.pos_ == "NOUN")
+            and (tok.head.i == tok.i or not self._in(tok.head, unit) or tok.head.pos_ == "NOUN")
         ):
             found.add("planned")
         for name in rules["precedence"]:
@@ -592,6 +611,8 @@ class _Coder:
         fatal_units: set[int] = set()
         for cand in cands:
             a1, a2 = self.actors_for(cand)
+            if a1 is not None and a1.kind in self.lex.retype.get(cand.event_type, {}):
+                cand.event_type, cand.mode = self.lex.retype[cand.event_type][a1.kind]
             modality = self.modality(cand)
             mode = self.mode(cand, a1, a2)
             acled = ontology.to_acled(cand.event_type, mode)
@@ -788,7 +809,7 @@ def fatalities_in(unit: Any, lexicon: Lexicon | None = None) -> int | None:
             victims = [
                 c
                 for c in head.children
-                if c.dep_ in ("dobj", "nsubjpass", "nsubj") and c is not tok
+                if c.dep_ in ("dobj", "nsubjpass", "nsubj") and c.i != tok.i
             ]
             victims += [c for c in tok.children if c.dep_ == "nummod"]
             if tok.pos_ in ("NOUN", "PROPN") and not victims:
@@ -800,7 +821,7 @@ def fatalities_in(unit: Any, lexicon: Lexicon | None = None) -> int | None:
             victims = [tok]
         for victim in victims:
             n = _count(victim, lex)
-            if victim is tok and n == 1 and not any(c.dep_ == "nummod" for c in tok.children):
+            if victim.i == tok.i and n == 1 and not any(c.dep_ == "nummod" for c in tok.children):
                 det = next((c for c in tok.children if c.dep_ == "det"), None)
                 if det is None or det.lower_ not in ("a", "an", "one"):
                     n = None
