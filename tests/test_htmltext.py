@@ -294,3 +294,15 @@ def test_page_url_comes_from_the_canonical_link_unless_given() -> None:
     assert article_from_html(html, url="https://mirror.example/x").url == "https://mirror.example/x"
     plain = (FIXTURES / "article.html").read_text(encoding="utf-8")
     assert article_from_html(plain).url is None
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Rebels attacked Saraqib on Monday.</p>", "Rebels attacked Saraqib on Monday."),
+        ("<div>Police dispersed <b>protesters</b> in Bamako.</div><script>x()</script>",
+         "Police dispersed protesters in Bamako."),
+    ],
+)  # fmt: skip
+def test_short_html_snippets_are_still_articles(html: str, expected: str) -> None:
+    assert article_from_html(html).text == expected

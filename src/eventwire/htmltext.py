@@ -75,6 +75,11 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]
 
 #: Elements of trafilatura's XML output that start a paragraph of their own.
 _BLOCKS = frozenset({"p", "head", "quote", "list", "table", "code", "div", "item", "row"})
+#: Page chrome left out when the whole visible text of a short page is used.
+_CHROME = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "iframe", "svg", "button", "select", "head",
+)  # fmt: skip
 #: HTML elements that break a paragraph in a feed entry fragment.
 _HTML_BLOCKS = frozenset(
     {
@@ -341,6 +346,10 @@ def article_from_html(
     if not text and extracted is not None:
         text = clean_text(getattr(extracted, "text", None) or "")
     if not text:
+        # trafilatura discards very short documents (a snippet, a one-paragraph record);
+        # their visible text, minus page chrome, is the article.
+        text = _visible_text(html)
+    if not text:
         raise InputError(
             where,
             "no article text found in the page (only navigation, scripts or markup); "
@@ -375,6 +384,20 @@ def fragment_to_text(fragment: str) -> str:
         return clean_text(fragment)
     parts: list[str] = []
     _walk_html(root, parts)
+    return clean_text("".join(parts))
+
+
+def _visible_text(html: str) -> str:
+    try:
+        root = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    for element in list(root.iter(*_CHROME)):
+        if element.getparent() is not None:
+            element.drop_tree()
+    body = root.find("body")
+    parts: list[str] = []
+    _walk_html(body if body is not None else root, parts)
     return clean_text("".join(parts))
 
 
