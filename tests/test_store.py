@@ -552,6 +552,7 @@ def test_events_are_ordered_by_date_article_and_offset(filled: Store) -> None:
         ({"until": date(2020, 12, 5)}, {"e3"}),
         ({"since": "2020-12-09", "until": "2020-12-09"}, {"e1", "e6"}),
         ({"since": datetime(2020, 12, 9, 23, 0)}, {"e1", "e6"}),
+        ({"until": "2020-12-05T23:59:00Z"}, {"e3"}),
         ({"near": (36.2, 37.13, 5)}, {"e5", "e6"}),
         ({"near": (36.2, 37.13, 5), "include_hypothetical": True}, {"e4", "e5", "e6"}),
         ({"near": (36.2, 37.13, 100)}, {"e1", "e5", "e6"}),  # Idlib is ~60 km from Aleppo
@@ -625,6 +626,7 @@ def test_hostile_filter_values_change_nothing(filled: Store, value: str) -> None
         ({"near": "36.2,37.1,5"}, "near"),
         ({"since": "2020-12-10", "until": "2020-12-01"}, "since"),
         ({"since": "yesterday"}, "since"),
+        ({"since": "2020-12-10 and more"}, "since"),
         ({"until": "2020-13-45"}, "until"),
         ({"since": 20201210}, "since"),
         ({"modality": "maybe"}, "modality"),

@@ -75,16 +75,15 @@ def write_events(
         OptionsError: Unknown format, parquet without a path, or a file that cannot be written.
     """
     _check_format(fmt)
-    is_path = isinstance(out, (str, os.PathLike))
-    if fmt == "parquet":
-        if not is_path:
+    if not isinstance(out, (str, os.PathLike)):
+        if fmt == "parquet":
             raise OptionsError("parquet is binary: give --output FILE")
-        _write_parquet(events, Path(out))  # type: ignore[arg-type]
-        return
-    if not is_path:
         _write_text(events, fmt, out if out is not None else sys.stdout)
         return
-    path = Path(out)  # type: ignore[arg-type]
+    path = Path(out)
+    if fmt == "parquet":
+        _write_parquet(events, path)
+        return
     try:
         with path.open("w", encoding="utf-8", newline="") as fh:
             _write_text(events, fmt, fh)

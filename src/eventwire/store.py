@@ -348,9 +348,12 @@ class Store:
             insert_rows(conn, "articles", ARTICLE_COLUMNS, article_rows)
             insert_rows(conn, "events", EVENT_COLUMNS, event_rows)
             conn.execute("COMMIT")
-        except duckdb.Error as exc:
+        except BaseException as exc:
+            # Also on KeyboardInterrupt: never leave a half-written article pending.
             _rollback(conn)
-            ids = ", ".join(r["article_id"] for r in article_rows[:3])
+            if not isinstance(exc, duckdb.Error):
+                raise
+            ids = ", ".join(str(r["article_id"]) for r in article_rows[:3])
             more = f" and {len(article_rows) - 3} more" if len(article_rows) > 3 else ""
             raise StoreError(
                 f"cannot store article {ids}{more} in {self.path}: {_first_line(exc)}"
@@ -885,8 +888,13 @@ def _as_date(value: Any, name: str) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return date.fromisoformat(value.strip()[:10])
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         except ValueError:
             pass
     raise OptionsError(f"{name} must be a date such as 2020-12-10, not {value!r}")
