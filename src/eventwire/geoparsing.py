@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .gazetteer import Candidate, Gazetteer, haversine_km, lexicon
+from .gazetteer import (
+    Candidate,
+    Gazetteer,
+    haversine_km,
+    lexicon,
+    normalise_name,
+    phonetic_key,
+)
 from .model import Toponym
 
 __all__ = ["Focus", "article_focus", "find_toponyms", "resolve_spans"]
@@ -577,7 +584,7 @@ def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, floa
             continue
         w = p * (0.5 if code == "PPLC" else 1.0) * (2.0 if span.modifier or span.admin_hint
                                                      else 1.0)
-        weights[cand.admin1_code] += w * math.exp(-abs(span.start_char - position) / 800)
+        weights[cand.admin1_code] += w * math.exp(-abs(span.start_char - position) / 400)
     if not weights:
         return None
     code, top = weights.most_common(1)[0]
@@ -684,7 +691,7 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
     """
     picks = []
     for t in toponyms:
-        if t.name is None or t.country is None or t.confidence <= 0:
+        if t.name is None or t.country is None or t.confidence <= 0 or _approximated(t):
             continue
         code = gazetteer.country_code(t.country)
         adm1 = gazetteer.admin1_code(code, t.admin1) if code and t.admin1 else None
@@ -700,3 +707,229 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
                      admin_hint=t.geo_precision == "admin1")
         picks.append((cand, max(t.confidence, 0.3), span))
     return _focus_of(picks, None)
+
+
+# ------------------------------------------------------------------------ event location
+#: Weight of a place by the preposition that attaches it, and the precision it implies.
+_AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
+_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off", "by"})
+_PATH_PREPS = frozenset({"towards", "toward", "to", "into", "from", "through", "via", "onto",
+                         "along"})
+_THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "poss", "agent", "csubj"})
+
+
+def _root(doc: Any, start: int, end: int) -> Any | None:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span.root if span is not None and len(span) else None
+
+
+def _attachment(tok: Any) -> tuple[str | None, Any]:
+    """The preposition governing ``tok`` (through compounds and conjunctions) and its head."""
+    seen = 0
+    while seen < 6:
+        seen += 1
+        if tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
+            tok = tok.head
+            continue
+        break
+    prep: str | None = None
+    head = tok.head
+    for _ in range(4):
+        if tok.dep_ == "pobj" and (tok.head.pos_ == "ADP" or tok.head.dep_ == "prep"):
+            prep, head = tok.head.lower_, tok.head.head
+        else:
+            break
+        # "on the eastern edge of the province": the place hangs on "edge", which "on" attaches.
+        if prep == "of" and head.dep_ == "pobj" and head.pos_ in ("NOUN", "PROPN"):
+            tok = head
+            continue
+        break
+    return prep, head
+
+
+def _path_length(a: Any, b: Any) -> int:
+    ancestors = {a.i: 0}
+    for depth, anc in enumerate(a.ancestors, 1):
+        ancestors[anc.i] = depth
+    if b.i in ancestors:
+        return ancestors[b.i]
+    for depth, anc in enumerate(b.ancestors, 1):
+        if anc.i in ancestors:
+            return depth + ancestors[anc.i]
+    return 12
+
+
+def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Definite references to a division ("the province", "the area") inside a sentence."""
+    w = _words()
+    out = []
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return out
+    for tok in span:
+        low = tok.lower_
+        if low not in w.admin and low != "country":
+            continue
+        k = tok.i - 1
+        while k > span.start and tok.i - k < 4 and doc[k].pos_ in ("ADJ", "PROPN") and \
+                doc[k].lower_ not in ("the", "this", "that"):
+            k -= 1
+        if k < 0 or doc[k].lower_ not in ("the", "this", "that"):
+            continue
+        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+        if nxt is not None and nxt.lower_ == "of" and tok.i + 2 < len(doc) and \
+                doc[tok.i + 2].text[:1].isupper():
+            continue  # "the province of Idlib" names the province itself
+        out.append((tok.idx, tok.idx + len(tok.text), "country" if low == "country" else "admin1"))
+    return out
+
+
+def event_place(
+    doc: Any,
+    event: Any,
+    toponyms: Sequence[Toponym],
+    gazetteer: Gazetteer,
+    *,
+    actor_spans: Sequence[tuple[int, int]] = (),
+    focus: Focus | None = None,
+) -> tuple[Toponym | None, str | None]:
+    """The place where one event happened, and the precision to record it with.
+
+    The toponym attached to the trigger's clause by a locative preposition comes first, then
+    other places in the sentence (never those inside actor mentions or used as subjects,
+    which name actors), then a definite reference such as "the province" resolved to the
+    division in focus, then the article's focus region or country.
+
+    Args:
+        doc: The parsed article.
+        event: An :class:`~eventwire.model.Event` with sentence ``start``/``end`` and
+            ``trigger_start``/``trigger_end`` in article offsets.
+        toponyms: The article's toponyms.
+        gazetteer: An open gazetteer (for the divisions of the focus fallback).
+        actor_spans: Character spans of actor mentions; places inside them are skipped.
+        focus: The article focus (computed from ``toponyms`` when None).
+
+    Returns:
+        ``(toponym, precision)``, or ``(None, None)`` when nothing honest can be said.
+    """
+    if focus is None:
+        focus = article_focus(toponyms, gazetteer)
+    trigger = None
+    if event.trigger_start is not None and event.trigger_end is not None:
+        trigger = _root(doc, event.trigger_start, event.trigger_end)
+    if trigger is None:
+        sent = doc.char_span(event.start, event.end, alignment_mode="expand")
+        trigger = sent.root if sent is not None and len(sent) else None
+    options: list[tuple[float, Toponym, str | None]] = []
+    for t in toponyms:
+        if t.start < event.start or t.end > event.end:
+            continue
+        tok = _root(doc, t.start, t.end)
+        if tok is None:
+            continue
+        if tok.dep_ in _SUBJECT_DEPS:
+            continue  # "Damascus tries", "Ankara's violations": an actor, not a place
+        prep, _ = _attachment(tok)
+        if prep not in _AT_PREPS and prep not in _NEAR_PREPS and \
+                any(t.start < e and s < t.end for s, e in actor_spans):
+            continue  # "pressed from Damascus": the actor; "in Syria" stays a place
+        score, precision = _attachment_score(tok, trigger, t)
+        options.append((score, t, precision))
+    for s, e, level in _anaphors(doc, event.start, event.end):
+        tok = _root(doc, s, e)
+        ref = _focus_toponym(toponyms, gazetteer, focus, s, level)
+        if tok is None or ref is None:
+            continue
+        ref.text, ref.start, ref.end = doc.text[s:e], s, e
+        score, _ = _attachment_score(tok, trigger, ref)
+        options.append((score - 0.25, ref, ref.geo_precision))
+    options = [o for o in options if o[1].name is not None or o[0] > 1.0]
+    if options:
+        score, best, precision = max(options, key=lambda o: o[0])
+        if best.name is not None:
+            return best, precision
+    pos = event.trigger_start if event.trigger_start is not None else event.start
+    ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
+    if ref is not None:
+        return ref, ref.geo_precision
+    return None, None
+
+
+def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float, str | None]:
+    prep, head = _attachment(tok)
+    precision = t.geo_precision
+    if prep in _AT_PREPS:
+        weight = 3.0
+    elif prep in _NEAR_PREPS:
+        weight = 2.5
+        precision = "near place" if precision == "exact place" else precision
+    elif prep in _PATH_PREPS:
+        weight = 1.5
+        precision = "near place" if precision == "exact place" else precision
+    elif prep is not None:
+        weight = 0.5
+    else:
+        weight = 0.0
+    distance = _path_length(head if prep else tok, trigger) if trigger is not None else 4
+    score = weight - 0.5 * distance + 0.5 * t.confidence
+    if t.name is None:
+        score -= 1.0
+    return score, precision
+
+
+def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Focus,
+                   position: int, level: str) -> Toponym | None:
+    """A toponym standing for the focus division (or country), near ``position``."""
+    if focus.country is None:
+        return None
+    picks = []
+    for t in toponyms:
+        if t.name is None or gazetteer.country_code(t.country) != focus.country:
+            continue
+        if _approximated(t):
+            continue
+        code = gazetteer.admin1_code(focus.country, t.admin1) if t.admin1 else None
+        if code is None:
+            continue
+        cand = gazetteer.admin1_place(focus.country, code)
+        if cand is None:
+            continue
+        span = _Span(0, 0, t.start, t.end, t.text, t.text, "ner",
+                     admin_hint=t.geo_precision == "admin1",
+                     modifier="direction" if t.geo_precision == "near place" else None)
+        proxy = Candidate(**{**_asdict(cand), "feature_code": t.feature_code,
+                             "admin1_code": code})
+        picks.append((span, proxy, max(t.confidence, 0.3)))
+    region = _regional_admin1(position, picks, focus.country) if level == "admin1" else None
+    if region is not None:
+        cand = gazetteer.admin1_place(focus.country, region)
+        inside = [sp for sp, c, _ in picks if c.admin1_code == region]
+        naming = [sp for sp in inside if
+                  normalise_name(sp.text) == normalise_name(cand.name if cand else "")]
+        mention = min(naming or inside, key=lambda sp: abs(sp.start_char - position))
+        if cand is not None:
+            t = Toponym(text=mention.text, start=mention.start_char, end=mention.end_char)
+            _fill(t, cand, "admin1", 0.3)
+            return t
+    nation = gazetteer.country_place(focus.country)
+    mentions = [t for t in toponyms if t.name and gazetteer.country_code(t.country) ==
+                focus.country]
+    if nation is None or not mentions or not focus.strong:
+        return None
+    mention = min(mentions, key=lambda t: abs(t.start - position))
+    t = Toponym(text=mention.text, start=mention.start, end=mention.end)
+    _fill(t, nation, "country", 0.2)
+    return t
+
+
+def _approximated(t: Toponym) -> bool:
+    """Whether ``t`` was placed at its region or country only because the context put it there
+    (its own name is not that region's)."""
+    return t.geo_precision in ("admin1", "country") and t.name is not None and \
+        phonetic_key(t.text) != phonetic_key(t.name) and \
+        normalise_name(t.text) != normalise_name(t.name)
+
+
+def _asdict(c: Candidate) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in c.__dataclass_fields__}
