@@ -555,7 +555,7 @@
     ["f-type", "f-modality"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", loadAll);
     });
-    document.getElementById("reset").addEventListener("click", function () {
+    document.getElementById("reset-filters").addEventListener("click", function () {
       document.getElementById("filters").reset();
       loadAll();
     });
