@@ -162,7 +162,7 @@ def test_events_filters_and_exports(run, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     import duckdb
 
-    count = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+    count = duckdb.connect().execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
     assert count == len(default)
     _assert_one_line_error(run("events", "--db", str(db), "--format", "parquet"), "parquet")
     _assert_one_line_error(run("events", "--db", str(db), "--near", "35,36"), "LAT,LON,KM")
