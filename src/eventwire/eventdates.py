@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["RULES", "event_date", "resolve_date", "sentence_date"]
+__all__ = ["RULES", "date_expressions", "event_date", "own_date", "resolve_date", "sentence_date"]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = {
@@ -58,6 +58,7 @@ _MONTH_DAY = re.compile(
 _MONTH_ONLY = re.compile(
     rf"\b(?:in|during|since|early|late|mid-?)\s+({_MONTH_RE})\b(?:\s+(\d{{4}}))?", re.I
 )
+_MONTH_YEAR = re.compile(rf"(?:in\s+|during\s+)?({_MONTH_RE})\.?,?\s+(\d{{4}})", re.I)
 _NOT_A_DATE = re.compile(r"year-old|years? old|\bage[ds]?\b|anniversary|\d+\s*years?\b", re.I)
 
 
@@ -130,6 +131,8 @@ def _resolve(text: str, base: date) -> tuple[date, str] | None:
         if back == 0 and (m.group(1) or "").lower() == "last":
             back = 7
         return base - timedelta(days=back), "day"
+    if m := _MONTH_YEAR.fullmatch(text.strip()):
+        return date(int(m.group(2)), _MONTHS[m.group(1).lower()], 1), "month"
     if m := _MONTH_ONLY.search(text):
         month = _MONTHS[m.group(1).lower()]
         year = int(m.group(2)) if m.group(2) else base.year
@@ -191,19 +194,39 @@ def event_date(span: Any, published: date | datetime | None) -> tuple[date | Non
 
     Date entities that only name something else ("the October 23 agreement") are skipped.
     """
+    return sentence_date(date_expressions(span), published)
+
+
+def date_expressions(span: Any) -> list[str]:
+    """Date phrases of a sentence span that can date its events, in text order."""
     expressions: list[str] = []
     for ent in span.ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
         root = ent.root
-        if root.dep_ in ("compound", "nmod", "amod") and root.head.pos_ in ("NOUN", "PROPN") and (
-            root.head.ent_type_ not in ("DATE", "TIME")
+        if (
+            root.dep_ in ("compound", "nmod", "amod")
+            and root.head.pos_ in ("NOUN", "PROPN")
+            and (root.head.ent_type_ not in ("DATE", "TIME"))
         ):
             continue
-        expressions.append(ent.text)
+        start = ent.start
+        doc = span.doc
+        if start > span.start and doc[start - 1].like_num:
+            start -= 1  # the model often leaves the day out: "8 [May 2020]"
+        expressions.append(doc[start : ent.end].text)
     text = span.text
     for pattern, _, _ in _COMPILED:
         m = pattern.search(text)
         if m and not any(m.group(0).lower() in e.lower() for e in expressions):
             expressions.append(m.group(0))
-    return sentence_date(expressions, published)
+    return expressions
+
+
+def own_date(span: Any, published: date | datetime | None) -> tuple[date, str] | None:
+    """The date a sentence gives itself, or None when none of its phrases resolves."""
+    for text in date_expressions(span):
+        resolved = resolve_date(text, published)
+        if resolved is not None:
+            return resolved
+    return None

@@ -1,22 +1,40 @@
-"""Stage ``dates.relative.v1``: event dates from the sentence, relative to publication."""
+"""Stage ``dates.relative.v1``: event dates from the sentence, relative to publication.
+
+A sentence without a date phrase takes the date of the nearest earlier sentence that has
+one ("On 3 May, gunmen attacked a village. Two people were killed."), else the
+publication day.
+"""
 
 from __future__ import annotations
 
-from ..eventdates import event_date
+from datetime import date
+
+from ..eventdates import own_date
 from ..model import Document
 from ..pipeline import Context, stage
+from .events import sentence_units
 
 
 @stage("dates.relative.v1", needs=("doc", "events"), adds=("dates",))
 def dates(document: Document, context: Context) -> None:
     """Set ``event_date`` and ``date_precision`` of every event from its sentence."""
     published = document.article.published
-    cache: dict[tuple[int, int], tuple[object, object]] = {}
+    if published is None:
+        for event in document.events:
+            event.event_date, event.date_precision = None, None
+        return
+    if not document.events:
+        return
+    carried: tuple[date, str] = (published.date(), "day")
+    by_start: dict[int, tuple[date, str]] = {}
+    for unit in sentence_units(document.doc):
+        found = own_date(unit, published)
+        if found is not None:
+            carried = found
+        by_start[unit.start_char] = carried
+    starts = sorted(by_start)
     for event in document.events:
-        key = (event.start, event.end)
-        if key not in cache:
-            span = document.doc.char_span(event.start, event.end, alignment_mode="expand")
-            cache[key] = (
-                event_date(span, published) if span is not None else (None, None)
-            )
-        event.event_date, event.date_precision = cache[key]  # type: ignore[assignment]
+        key = max((s for s in starts if s <= event.start), default=None)
+        event.event_date, event.date_precision = (
+            by_start[key] if key is not None else (published.date(), "day")
+        )
