@@ -394,6 +394,7 @@ def run_batch(
     else:
         items = inputs  # type: ignore[assignment]
 
+    _ensure_gazetteer(options, chain)
     client, cluster = _client(scheduler, workers)
     try:
         from distributed import as_completed
@@ -443,6 +444,26 @@ def run_batch(
     _remove_stale(folder, report.partitions)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _ensure_gazetteer(options: Options, chain: Sequence[Stage]) -> None:
+    """Build the default gazetteer index here, once, when a stage needs it and it is missing.
+
+    Dask worker processes are daemons and may not start the helper process the build uses,
+    and building it in every worker at once would waste the cluster's first minutes. On a
+    cluster without shared storage, the index must exist at ``options.gazetteer`` on every
+    worker machine.
+    """
+    path = Path(options.gazetteer).expanduser()
+    uses = any(st.name.split(".", 1)[0] in _GAZETTEER_FAMILIES for st in chain)
+    if uses and not path.exists():
+        from .gazetteer import Gazetteer
+
+        Gazetteer.open(path).close()
+
+
+#: Stage families that read the gazetteer.
+_GAZETTEER_FAMILIES = frozenset({"toponyms", "locate", "geocode"})
 
 
 def _remove_stale(folder: Path, partitions: int) -> None:

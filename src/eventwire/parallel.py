@@ -20,11 +20,13 @@ it is importable there (pickle imports it, which registers it).
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Options
@@ -42,6 +44,10 @@ WORKER_STAGE = "parallel.worker"
 
 #: Chunks queued per worker beyond the one it is working on.
 _DEPTH = 2
+#: Seconds between checks, in an idle worker, that the parent is still alive.
+_PARENT_CHECK = 2.0
+#: What workers run once at start so every lazily loaded resource is loaded.
+_WARM_UP = "Rebels attacked an army post near Idlib, Syria, on Monday; Turkey condemned it."
 #: Seconds to wait for a worker to stop after being asked before it is terminated.
 _STOP_TIMEOUT = 10.0
 
@@ -68,12 +74,24 @@ def _worker_main(
             st.name.startswith("parse.spacy") for st in pipeline.chain
         ):
             pipeline.context.nlp  # noqa: B018  load the model before the first chunk
+        # Stages load their resources (gazetteer, alias table) lazily: one small article
+        # loads them all now, so the first chunk is not slower than the others. Its result
+        # does not matter: a stage failing on it fails on real articles the same way.
+        list(pipeline.run_many([Article(_WARM_UP)]))
     except EventwireError as exc:
         results.send(("fatal", type(exc).__name__, str(exc)))
         return
     results.send(("ready", pipeline.version, None))
+    parent = mp.parent_process()
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=_PARENT_CHECK)
+        except queue.Empty:
+            # Workers are not daemons (stages may start helper processes), so a worker whose
+            # parent was killed must notice on its own and exit.
+            if parent is not None and not parent.is_alive():
+                break
+            continue
         if task is None:
             break
         chunk_id, articles = task
@@ -146,7 +164,7 @@ class ProcessPipeline:
             target=_worker_main,
             args=(tasks, send, self.options, list(self.chain)),
             name="eventwire-worker",
-            daemon=True,
+            daemon=False,  # stages may start helper processes; _stop() ends workers
         )
         process.start()
         send.close()  # the parent keeps only the reading end, so a dead worker reads as EOF
@@ -166,7 +184,14 @@ class ProcessPipeline:
         exhausted = False
         retry: deque[tuple[list[Article], bool]] = deque()
         next_id = 0
-        pool = [self._start() for _ in range(self.workers)]
+        pool = [self._start()]
+        if self.workers > 1 and not Path(self.options.gazetteer).expanduser().exists():
+            # The gazetteer index is built on first use: let one worker build it, not all.
+            while not pool[0].ready:
+                wait([pool[0].results, pool[0].process.sentinel])
+                for _ in self._collect(pool[0], 0, pool, retry):
+                    pass  # nothing was sent to it yet, so nothing comes back
+        pool += [self._start() for _ in range(self.workers - 1)]
         try:
             while True:
                 # Feed every ready worker up to _DEPTH + 1 chunks, retries first.
@@ -226,7 +251,7 @@ class ProcessPipeline:
         if not w.ready:
             raise PipelineError(
                 f"a worker process exited with code {code} before loading the pipeline; "
-                "run with --workers 1 or without --workers to see the error"
+                "run without --workers (in one process) to see the error"
             )
         self.crashes += 1
         if w.inflight:
