@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -67,8 +67,19 @@ class Lexicon:
     absorbs: dict[str, frozenset[str]]
     retype: dict[str, dict[str, list[str]]]
     symmetric: frozenset[str]
+    role_kinds: dict[str, dict[str, str]]
+    role_kind_from: frozenset[str]
     modality: dict[str, Any]
     fatalities: dict[str, Any]
+    known: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        words = set(self.verbs) | set(self.nouns) | self.light_verbs | self.noun_subject_verbs
+        words |= self.existential_verbs | self.suppressing
+        for rule in self.modality.values():
+            if isinstance(rule, dict):
+                words |= set(rule.get("governors", ()))
+        object.__setattr__(self, "known", frozenset(words))
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -92,16 +103,28 @@ class Lexicon:
             actor2_preps={k: tuple(v) for k, v in trig["actor2_preps"].items()},
             mode_cues=cues,
             armed_kinds=frozenset(trig["armed_kinds"]),
-            absorbs={
-                k: frozenset(v) for k, v in trig["absorbs"].items() if not k.startswith("_")
-            },
+            absorbs={k: frozenset(v) for k, v in trig["absorbs"].items() if not k.startswith("_")},
             retype={
                 k: v for k, v in trig["retype_by_actor1_kind"].items() if not k.startswith("_")
             },
             symmetric=frozenset(trig["symmetric_types"]),
+            role_kinds={k: v for k, v in trig["role_kinds"].items() if not k.startswith("_")},
+            role_kind_from=frozenset(trig["role_kind_from"]),
             modality=modality,
             fatalities=fatal,
         )
+
+
+@lru_cache(maxsize=4096)
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(c) for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{words})(?:s|es)?(?![\w])")
+
+
+def _has_cue(text: str, cues: Any) -> bool:
+    """Whether lower-cased ``text`` holds one of ``cues`` as whole words."""
+    cues = tuple(cues)
+    return bool(cues) and _cue_pattern(cues).search(text) is not None
 
 
 @lru_cache(maxsize=1)
@@ -180,13 +203,37 @@ class _Coder:
             for tok in unit:
                 self.unit_of[tok.i] = idx
 
+    def _lemma(self, tok: Any) -> str:
+        """The lemma, repaired from the word form when the lemmatizer misses ("staged" ->
+        "stag"): the first inflection-stripped form the lexicon knows."""
+        lemma: str = tok.lemma_.casefold()
+        known = self.lex.known
+        if lemma in known:
+            return lemma
+        low = tok.lower_
+        forms = [low]
+        for suffix, repl in (
+            ("ied", "y"),
+            ("ies", "y"),
+            ("ed", "e"),
+            ("ed", ""),
+            ("d", ""),
+            ("ing", "e"),
+            ("ing", ""),
+            ("es", ""),
+            ("s", ""),
+        ):
+            if low.endswith(suffix):
+                forms.append(low[: -len(suffix)] + repl)
+        return next((f for f in forms if f in known), lemma)
+
     # -- candidates --------------------------------------------------------------
     def candidates(self) -> list[_Candidate]:
         found: list[_Candidate] = []
         for idx, unit in enumerate(self.units):
             low = unit.text.casefold()
             for tok in unit:
-                lemma = tok.lemma_.casefold()
+                lemma = self._lemma(tok)
                 if tok.pos_ == "VERB" and lemma in self.lex.verbs:
                     cand = self._verb(tok, lemma, unit, idx, low)
                 elif tok.pos_ in ("NOUN", "PROPN") and (
@@ -228,7 +275,12 @@ class _Coder:
             elif spec.get("require_object"):
                 return None
         cues = spec.get("require_context")
-        if cues and not any(c in low for c in cues):
+        preps = spec.get("or_preps") or ()
+        if (
+            cues
+            and not _has_cue(low, cues)
+            and not any(c.dep_ == "prep" and c.lower_ in preps for c in tok.children)
+        ):
             return None
         if lemma in self.lex.light_verbs and obj is not None and self._noun_spec(obj):
             return None  # the noun is the event ("sign an agreement", "send reinforcements")
@@ -244,7 +296,7 @@ class _Coder:
         return None
 
     def _noun_spec(self, tok: Any) -> dict[str, Any] | None:
-        lemma = tok.lemma_.casefold()
+        lemma = self._lemma(tok)
         spec = self.lex.nouns.get(lemma) or self.lex.nouns.get(tok.lower_)
         if spec and spec.get("plural_only") and tok.tag_ not in ("NNS", "NNPS"):
             return None
@@ -258,11 +310,15 @@ class _Coder:
         if tok.dep_ in ("compound", "amod", "nmod") and self._noun_spec(head):
             return None  # "cooperation agreement": the head noun is the event
         etype, mode = spec["type"], spec.get("mode")
+        matched = False
         for child in tok.children:
             mod = (spec.get("modifiers") or {}).get(child.lemma_.casefold())
             if child.dep_ in ("compound", "amod", "nmod") and mod:
                 etype, mode = mod
-        head_lemma = head.lemma_.casefold()
+                matched = True
+        if spec.get("only_modifiers") and not matched:
+            return None
+        head_lemma = self._lemma(head)
         supported = (
             head.i != tok.i
             and self._in(head, unit)
@@ -270,7 +326,7 @@ class _Coder:
             and head_lemma in self.lex.light_verbs
         ) or (
             tok.dep_ == "pobj"
-            and head.head.lemma_.casefold() in self.lex.light_verbs
+            and self._lemma(head.head) in self.lex.light_verbs
             and head.lemma_ in ("in", "on")
         )
         existential = (
@@ -317,7 +373,7 @@ class _Coder:
                     continue
                 same = gov.event_type == cand.event_type and not cand.nominal
                 same = same or cand.event_type in self.lex.absorbs.get(gov.event_type, ())
-                framing = gov.token.lemma_.casefold() in self.lex.suppressing and not (gov.nominal)
+                framing = self._lemma(gov.token) in self.lex.suppressing and not (gov.nominal)
                 if same or framing:
                     drop = True
                     break
@@ -449,14 +505,14 @@ class _Coder:
                 a2 = self.actor_at(between[1], unit) if between[1] is not None else None
             a1 = a1 or self._noun_actor1(tok, unit)
             head = tok.head
-            if a1 is None and head.lemma_.casefold() in self.lex.light_verbs:
+            if a1 is None and self._lemma(head) in self.lex.light_verbs:
                 subj, passive = self._subject(head, unit)
                 if subj is not None and not passive:
                     a1 = self.actor_at(subj, unit)
                 if a1 is None:
                     a1 = self._agent(head, unit)
             a2 = a2 or self._prep_actor(tok, unit, etype)
-            if a2 is None and head.lemma_.casefold() in self.lex.light_verbs:
+            if a2 is None and self._lemma(head) in self.lex.light_verbs:
                 a2 = self._prep_actor(head, unit, etype)
                 subj, _ = self._subject(head, unit)
                 if a2 is None and subj is not None and etype in self.lex.symmetric:
@@ -492,6 +548,28 @@ class _Coder:
             a2 = None
         return a1, a2
 
+    def _role_actor(
+        self, cand: _Candidate, a1: ActorMention | None, mode: str | None
+    ) -> ActorMention | None:
+        """Give the actor of a protest the kind its role implies (residents who protest are
+        protesters); a protest's unknown subject noun ("nurses", "taxi drivers") is kept."""
+        kinds = self.lex.role_kinds.get(cand.event_type)
+        if not kinds:
+            return a1
+        kind = kinds.get(mode or "", kinds.get("*"))
+        if a1 is None:
+            head = cand.token.head if cand.nominal else cand.token
+            subj, passive = self._subject(head, cand.unit)
+            if subj is None or passive or subj.pos_ not in ("NOUN", "PROPN"):
+                return None
+            left = min([subj.i] + [c.i for c in subj.lefts if c.dep_ in ("compound", "amod")])
+            span = self.doc[left : subj.i + 1]
+            return ActorMention(span.text, span.start_char, span.end_char, span.text, None,
+                                kind, known=False)  # fmt: skip
+        if kind and (a1.kind in self.lex.role_kind_from or a1.kind is None):
+            return replace(a1, kind=kind)
+        return a1
+
     # -- modality, mode, fatalities ---------------------------------------------
     def modality(self, cand: _Candidate) -> str:
         rules = self.lex.modality
@@ -511,7 +589,7 @@ class _Coder:
                 if idx < tok.idx:
                     found.add("hypothetical")
         for k, node in enumerate(chain):
-            lemma = node.lemma_.casefold()
+            lemma = self._lemma(node)
             if k > 0:
                 if lemma in rules["negated"]["governors"]:
                     found.add("negated")
@@ -570,12 +648,12 @@ class _Coder:
         cues = self.lex.mode_cues.get(etype)
         if cues and (mode is None or (etype == "COERCE" and mode == "seize-weapons")):
             for name, words in cues:
-                if any(w in low for w in words):
+                if _has_cue(low, words):
                     mode = name
                     break
         elif cues and etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
             for name, words in cues[:2]:
-                if any(w in low for w in words):
+                if _has_cue(low, words):
                     mode = name
                     break
         if etype == "ASSAULT":
@@ -615,6 +693,7 @@ class _Coder:
                 cand.event_type, cand.mode = self.lex.retype[cand.event_type][a1.kind]
             modality = self.modality(cand)
             mode = self.mode(cand, a1, a2)
+            a1 = self._role_actor(cand, a1, mode)
             acled = ontology.to_acled(cand.event_type, mode)
             unit = cand.unit
             event = Event(
