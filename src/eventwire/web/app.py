@@ -36,7 +36,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import EventwireError, OptionsError, StoreError
 from . import render
-from .queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT, EventsDB, ParameterError, parse_fields
+from .queries import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_TEXT,
+    EventFilter,
+    EventsDB,
+    ParameterError,
+    parse_fields,
+)
 from .queries import parse_filter as _parse_filter
 
 Scope = MutableMapping[str, Any]
@@ -258,6 +266,7 @@ def create_app(
     """
     tiles_url = check_tiles_url(tiles_url)
     db = EventsDB(db_path)
+    db.stats(EventFilter())  # what the dashboard asks first: ready before the first visitor
     app = FastAPI(
         title="eventwire",
         version=__version__,
