@@ -592,3 +592,54 @@ def test_openapi_and_docs_describe_every_route(client: TestClient) -> None:
 def test_hostile_text_in_the_store_comes_back_verbatim(client: TestClient) -> None:
     body = client.get("/api/events", params={"q": "__pwned = 1"}).json()
     assert [e["sentence"] for e in body["events"]] == [HOSTILE_SENTENCE]
+
+
+# ------------------------------------------------------------------------------ larger pages
+
+
+@pytest.fixture(scope="module")
+def many_path(tmp_path_factory: pytest.TempPathFactory, session_options: Options) -> Path:
+    """2,400 events over 30 days (many ties per sort value), 8 per article, via add_many."""
+    from datetime import UTC, datetime, timedelta
+
+    import eventwire
+    from eventwire.model import Article, Event
+
+    path = tmp_path_factory.mktemp("webmany") / "many.duckdb"
+    items = []
+    for a in range(300):
+        text = " ".join(f"Clash {a}-{k} near town {k}." for k in range(8))
+        events = []
+        for k in range(8):
+            sentence = f"Clash {a}-{k} near town {k}."
+            start = text.index(sentence)
+            ev = Event("ASSAULT" if k % 3 else "PROTEST", sentence, start, start + len(sentence))
+            ev.event_date = date(2021, 1, 1) + timedelta(days=(a * 8 + k) % 30)
+            ev.confidence = round(((a * 7 + k * 13) % 10) / 10, 1)
+            ev.fatalities = None if k % 2 else (a + k) % 5
+            ev.published = datetime(2021, 2, 1, tzinfo=UTC) + timedelta(hours=a % 48)
+            ev.latitude, ev.longitude, ev.country = 35.0 + k / 10, 37.0 + a / 1000, "SYR"
+            events.append(ev)
+        items.append((Article(text, title=f"a{a}"), events))
+    with eventwire.open(path, options=session_options) as store:
+        store.add_many(items)
+    return path
+
+
+@pytest.mark.parametrize("sort", ["-event_date", "confidence", "-fatalities", "published"])
+def test_large_and_small_pages_give_the_same_order(many_path: Path, sort: str) -> None:
+    with TestClient(create_app(many_path), base_url="http://127.0.0.1") as c:
+        def walk(limit: int) -> list[str]:
+            ids: list[str] = []
+            params: dict[str, Any] = {"sort": sort, "limit": limit, "fields": "event_id"}
+            while True:
+                page = c.get("/api/events", params=params).json()
+                ids += [e["event_id"] for e in page["events"]]
+                if not page["next_cursor"]:
+                    return ids
+                params["cursor"] = page["next_cursor"]
+
+        big = walk(1500)  # sorted by threshold
+        small = walk(700)  # sorted by keys, rows fetched by id
+    assert len(big) == len(set(big)) == 2400
+    assert big == small
