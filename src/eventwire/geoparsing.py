@@ -35,10 +35,10 @@ NER_LABELS = frozenset({"GPE", "LOC", "FAC"})
 #: spaCy labels a recovered span may carry (small villages are often tagged PERSON).
 RECOVERABLE_LABELS = frozenset({"", "PERSON"})
 
-_MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "phonetic": -0.9,
-                "fuzzy": -1.6}
-_MATCH_TRUST = {"name": 1.0, "abbreviation": 0.95, "alternate": 0.9, "phonetic": 0.7,
-                "fuzzy": 0.55}
+_MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "demonym": 0.0,
+                "phonetic": -0.9, "fuzzy": -1.6}
+_MATCH_TRUST = {"name": 1.0, "abbreviation": 0.95, "alternate": 0.9, "demonym": 0.8,
+                "phonetic": 0.7, "fuzzy": 0.55}
 
 
 @dataclass
@@ -511,8 +511,8 @@ def _coherence(c: Candidate, span: _Span, anchors: list[tuple[_Span, Candidate]]
 
 def _precision(c: Candidate, span: _Span) -> str:
     code = c.feature_code or ""
-    if code.startswith("PCL") or code == "TERR":
-        return "country"
+    if code.startswith("PCL") or code in ("TERR", "CONT", "RGN", "OCN", "SEA"):
+        return "country"  # the coarsest precision there is
     if code == "ADM1":
         return "admin1"
     if code == "ADM2":
