@@ -106,7 +106,8 @@ class AliasTable:
                     the = alias.startswith("the ")
                     self._patterns.add(alias.casefold() if the else normalise_alias(alias))
             for demonym in entry.demonyms:
-                self._demonyms.setdefault(normalise_alias(demonym), entry)
+                key = demonym if is_acronym(demonym) else normalise_alias(demonym)
+                self._demonyms.setdefault(key, entry)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> AliasTable:
@@ -172,7 +173,8 @@ class AliasTable:
 
     def demonym(self, word: str) -> ActorEntry | None:
         """The state (government row) a demonym such as "Turkish" names, or None."""
-        return self._demonyms.get(normalise_alias(word))
+        exact = self._demonyms.get(word.strip())
+        return exact if exact is not None else self._demonyms.get(normalise_alias(word))
 
     def state(self, country: str, kind: str = "government") -> ActorEntry | None:
         """The row of country ``country`` (alpha-3) with ``kind``, or None."""

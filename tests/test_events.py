@@ -1,0 +1,212 @@
+"""events.lexicon.v1 on sentences written for these tests, through the real pipeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from eventwire.config import Options
+from eventwire.model import Article, Event
+from eventwire.pipeline import Pipeline
+from eventwire.stages.events import fatalities_in, sentence_units
+
+STAGES = ("parse.spacy.v1", "actors.aliases.v1", "events.lexicon.v1", "dates.relative.v1")
+PUBLISHED = "2020-12-10"
+
+
+@pytest.fixture(scope="module")
+def pipeline(session_options: Options) -> Pipeline:
+    return Pipeline(session_options, stages=STAGES)
+
+
+def code(pipeline: Pipeline, text: str) -> list[Event]:
+    from eventwire.dates import parse_published
+
+    return pipeline.run(Article(text, published=parse_published(PUBLISHED), url="u"))
+
+
+def only(events: list[Event]) -> Event:
+    assert len(events) == 1, [(e.event_type, e.trigger) for e in events]
+    return events[0]
+
+
+# one sentence per PLOVER type: (text, type, actor1, actor2)
+PER_TYPE = [
+    ("Egypt and Israel signed a ceasefire agreement in Cairo.", "AGREE", "Egypt", "Israel"),
+    ("The Iranian foreign minister met his Iraqi counterpart in Baghdad.", "CONSULT", "Iran",
+     "Iraq"),
+    ("France praised the decision of the Malian government to hold elections.", "SUPPORT",
+     "France", "Mali"),
+    ("The government released 200 political prisoners.", "CONCEDE", "Government", None),
+    ("Turkey and Azerbaijan cooperate closely on border security.", "COOPERATE", "Turkey",
+     "Azerbaijan"),
+    ("Japan sent humanitarian aid to the Philippines after the typhoon.", "AID", "Japan",
+     "Philippines"),
+    ("Russian troops withdrew from the northern town after heavy losses.", "RETREAT", "Russia",
+     None),
+    ("The opposition called for the resignation of the prime minister.", "REQUEST",
+     "Opposition", None),
+    ("Pakistan accused India of violating the ceasefire.", "ACCUSE", "Pakistan", "India"),
+    ("Hamas rejected the Egyptian proposal for a truce.", "REJECT", "Hamas", None),
+    ("North Korea threatened to strike American bases.", "THREATEN", "North Korea", None),
+    ("Thousands of protesters marched through the capital.", "PROTEST", "Protesters", None),
+    ("The European Union imposed sanctions on Belarusian officials.", "SANCTION",
+     "European Union", "Belarus"),
+    ("Nigeria deployed troops to the north-east.", "MOBILIZE", "Nigeria", None),
+    ("Police arrested 12 suspected members of Boko Haram in Maiduguri.", "COERCE", "Police",
+     "Boko Haram"),
+    ("Israeli warplanes struck Hamas targets in Gaza, killing 4 people.", "ASSAULT", "Israel",
+     "Hamas"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "event_type", "actor1", "actor2"), PER_TYPE)
+def test_every_plover_type(
+    pipeline: Pipeline, text: str, event_type: str, actor1: str, actor2: str | None
+) -> None:
+    event = only(code(pipeline, text))
+    assert (event.event_type, event.actor1, event.actor2) == (event_type, actor1, actor2)
+    assert event.modality == "reported"
+    assert event.acled_event_type and event.acled_sub_event_type and event.cameo_root
+
+
+def test_passive_voice_victim_is_actor2(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Three soldiers were killed by a roadside bomb near the border."))
+    assert (event.event_type, event.actor1, event.actor2) == ("ASSAULT", None, "Soldiers")
+    assert event.fatalities == 3
+    assert event.acled_sub_event_type == "Remote explosive/landmine/IED"
+
+
+def test_passive_voice_agent_is_actor1(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Two villagers were shot dead by unidentified gunmen."))
+    assert event.actor1 == "Unidentified armed group"
+    assert event.actor2 == "Civilians"
+    assert event.fatalities == 2
+    assert event.acled_event_type == "Violence against civilians"
+
+
+def test_negation(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "The rebels did not attack the army base."))
+    assert (event.event_type, event.modality) == ("ASSAULT", "negated")
+
+
+def test_conditional_is_hypothetical(pipeline: Pipeline) -> None:
+    text = "If the talks fail, Turkey could launch an offensive against Kurdish fighters."
+    event = only(code(pipeline, text))
+    assert (event.event_type, event.actor1, event.modality) == ("ASSAULT", "Turkey",
+                                                                "hypothetical")  # fmt: skip
+
+
+def test_modal_may_is_hypothetical(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Officials fear that the militia may attack the convoy."))
+    assert event.modality == "hypothetical"
+
+
+def test_threat_is_a_threat_not_an_assault(pipeline: Pipeline) -> None:
+    events = code(pipeline, "Turkey threatened to launch an offensive against Kurdish fighters.")
+    assert [e.event_type for e in events] == ["THREATEN"]
+    assert events[0].actor1 == "Turkey"
+
+
+def test_intent_is_planned(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "The army plans to attack the rebel stronghold next week."))
+    assert (event.event_type, event.modality) == ("ASSAULT", "planned")
+
+
+def test_continues_is_ongoing(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Government forces continue to shell the town."))
+    assert (event.event_type, event.modality, event.mode) == ("ASSAULT", "ongoing",
+                                                              "heavy-weapons")  # fmt: skip
+
+
+def test_actor_not_in_the_dictionary_is_kept(pipeline: Pipeline) -> None:
+    text = "The Free Idlib Brigade attacked government positions near the town, killing five soldiers."
+    event = only(code(pipeline, text))
+    assert event.actor1 == "Free Idlib Brigade"
+    assert event.actor1_kind == "rebels"
+    assert event.fatalities == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Dozens of people were killed in the clashes.", 12),
+        ("Several civilians died in the attack on the market.", 3),
+        ("More than 20 fighters were killed near the dam.", 20),
+        ("Gunmen stormed the village, killing five.", 5),
+        ("The blast left 10 people dead and 30 wounded.", 10),
+        ("A policeman was killed at a checkpoint.", 1),
+        ("Clashes killed two soldiers and three civilians.", 5),
+    ],
+)
+def test_fatalities(pipeline: Pipeline, text: str, count: int) -> None:
+    events = code(pipeline, text)
+    assert events and max(e.fatalities or 0 for e in events) == count
+
+
+def test_no_fatalities_when_only_wounded(pipeline: Pipeline) -> None:
+    events = code(pipeline, "Militants attacked a police station, wounding four officers.")
+    assert events and all(e.fatalities is None for e in events)
+
+
+def test_fatalities_in_a_sentence(pipeline: Pipeline) -> None:
+    doc = pipeline.context.nlp("Hundreds were killed. Nobody was hurt.")
+    first, second = sentence_units(doc)
+    assert fatalities_in(first) == 100
+    assert fatalities_in(second) is None
+
+
+def test_several_events_in_one_sentence(pipeline: Pipeline) -> None:
+    events = code(pipeline, "Rebels ambushed an army patrol and police arrested three suspects.")
+    assert [(e.event_type, e.actor1) for e in events] == [("ASSAULT", "Rebels"),
+                                                          ("COERCE", "Police")]  # fmt: skip
+
+
+def test_met_to_discuss_is_one_consult(pipeline: Pipeline) -> None:
+    events = code(pipeline, "Kenyan officials met Somali leaders in Nairobi to discuss security.")
+    assert [e.event_type for e in events] == ["CONSULT"]
+    assert (events[0].actor1, events[0].actor2) == ("Kenya", "Somalia")
+
+
+def test_pronoun_subject_resolves_to_the_previous_subject(pipeline: Pipeline) -> None:
+    text = "Damascus wants stronger air defences. It has signed a cooperation agreement with Tehran."
+    event = only(code(pipeline, text))
+    assert (event.event_type, event.actor1, event.actor2) == ("AGREE", "Syria", "Iran")
+    assert event.actor1_text == "Damascus"
+
+
+def test_offsets_index_the_article(pipeline: Pipeline) -> None:
+    text = "Calm returned on Sunday.\n\nOn Tuesday, Houthi rebels fired a missile at Jizan."
+    event = only(code(pipeline, text))
+    assert text[event.start : event.end] == event.sentence
+    assert text[event.trigger_start : event.trigger_end] == event.trigger == "fired"
+    assert text[event.actor1_start : event.actor1_end] == event.actor1_text == "Houthi rebels"
+    assert event.event_date == date(2020, 12, 8)
+    assert (event.url, event.article_id) == ("u", Article(text).article_id)
+
+
+def test_no_event_in_a_plain_sentence(pipeline: Pipeline) -> None:
+    assert code(pipeline, "The weather was sunny in Paris and the markets were calm.") == []
+
+
+def test_headline_repeated_in_the_body_is_counted_once(pipeline: Pipeline) -> None:
+    text = "Rebels attack army base\n\nRebels attacked an army base on Monday, killing four soldiers."
+    event = only(code(pipeline, text))
+    assert event.trigger == "attacked" and event.fatalities == 4
+
+
+def test_rioters_burning_shops_is_a_riot(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Rioters set fire to shops in the city centre."))
+    assert (event.event_type, event.acled_event_type) == ("PROTEST", "Riots")
+
+
+def test_protesters_named_by_any_noun_are_protesters(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Hundreds of nurses protested outside the hospital."))
+    assert (event.event_type, event.actor1_kind) == ("PROTEST", "protesters")
+
+
+def test_confidence_is_between_zero_and_one(pipeline: Pipeline) -> None:
+    for text, *_ in PER_TYPE:
+        for event in code(pipeline, text):
+            assert 0.0 < event.confidence <= 1.0
