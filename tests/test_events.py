@@ -121,7 +121,10 @@ def test_continues_is_ongoing(pipeline: Pipeline) -> None:
 
 
 def test_actor_not_in_the_dictionary_is_kept(pipeline: Pipeline) -> None:
-    text = "The Free Idlib Brigade attacked government positions near the town, killing five soldiers."
+    text = (
+        "The Free Idlib Brigade attacked government positions near the town, "
+        "killing five soldiers."
+    )
     event = only(code(pipeline, text))
     assert event.actor1 == "Free Idlib Brigade"
     assert event.actor1_kind == "rebels"
@@ -170,7 +173,10 @@ def test_met_to_discuss_is_one_consult(pipeline: Pipeline) -> None:
 
 
 def test_pronoun_subject_resolves_to_the_previous_subject(pipeline: Pipeline) -> None:
-    text = "Damascus wants stronger air defences. It has signed a cooperation agreement with Tehran."
+    text = (
+        "Damascus wants stronger air defences. "
+        "It has signed a cooperation agreement with Tehran."
+    )
     event = only(code(pipeline, text))
     assert (event.event_type, event.actor1, event.actor2) == ("AGREE", "Syria", "Iran")
     assert event.actor1_text == "Damascus"
@@ -191,7 +197,10 @@ def test_no_event_in_a_plain_sentence(pipeline: Pipeline) -> None:
 
 
 def test_headline_repeated_in_the_body_is_counted_once(pipeline: Pipeline) -> None:
-    text = "Rebels attack army base\n\nRebels attacked an army base on Monday, killing four soldiers."
+    text = (
+        "Rebels attack army base\n\n"
+        "Rebels attacked an army base on Monday, killing four soldiers."
+    )
     event = only(code(pipeline, text))
     assert event.trigger == "attacked" and event.fatalities == 4
 
