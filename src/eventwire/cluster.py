@@ -76,10 +76,17 @@ class ClusterParams:
         version: Versioned name of the method; stored with every cluster.
         threshold: Score a report needs to join a cluster.
         max_members: Members of a candidate cluster compared with a new report.
+        ambiguity_margin: A vague report fitting two clusters within this margin joins none.
+        member_floor: A report joins a cluster only if it scores at least this with every
+            member compared.
+        vague_text_min: Text similarity below which a pair whose coarser place is a
+            province or country loses 0.15 (no detail ties them).
         radius_km: Largest distance between two reports' points, by the coarser precision.
         same_place_km: Points this close are one place whatever their names.
         date_slack_days: Half-width of each date precision, in days.
-        date_error_days: Days two reports' dates may differ beyond their precisions.
+        date_error_days: Days two reports' dates may differ beyond their precisions when
+            they name the same place and share details.
+        error_text_min: Text similarity such a pair needs.
         weights: Weights of the place, date, actors, type and text scores.
         type_groups: Groups of event types one real event may be coded as.
         modality_groups: Groups of modalities one real event may be reported with.
@@ -88,10 +95,14 @@ class ClusterParams:
     version: str
     threshold: float
     max_members: int
+    ambiguity_margin: float
+    member_floor: float
+    vague_text_min: float
     radius_km: dict[str, float]
     same_place_km: float
     date_slack_days: dict[str, int]
     date_error_days: int
+    error_text_min: float
     weights: dict[str, float]
     type_groups: tuple[frozenset[str], ...]
     modality_groups: tuple[frozenset[str], ...]
@@ -111,10 +122,14 @@ class ClusterParams:
                 version=str(raw["version"]),
                 threshold=float(raw["threshold"]),
                 max_members=int(raw["max_members"]),
+                ambiguity_margin=float(raw["ambiguity_margin"]),
+                member_floor=float(raw["member_floor"]),
+                vague_text_min=float(raw["vague_text_min"]),
                 radius_km={k: float(v) for k, v in raw["radius_km"].items()},
                 same_place_km=float(raw["same_place_km"]["value"]),
                 date_slack_days={k: int(v) for k, v in raw["date_slack_days"].items()},
                 date_error_days=int(raw["date_error_days"]["value"]),
+                error_text_min=float(raw["date_error_days"]["text_min"]),
                 weights={k: float(v) for k, v in raw["weights"].items()},
                 type_groups=tuple(frozenset(g) for g in raw["types"]["groups"]),
                 modality_groups=tuple(frozenset(g) for g in raw["modalities"]["groups"]),
@@ -134,9 +149,8 @@ class ClusterParams:
         return self.date_slack_days.get(precision or "week", self.date_slack_days["week"])
 
     def pair_slack(self, a: str | None, b: str | None) -> int:
-        """Largest gap (days) between two reports' dates: both half-widths plus the error
-        allowance (a "yesterday" resolved against the wrong day)."""
-        return self.slack(a) + self.slack(b) + self.date_error_days
+        """Largest gap (days) between two reports' dates that their precisions allow."""
+        return self.slack(a) + self.slack(b)
 
 
 @lru_cache(maxsize=1)
@@ -159,6 +173,26 @@ def _tokens(text: str | None) -> frozenset[str]:
     # Five-letter prefixes: a crude stem that makes "shelled"/"shelling", "killed"/"killing"
     # and most spelling variants of long names meet.
     return frozenset(w[:5] for w in _WORD.findall(_fold(text)) if w not in _STOP)
+
+
+@lru_cache(maxsize=1)
+def _generic_words() -> frozenset[str]:
+    text = resources.files("eventwire").joinpath("data/cluster/generic_words.txt")
+    words = (line.strip() for line in text.read_text("utf-8").splitlines())
+    return _tokens(" ".join(w for w in words if w and not w.startswith("#")))
+
+
+def _content(event: Event) -> frozenset[str]:
+    """Words of the sentence that may tell one event from another of its kind: not generic
+    news words, not the actors' or places' names (scored on their own), not the day."""
+    words = _tokens(event.sentence) | _tokens(event.trigger)
+    known = _generic_words()
+    for name in ("actor1", "actor1_text", "actor2", "actor2_text", "place", "place_text",
+                 "admin1", "admin2"):  # fmt: skip
+        known = known | _tokens(getattr(event, name))
+    if isinstance(event.event_date, date):
+        known = known | {str(event.event_date.day)}
+    return words - known
 
 
 def _precision_rank(precision: str | None) -> int:
@@ -251,7 +285,7 @@ class _Report:
             admin2=_norm_name(event.admin2),
             modality=event.modality or "reported",
             actors=tuple(actors),
-            text=_tokens(event.sentence) | _tokens(event.trigger) | _tokens(event.mode),
+            text=_content(event),
             cluster=event.cluster_id,
         )
 
@@ -292,10 +326,11 @@ def _place_score(a: _Report, b: _Report, params: ClusterParams) -> float | None:
     if dist <= params.same_place_km or (a.place and a.place == b.place):
         return 1.0
     limit = params.radius(coarse)
-    if dist > limit:
+    if dist > limit or (a.geo == b.geo == "exact place"):
         return None
-    # Two different named places within the limit: possible ("near X" vs "in Y"), weak.
-    return 0.45 * (1.0 - dist / limit) + 0.2
+    # Two different named places, one given as "near": possible ("near X" vs "in Y") but
+    # rare next to distinct events in neighbouring villages on one day: negative evidence.
+    return -0.1 * dist / limit
 
 
 def _actor_pair(
@@ -326,10 +361,17 @@ def _actor_score(a: _Report, b: _Report) -> float:
     return sum(max(_actor_pair(x, y) for y in large) for x in small) / len(small)
 
 
-def _text_score(a: _Report, b: _Report) -> float:
+def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
+    """Shared content words over the shorter sentence's, each weighted by ``rarity`` (words
+    many neighbouring clusters share, such as a daily bulletin's wording, count less)."""
     if not a.text or not b.text:
         return 0.0
-    return len(a.text & b.text) / min(len(a.text), len(b.text))
+    if rarity is None:
+        return len(a.text & b.text) / min(len(a.text), len(b.text))
+    shared = sum(rarity.get(w, 1.0) for w in a.text & b.text)
+    return shared / min(
+        sum(rarity.get(w, 1.0) for w in a.text), sum(rarity.get(w, 1.0) for w in b.text)
+    )
 
 
 def _fatality_conflict(a: Event, b: Event) -> bool:
@@ -340,7 +382,9 @@ def _fatality_conflict(a: Event, b: Event) -> bool:
     return hi > 3 * lo + 5
 
 
-def _pair(a: _Report, b: _Report, params: ClusterParams) -> float | None:
+def _pair(
+    a: _Report, b: _Report, params: ClusterParams, rarity: dict[str, float] | None = None
+) -> float | None:
     """Score of one pair of reports, or None when they cannot be one event."""
     if a.article == b.article:
         return None
@@ -355,25 +399,37 @@ def _pair(a: _Report, b: _Report, params: ClusterParams) -> float | None:
         return None
     slack = params.pair_slack(a.date_precision, b.date_precision)
     gap = abs(a.day - b.day)
-    if gap > slack:
+    if gap > slack + params.date_error_days:
         return None
     place = _place_score(a, b, params)
     if place is None:
         return None
+    text = _text_score(a, b, rarity)
+    if gap > slack:
+        # Beyond both precisions: only a misread day ("yesterday" against the wrong date)
+        # of the same place told with the same details.
+        if place < 1.0 or text < params.error_text_min:
+            return None
+        date_score = 0.0
+    else:
+        date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
     actors = _actor_score(a, b)
     if a.event.mode and b.event.mode and a.event.mode == b.event.mode:
         type_score = min(1.0, type_score + 0.25) if type_score < 1.0 else 1.0
-    date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
     w = params.weights
     total = (
         w["place"] * place
         + w["date"] * date_score
         + w["actors"] * actors
         + w["type"] * type_score
-        + w["text"] * _text_score(a, b)
+        + w["text"] * text
     )
     if _fatality_conflict(a.event, b.event):
         total -= 0.1
+    if _coarser_geo(a.geo, b.geo) in _COARSE and text < params.vague_text_min:
+        # "Clashes in Donetsk province" fits every clash there that day: without a shared
+        # detail, a province- or country-level report is no evidence of this event.
+        total -= 0.15
     return total
 
 
@@ -396,6 +452,10 @@ def _cluster_id_for(event_key: str) -> str:
     return "c" + event_key[:19]
 
 
+def _is_precise(r: _Report) -> bool:
+    return r.geo in ("exact place", "near place") and r.date_precision == "day"
+
+
 @dataclass
 class Clusterer:
     """Incremental in-memory clustering, blocked by country, time bucket and grid cell.
@@ -416,6 +476,9 @@ class Clusterer:
     )
     _seen: set[str] = field(default_factory=set)
     _present: set[tuple[str | None, str, str]] = field(default_factory=set)
+    _order: dict[str, int] = field(default_factory=dict)
+    #: Clusters merged into another since creation: absorbed id -> surviving id.
+    merged: dict[str, str] = field(default_factory=dict)
 
     # -- index layout
     def _bucket_days(self, date_precision: str) -> int:
@@ -440,7 +503,7 @@ class Clusterer:
         precise_query = r.geo not in _COARSE and r.lat is not None and r.lon is not None
         for dp in _DATE_ORDER:
             width = self._bucket_days(dp)
-            slack = self.params.pair_slack(dp, r.date_precision)
+            slack = self.params.pair_slack(dp, r.date_precision) + self.params.date_error_days
             buckets = range((r.day - slack) // width, (r.day + slack) // width + 1)
             for geo in GEO_PRECISIONS:
                 if (r.country, dp, geo) not in self._present:
@@ -476,6 +539,7 @@ class Clusterer:
         assert r.cluster is not None
         self._seen.add(r.key)
         self.members.setdefault(r.cluster, []).append(r)
+        self._order.setdefault(r.cluster, len(self._order))
         if r.day is not None:
             self._present.add((r.country, r.date_precision, r.geo))
             for k in self._keys(r):
@@ -483,38 +547,78 @@ class Clusterer:
 
     def best_cluster(self, event: Event) -> tuple[str | None, float]:
         """The cluster ``event`` would join and its score, or ``(None, 0.0)``."""
-        r = _Report.of(event, event.event_id or "?")
-        return self._best(r)
+        fits = self._fits(_Report.of(event, event.event_id or "?"))
+        return fits[0] if fits else (None, 0.0)
 
-    def _best(self, r: _Report) -> tuple[str | None, float]:
-        if r.day is None or r.modality in _NEVER_MERGED:
-            return None, 0.0
+    def _fit(
+        self, r: _Report, members: list[_Report], rarity: dict[str, float] | None = None
+    ) -> float:
+        """Best score of ``r`` with ``members``, or -1 when one of them rules it out."""
         params = self.params
-        tried: set[str] = set()
-        best: tuple[str | None, float] = (None, 0.0)
-        for cand in self._candidates(r):
-            cid = cand.cluster
-            assert cid is not None
-            if cid in tried:
-                continue
-            tried.add(cid)
-            top = 0.0
-            members = self.members[cid]
-            if len(members) > params.max_members:
-                members = sorted(members, key=lambda m: _precision_rank(m.geo))
-                members = members[: params.max_members]
-            for m in members:
-                s = _pair(r, m, params)
-                if s is None:  # one member rules it out: a coarse report must not bridge
-                    top = -1.0
-                    break
-                top = max(top, s)
-            if top >= params.threshold and top > best[1]:
-                best = (cid, top)
-        return best
+        if len(members) > params.max_members:
+            members = sorted(members, key=lambda m: _precision_rank(m.geo))
+            members = members[: params.max_members]
+        top = 0.0
+        precise = _is_precise(r)
+        for m in members:
+            s = _pair(r, m, params, rarity)
+            # Every member must be compatible, and precise members a fair fit for a precise
+            # report: a vague report in the cluster must not bridge two distinct events.
+            if s is None or (precise and s < params.member_floor and _is_precise(m)):
+                return -1.0
+            top = max(top, s)
+        return top
+
+    def _fits(self, r: _Report) -> list[tuple[str, float]]:
+        """Clusters ``r`` could join, best first."""
+        if r.day is None or r.modality in _NEVER_MERGED:
+            return []
+        clusters = list(dict.fromkeys(c.cluster for c in self._candidates(r) if c.cluster))
+        # How many clusters of the block use each of this report's words: a word in several
+        # (a bulletin's fixed wording) says little about which one this report belongs to.
+        counts: Counter[str] = Counter()
+        for cid in clusters:
+            words: set[str] = set()
+            for m in self.members[cid]:
+                words |= m.text
+            counts.update(words & r.text)
+        rarity = {w: 1.0 / n for w, n in counts.items() if n > 1}
+        fits = []
+        for cid in clusters:
+            top = self._fit(r, self.members[cid], rarity)
+            if top >= self.params.threshold:
+                fits.append((cid, top))
+        fits.sort(key=lambda f: (-f[1], f[0]))
+        return fits
+
+    def _mergeable(self, a: str, b: str) -> bool:
+        """Whether two clusters are one event: every cross pair compatible, one strong."""
+        top = 0.0
+        for r in self.members[b][: self.params.max_members]:
+            fit = self._fit(r, self.members[a])
+            if fit < 0:
+                return False
+            top = max(top, fit)
+        return top >= self.params.threshold
+
+    def _merge(self, into: str, other: str) -> None:
+        moved = self.members.pop(other)
+        for m in moved:
+            m.cluster = into
+            m.event.cluster_id = into
+        self.members[into].extend(moved)
+        self.merged[other] = into
+        for old, new in list(self.merged.items()):
+            if new == other:
+                self.merged[old] = into
 
     def add(self, event: Event) -> str:
         """Cluster one event: join the best compatible cluster or start a new one.
+
+        When the event fits two clusters that turn out to be one event (every cross pair
+        compatible), they are merged first: the older id survives and :attr:`merged`
+        records the other. A vague event (district, province or country; week or month)
+        that fits two distinct clusters about equally well starts its own.
 
         Sets ``event.cluster_id`` and returns it. An event already added keeps its cluster.
         """
@@ -522,7 +626,17 @@ class Clusterer:
         if key in self._seen and event.cluster_id:
             return event.cluster_id
         r = _Report.of(event, key)
-        cid, _ = self._best(r)
+        fits = self._fits(r)
+        cid = fits[0][0] if fits else None
+        if len(fits) > 1:
+            first, second = fits[0][0], fits[1][0]
+            if self._mergeable(first, second):
+                into, other = sorted((first, second), key=lambda c: self._order[c])
+                self._merge(into, other)
+                cid = into
+            else:
+                if not _is_precise(r) and fits[0][1] - fits[1][1] < self.params.ambiguity_margin:
+                    cid = None
         r.cluster = cid or _cluster_id_for(key)
         event.cluster_id = r.cluster
         self._insert(r)
@@ -777,8 +891,9 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
     for e in events:
         if not isinstance(e.event_date, date) or e.modality in _NEVER_MERGED:
             continue
-        own = p.pair_slack("day", e.date_precision)
+        own = p.pair_slack("day", e.date_precision) + p.date_error_days
         max_slack = max(p.pair_slack(dp, e.date_precision) for dp in _DATE_ORDER)
+        max_slack += p.date_error_days
         geo = _geo(e)
         precise = geo not in _COARSE
         lat, lon = (e.latitude or 0.0), (e.longitude or 0.0)

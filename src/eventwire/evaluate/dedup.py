@@ -270,6 +270,7 @@ class _Truth:
     inter2: str
     fatalities: int
     notes: str | None
+    assoc1: str = ""
     sibling: bool = False
 
 
@@ -290,7 +291,7 @@ def _truths(rows: Iterable[dict[str, str]]) -> list[_Truth]:
                 event_type=kind[0], mode=kind[1], alt_type=kind[2],
                 actor1=row["actor1"], inter1=row["inter1"], actor2=row["actor2"],
                 inter2=row["inter2"], fatalities=int(row["fatalities"] or 0),
-                notes=row["notes"] or None,
+                notes=row["notes"] or None, assoc1=row.get("assoc_actor_1") or "",
             )
         )  # fmt: skip
     return out
@@ -368,7 +369,7 @@ def _siblings(truths: list[_Truth], rng: random.Random, share: float) -> list[_T
             continue
         kind = rng.choice(("nearby", "later", "other-type"))
         s = _Truth(**{f: getattr(t, f) for f in t.__slots__})  # type: ignore[attr-defined]
-        s.gold, s.sibling, s.notes = f"{t.gold}-sib", True, None
+        s.gold, s.sibling, s.notes, s.assoc1 = f"{t.gold}-sib", True, None, ""
         s.fatalities = rng.choice((0, 0, 1, 2, 3, 5))
         if kind == "nearby":
             s.lat, s.lon = _km_offset(t.lat, t.lon, rng.uniform(4, 25), rng.uniform(0, 6.28))
@@ -378,9 +379,9 @@ def _siblings(truths: list[_Truth], rng: random.Random, share: float) -> list[_T
             s.day = t.day + timedelta(days=rng.choice((-4, -3, 3, 4, 5)))
             s.date_precision = "day"
         else:
-            other = {"ASSAULT": "PROTEST", "PROTEST": "ASSAULT", "COERCE": "PROTEST"}
-            s.event_type = other.get(t.event_type, "ASSAULT")
-            s.mode = {"ASSAULT": "small arms", "PROTEST": "demonstration"}[s.event_type]
+            # A type no coder would give the original (COERCE is compatible with both).
+            s.event_type = {"PROTEST": "ASSAULT", "COERCE": "MOBILIZE"}.get(t.event_type, "PROTEST")
+            s.mode = {"ASSAULT": "small arms", "PROTEST": "demonstration"}.get(s.event_type)
             s.alt_type = None
             if s.event_type == "PROTEST":
                 s.actor1, s.inter1, s.actor2, s.inter2 = "Protesters", "6", "", ""
@@ -405,14 +406,14 @@ def _report(
     geo, lat, lon = t.geo, t.lat, t.lon
     place, place_text = t.location, t.location
     admin1, admin2 = t.admin1, t.admin2
-    if roll < 0.03:
+    if roll < 0.02:
         geo, lat, lon, place, place_text = "country", None, None, None, None
-    elif roll < 0.11 and (t.country, t.admin1) in centroids:
+    elif roll < 0.08 and (t.country, t.admin1) in centroids:
         geo, place = "admin1", t.admin1
         lat, lon = centroids[(t.country, t.admin1)]
         place_text = t.admin1
         admin2 = ""
-    elif roll < 0.25 and t.admin2 and (t.country, t.admin1, t.admin2) in centroids:
+    elif roll < 0.18 and t.admin2 and (t.country, t.admin1, t.admin2) in centroids:
         geo, place = "admin2", t.admin2
         lat, lon = centroids[(t.country, t.admin1, t.admin2)]
         place_text = t.admin2
@@ -425,9 +426,9 @@ def _report(
     # Date as the date stage would resolve it.
     day, precision = t.day, t.date_precision
     roll = rng.random()
-    if precision == "day" and roll < 0.05:
+    if precision == "day" and roll < 0.04:
         day = day + timedelta(days=rng.choice((-1, 1)))
-    elif precision == "day" and roll < 0.13:
+    elif precision == "day" and roll < 0.10:
         day, precision = day + timedelta(days=rng.randint(-3, 3)), "week"
     elif precision == "week":
         day = day + timedelta(days=rng.randint(-3, 3))
@@ -441,7 +442,12 @@ def _report(
         if not name:
             actors.append((None, None, None, None))
             continue
-        surface = rng.choice(_actor_surfaces(name))
+        surfaces = _actor_surfaces(name)
+        if inter == t.inter1 and name == t.actor1 and t.assoc1:
+            # Outlets name the group behind generic "Protesters (India)": "health workers".
+            assoc = _clean_actor(t.assoc1.split(";")[0]).lower()
+            surfaces = [assoc, assoc, *surfaces]
+        surface = rng.choice(surfaces)
         known = rng.random() < 0.5
         canon = _clean_actor(name) if known else surface
         has_country = known or inter == "1"
@@ -458,8 +464,8 @@ def _report(
         fatalities = None
     elif roll < 0.3 and t.fatalities > 1:
         fatalities = rng.randint(1, t.fatalities)
-    elif roll < 0.33:
-        fatalities = t.fatalities * 10 + 10  # a cumulative toll read as this event's
+    elif roll < 0.33 and t.fatalities:
+        fatalities = t.fatalities * 10  # a cumulative toll read as this event's
     sentence = _sentence(t, rng, actors, place_text, day, fatalities, event_type)
     event = Event(
         event_type=event_type, sentence=sentence, start=0, end=len(sentence),
@@ -494,6 +500,7 @@ def _sentence(
     dead = ""
     if fatalities:
         dead = rng.choice(_DEAD).format(n=fatalities)
+    detail = _detail(t.notes, rng) if rng.random() < 0.65 else ""
     text = rng.choice(templates).format(
         a1=actors[0][1] or "unidentified attackers",
         a2=actors[1][1] or "people",
@@ -502,7 +509,27 @@ def _sentence(
         when_cap=when[:1].upper() + when[1:] + ",",
         dead=dead,
     )
+    if detail:
+        text += " " + rng.choice(_DETAIL).format(detail)
     return text[:1].upper() + text[1:]
+
+
+_LEAD = re.compile(r"^(on|around|between|during)\b[^,]*,\s*", re.IGNORECASE)
+_DETAIL = ("Witnesses said {}.", "According to the report, {}.", "It was reported that {}.",
+           "{}, sources added.")  # fmt: skip
+
+
+def _detail(notes: str | None, rng: random.Random) -> str:
+    """A run of words from the event's description, as each outlet retells some of it."""
+    if not notes:
+        return ""
+    first = _LEAD.sub("", notes.split(". ")[0]).strip().rstrip(".")
+    words = first.split()
+    if len(words) < 4:
+        return first
+    size = rng.randint(min(6, len(words)), min(14, len(words)))
+    start = rng.randint(0, len(words) - size)
+    return " ".join(words[start : start + size])
 
 
 def _centroids(truths: Iterable[_Truth]) -> dict[tuple[str, ...], tuple[float, float]]:
