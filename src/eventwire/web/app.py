@@ -220,19 +220,18 @@ def _check_params(request: Request, allowed: frozenset[str]) -> None:
             raise ApiError(422, "invalid_parameter", f"{name}: value too long", name)
 
 
-_TEXT = {"max_length": 4000}
 
 # Shared parameter declarations, so the OpenAPI document describes every filter once.
 P_TYPE = Query(None, description="PLOVER event types, comma-separated, e.g. ASSAULT,PROTEST.",
-               **_TEXT)  # fmt: skip
+               max_length=4000)  # fmt: skip
 P_MODALITY = Query(None, description="Modalities, comma-separated: reported, ongoing, planned, "
-                   "threatened, hypothetical, negated.", **_TEXT)  # fmt: skip
+                   "threatened, hypothetical, negated.", max_length=4000)  # fmt: skip
 P_HYPO = Query(False, description="Without modality, also return hypothetical and negated "
                "events (left out by default).")  # fmt: skip
 P_ACTOR = Query(None, description="Case-insensitive part of actor1 or actor2 (name or text).",
                 max_length=MAX_TEXT)  # fmt: skip
 P_COUNTRY = Query(None, description="Country where the event happened: ISO 3166 alpha-3 or "
-                  "alpha-2 codes or names, comma-separated.", **_TEXT)  # fmt: skip
+                  "alpha-2 codes or names, comma-separated.", max_length=4000)  # fmt: skip
 P_SINCE = Query(None, description="First event date included, YYYY-MM-DD.", max_length=10)
 P_UNTIL = Query(None, description="Last event date included, YYYY-MM-DD.", max_length=10)
 P_BBOX = Query(None, description="west,south,east,north in degrees (WGS84).", max_length=200)
