@@ -14,7 +14,7 @@ Every timing includes loading the model in the workers (what a user waits for), 
 single-process baseline, whose model is loaded before the clock starts: the ratios are
 therefore conservative.
 
-    python bench/scale.py [--articles 300] [--memory-articles 60] [--skip-dask]
+    python bench/scale.py [--articles 120] [--memory-articles 40] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from chains import bench_chain  # noqa: E402
-from corpus import write_corpus  # noqa: E402
+from corpus import iter_records, write_corpus  # noqa: E402
 
 from eventwire.config import Options, resolve_options  # noqa: E402
 from eventwire.model import Article  # noqa: E402
@@ -115,9 +115,25 @@ def memory_child(corpus: Path, db: Path, gazetteer: Path, workers: int) -> None:
     }))  # fmt: skip
 
 
-def measure_memory(tmp: Path, n: int, workers: int) -> dict[str, float]:
-    corpus = write_corpus(n, tmp / f"mem-{n}.jsonl")
-    db = tmp / f"mem-{n}-{workers}.duckdb"
+def write_repeated(n: int, copies: int, out: Path) -> Path:
+    """``copies`` times the same ``n`` articles, each copy made unique by one added line.
+
+    The 10x corpus thus has the same texts (and the same longest text) as the 1x corpus:
+    any growth of peak memory comes from the volume, not from meeting a longer article.
+    """
+    records = list(iter_records(n))
+    with out.open("w", encoding="utf-8") as fh:
+        for copy in range(copies):
+            for record in records:
+                row = dict(record, text=f"{record['text']}\n\n(Volume copy {copy}.)",
+                           url=f"{record['url']}/{copy}")  # fmt: skip
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return out
+
+
+def measure_memory(tmp: Path, n: int, copies: int, workers: int) -> dict[str, float]:
+    corpus = write_repeated(n, copies, tmp / f"mem-{n}x{copies}.jsonl")
+    db = tmp / f"mem-{n}x{copies}-{workers}.duckdb"
     out = subprocess.run(
         [sys.executable, __file__, "--memory-child", str(corpus), str(db),
          str(tmp / "gazetteer.sqlite"), str(workers)],
@@ -128,8 +144,8 @@ def measure_memory(tmp: Path, n: int, workers: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=300)
-    parser.add_argument("--memory-articles", type=int, default=60)
+    parser.add_argument("--articles", type=int, default=120)
+    parser.add_argument("--memory-articles", type=int, default=40)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
@@ -173,8 +189,8 @@ def main() -> None:
         if not args.skip_memory:
             m = args.memory_articles
             for workers in (0, 2):
-                small = measure_memory(tmp, m, workers)
-                large = measure_memory(tmp, 10 * m, workers)
+                small = measure_memory(tmp, m, 1, workers)
+                large = measure_memory(tmp, m, 10, workers)
                 what = "single process" if not workers else f"{workers} workers    "
                 print(f"peak memory {what}: {m} articles {small['self_mib']:.0f} MiB "
                       f"(largest worker {small['children_mib']:.0f}), {10 * m} articles "

@@ -1,0 +1,168 @@
+"""Where the time goes: spaCy components, each stage, the store writer, and the hottest functions.
+
+From one run over the same corpus, prints
+
+1. spaCy alone: the tokenizer and each loaded component, timed separately over ``nlp.pipe``
+   batches (what ``parse.spacy.v1`` costs, and what excluding a component would save), and
+   NER alone (tok2vec + ner) for reference;
+2. each stage of the chain after parsing, timed around the stage function;
+3. the store writer: ``Store.add_many`` of the results;
+4. the top functions of a cProfile run of ``Store.ingest``, by own time.
+
+    python bench/profile.py [--articles 150] [--top 25]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's ``profile``, which cProfile imports: take
+# bench/ off the path while the standard modules load, then put it back for corpus/chains.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import pstats  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from typing import Any  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+
+from chains import bench_chain  # noqa: E402
+from corpus import iter_records  # noqa: E402
+
+from eventwire.config import resolve_options  # noqa: E402
+from eventwire.dates import parse_published  # noqa: E402
+from eventwire.model import Article, Document, Event  # noqa: E402
+from eventwire.nlp import load  # noqa: E402
+from eventwire.pipeline import Context, Pipeline  # noqa: E402
+from eventwire.store import Store  # noqa: E402
+
+
+def spacy_components(nlp: Any, texts: list[str], batch_size: int) -> dict[str, float]:
+    """Seconds per pipeline step (tokenizer, then each component) over all texts."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    docs = [nlp.make_doc(t) for t in texts]
+    timings["tokenizer"] = time.perf_counter() - t0
+    for name, proc in nlp.pipeline:
+        t0 = time.perf_counter()
+        if hasattr(proc, "pipe"):
+            docs = list(proc.pipe(docs, batch_size=batch_size))
+        else:
+            docs = [proc(d) for d in docs]
+        timings[name] = time.perf_counter() - t0
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=150)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        options = resolve_options(env={}, config_file=None, db=tmp / "p.duckdb")
+        chain = bench_chain(options)
+        records = list(iter_records(args.articles))
+        articles = [
+            Article(r["text"], title=r["title"], url=r["url"], source=r["source"],
+                    published=parse_published(r["published"]), locator=r["url"])
+            for r in records
+        ]  # fmt: skip
+        texts = [a.text for a in articles]
+        pipeline = Pipeline(options, stages=chain)
+        pipeline.run(Article("Warm-up: rebels attacked the town of Idlib on Monday."))
+        nlp = pipeline.context.nlp
+        print(f"corpus: {len(texts)} articles, {sum(map(len, texts)):,} characters; "
+              f"chain: {', '.join(chain)}")  # fmt: skip
+        print(f"spaCy components loaded: {', '.join(nlp.pipe_names)}")
+
+        # 1. spaCy, component by component
+        parts = spacy_components(nlp, texts, options.batch_size)
+        tokens = sum(len(d) for d in nlp.tokenizer.pipe(texts))
+        spacy_total = sum(parts.values())
+        print(f"\n1. spaCy ({tokens:,} tokens), {spacy_total:.1f}s in all, "
+              f"{tokens / spacy_total:,.0f} tokens/s:")  # fmt: skip
+        for step, sec in parts.items():
+            print(f"   {step:<16} {sec:7.2f}s  {100 * sec / spacy_total:5.1f}%")
+        ner = load(frozenset({"ner"}), options.model)
+        list(ner.pipe(texts[:4]))
+        t0 = time.perf_counter()
+        for _ in ner.pipe(texts, batch_size=options.batch_size):
+            pass
+        ner_s = time.perf_counter() - t0
+        print(f"   NER alone (tok2vec+ner): {ner_s:.2f}s, {tokens / ner_s:,.0f} tokens/s")
+
+        # 2. each stage after parsing, timed around the stage function
+        per_stage: dict[str, float] = defaultdict(float)
+        timed = []
+        for st in pipeline.chain:
+            def wrapped(document: Document, context: Context, fn: Any = st.fn,
+                        stage_name: str = st.name) -> None:  # fmt: skip
+                t = time.perf_counter()
+                try:
+                    fn(document, context)
+                finally:
+                    per_stage[stage_name] += time.perf_counter() - t
+            timed.append(replace(st, fn=wrapped))
+        pipeline.chain = timed
+        results: list[tuple[Article, list[Event]]] = []
+        t0 = time.perf_counter()
+        rejected = 0
+        for article, result in pipeline.run_many(articles):
+            if isinstance(result, list):
+                results.append((article, result))
+            else:
+                rejected += 1
+        run_s = time.perf_counter() - t0
+        parse_s = run_s - sum(per_stage.values())
+        print(f"\n2. Pipeline.run_many: {run_s:.1f}s, {len(texts) / run_s:.2f} articles/s, "
+              f"{tokens / run_s:,.0f} tokens/s ({rejected} rejected):")  # fmt: skip
+        print(f"   {'nlp.pipe (batched)':<24} {parse_s:7.2f}s  {100 * parse_s / run_s:5.1f}%")
+        for stage_name, sec in per_stage.items():
+            print(f"   {stage_name:<24} {sec:7.2f}s  {100 * sec / run_s:5.1f}%")
+
+        # 3. the store writer
+        n_events = sum(len(e) for _, e in results)
+        with Store(tmp / "write.duckdb", options=options) as store:
+            t0 = time.perf_counter()
+            store.add_many(results, pipeline_version=pipeline.version)
+            batch_s = time.perf_counter() - t0
+        with Store(tmp / "write1.duckdb", options=options) as store:
+            t0 = time.perf_counter()
+            for article, events in results:
+                store.add(article, events, pipeline_version=pipeline.version)
+            single_s = time.perf_counter() - t0
+        print(f"\n3. store writer, {len(results)} articles / {n_events} events: add_many "
+              f"{batch_s:.2f}s ({100 * batch_s / run_s:.1f}% of the pipeline time), add per "
+              f"article {single_s:.2f}s ({100 * single_s / run_s:.1f}%)")  # fmt: skip
+
+        # 4. cProfile of the whole ingest
+        fresh = Pipeline(options, stages=chain)
+        fresh.run(Article("Warm-up: rebels attacked the town of Idlib on Monday."))
+        profiler = cProfile.Profile()
+        with Store(tmp / "profiled.duckdb", options=options) as store:
+            profiler.enable()
+            store.ingest(list(articles), fresh)
+            profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(args.top)
+        print(f"\n4. cProfile of Store.ingest, top {args.top} by own time:")
+        lines = out.getvalue().splitlines()
+        start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+        for line in lines[start:]:
+            if line.strip():
+                print("   " + line.strip()[:150])
+
+
+if __name__ == "__main__":
+    main()
