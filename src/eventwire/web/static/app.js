@@ -132,10 +132,30 @@
     map.attributionControl.addAttribution("Natural Earth; places © GeoNames (CC BY 4.0)");
     markers = L.markerClusterGroup({
       chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
-      disableClusteringAtZoom: 9
+      disableClusteringAtZoom: 9, iconCreateFunction: clusterIcon
     });
     map.addLayer(markers);
     addLegend();
+  }
+
+  /* A cluster is drawn in the colour of its most frequent event type, with its count. */
+  function clusterIcon(cluster) {
+    var counts = {};
+    var best = null;
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var t = m.options.eventType;
+      counts[t] = (counts[t] || 0) + 1;
+      if (best === null || counts[t] > counts[best]) { best = t; }
+    });
+    var n = cluster.getChildCount();
+    var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+    var inner = el("div", "swatch-" + best);
+    inner.appendChild(el("span", null, n));
+    return L.divIcon({
+      html: inner,
+      className: "marker-cluster marker-cluster-" + size + " ev-cluster",
+      iconSize: L.point(40, 40)
+    });
   }
 
   function addLegend() {
@@ -164,7 +184,7 @@
       var color = COLORS[ev.event_type] || "#333";
       var m = L.circleMarker([ev.latitude, ev.longitude], {
         radius: 7, color: "#222", weight: 1, fillColor: color, fillOpacity: 0.85,
-        className: "ev-marker ev-" + ev.event_type
+        className: "ev-marker ev-" + ev.event_type, eventType: ev.event_type
       });
       m.eventId = ev.event_id;
       m.bindTooltip(function () {
@@ -419,6 +439,7 @@
     more.addEventListener("click", function () { showArticle(ev); });
     links.appendChild(more);
     panel.appendChild(links);
+    panel.scrollTop = 0;
   }
 
   function showArticle(ev) {
