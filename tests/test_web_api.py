@@ -23,9 +23,10 @@ with warnings.catch_warnings():
 from eventwire.config import Options
 from eventwire.errors import OptionsError, StoreError
 from eventwire.model import EVENT_FIELDS, EVENT_KEYS
-from eventwire.web.app import content_security_policy, create_app, is_loopback
+from eventwire.web.app import create_app
 from eventwire.web.cli import check_serve_options
 from eventwire.web.queries import MAX_LIMIT, EventsDB, decode_cursor, encode_cursor
+from eventwire.web.safety import content_security_policy, is_loopback
 
 from .web_fixtures import ARTICLES, HOSTILE_SENTENCE, Spec, all_specs, build_store, visible
 

@@ -18,7 +18,16 @@ pytest.importorskip("uvicorn", reason="web extra not installed: pip install 'eve
 from eventwire.config import Options
 from eventwire.model import EVENT_KEYS
 
-from .web_fixtures import ARTICLES, Served, all_specs, build_store, serve_process, visible
+from .web_fixtures import (
+    ARTICLES,
+    Served,
+    all_specs,
+    build_store,
+    free_port,
+    running,
+    serve_process,
+    visible,
+)
 
 TOKEN = "another-test-token-abcdefghijkl"
 
@@ -142,6 +151,37 @@ def test_token_server_on_all_interfaces(store_path: Path) -> None:
             )
             assert ok.status_code == 200 and ok.json()["events"]
             assert http.get("/", headers={"host": "events.example"}).status_code == 200
+
+
+def test_without_the_web_extra_serve_names_it(store_path: Path) -> None:
+    # The extra is hidden from this one child process only; nothing is faked in-process.
+    code = (
+        "import sys; sys.modules['fastapi'] = None; sys.modules['uvicorn'] = None; "
+        "sys.argv = ['eventwire.web', 'serve', '--db', sys.argv[1], '--port', '8767']; "
+        "import runpy; runpy.run_module('eventwire.web', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(store_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "pip install 'eventwire[web]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_under_the_main_cli_reads_the_db_from_the_config(
+    store_path: Path, tmp_path: Path
+) -> None:
+    from eventwire.cli import cli
+
+    if "serve" not in cli.commands:
+        pytest.skip("serve is not registered in the main CLI yet (cli.add_command(serve))")
+    config = tmp_path / "config.toml"
+    config.write_text(f"[eventwire]\ndb = {str(store_path)!r}\n", encoding="utf-8")
+    port = free_port()
+    cmd = [sys.executable, "-c", "from eventwire.cli import main; main()", "--config",
+           str(config), "serve", "--port", str(port)]  # fmt: skip
+    with running(cmd, port) as url:
+        health = httpx.get(f"{url}/api/health", timeout=10).json()
+    assert health["events"] == len(all_specs())
 
 
 def test_serve_help_names_every_option() -> None:

@@ -169,33 +169,28 @@ class Served:
     """A running ``eventwire serve`` process."""
 
     url: str
-    process: subprocess.Popen[bytes]
 
 
 @contextmanager
-def serve_process(db: Path, *extra: str, host: str = "127.0.0.1") -> Iterator[Served]:
-    """Run ``python -m eventwire.web serve`` on a free port until the block ends."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "eventwire.web", "serve", "--db", str(db), "--host", host,
-           "--port", str(port), *extra]  # fmt: skip
+def running(cmd: list[str], port: int, host: str = "127.0.0.1") -> Iterator[str]:
+    """Run a server command until the block ends; yields its base URL once it listens."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTWIRE_")}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                out, err = proc.communicate()
-                raise RuntimeError(f"serve exited with {proc.returncode}: {err.decode()[-2000:]}")
+                _, err = proc.communicate()
+                raise RuntimeError(f"server exited with {proc.returncode}: {err.decode()[-2000:]}")
             try:
                 with socket.create_connection((host.strip("[]"), port), timeout=0.2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("serve did not start listening within 30 s") from None
+                    raise RuntimeError("server did not start listening within 30 s") from None
                 time.sleep(0.1)
-        yield Served(url, proc)
+        yield f"http://{shown}:{port}"
     finally:
         proc.terminate()
         try:
@@ -206,6 +201,16 @@ def serve_process(db: Path, *extra: str, host: str = "127.0.0.1") -> Iterator[Se
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextmanager
+def serve_process(db: Path, *extra: str, host: str = "127.0.0.1") -> Iterator[Served]:
+    """Run ``python -m eventwire.web serve`` on a free port until the block ends."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "eventwire.web", "serve", "--db", str(db), "--host", host,
+           "--port", str(port), *extra]  # fmt: skip
+    with running(cmd, port, host) as url:
+        yield Served(url)
 
 
 def get_json(url: str, **kwargs: object) -> tuple[int, dict[str, object]]:

@@ -30,9 +30,12 @@ def require_web() -> None:
     Raises:
         WebExtraMissing: FastAPI or uvicorn cannot be imported; the message says how to install.
     """
-    import importlib.util
-
-    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in ("fastapi", "uvicorn"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise WebExtraMissing(
             f"the dashboard and REST API need {' and '.join(missing)}, which are not installed; "

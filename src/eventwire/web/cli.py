@@ -20,7 +20,7 @@ def check_serve_options(host: str, port: int, token: str | None) -> None:
     Raises:
         OptionsError: A non-loopback host without a token, a short token or a bad port.
     """
-    from .app import is_loopback
+    from .safety import is_loopback
 
     if not 0 < port < 65536:
         raise OptionsError(f"--port {port}: must be between 1 and 65535")
@@ -63,11 +63,13 @@ def serve(
 ) -> None:
     """Serve the map, timeline and REST API (docs at /docs) over a store, read-only."""
     from . import require_web
+    from .safety import check_tiles_url
 
     options = getattr(ctx.obj, "options", None)
     if db is None:
         db = options.db if options is not None else Path("eventwire.duckdb")
     check_serve_options(host, port, token)
+    check_tiles_url(tiles_url)
     require_web()
     import uvicorn
 
