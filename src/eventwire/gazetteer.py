@@ -365,7 +365,8 @@ class Gazetteer:
         sql = (
             f"SELECT {_PLACE_COLUMNS}, min(n.kind) FROM names n JOIN places p ON p.id = n.place "
             f"WHERE n.{column} = ?" + (" AND +p.country2 = ?" if cc else "") +
-            " GROUP BY p.id ORDER BY p.population DESC, p.id LIMIT ?"
+            " GROUP BY p.id ORDER BY p.feature_code IN ('PCLI', 'ADM1', 'CONT', 'RGN', 'OCN', "
+            "'SEA') DESC, p.population DESC, p.id LIMIT ?"
         )
         params: tuple[Any, ...] = (value, cc, limit) if cc else (value, limit)
         match = "phonetic" if column == "phon" else None
@@ -1043,11 +1044,6 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         names.extend((n, p, pid, k) for n, p, k in
                      _name_rows([(name, KIND_PRIMARY), *extra]))
     n_countries = pid - n_cities - n_admin1
-    for name, cc in _data_rows("demonyms.tsv"):
-        country_pid = country_ids.get(cc)
-        if country_pid is not None:
-            names.extend((n, p, country_pid, k) for n, p, k in
-                         _name_rows([(name, KIND_DEMONYM)]))
     with open(data / "continents.json", encoding="utf-8") as fh:
         continents = json.load(fh)
     for cont in continents.values():
@@ -1058,7 +1054,7 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         english = [a["name"] for a in cont.get("alternateNames", [])
                    if a.get("lang") in ("en", None, "")]
         names.extend((n, p, pid, k) for n, p, k in _name_rows(
-            [(cont["name"], KIND_PRIMARY), *((a, KIND_ALTERNATE) for a in english)]))
+            [(cont["name"], KIND_PRIMARY), *((a, KIND_PRIMARY) for a in english)]))
     for name, code, lat, lon, *more in _data_rows("regions.tsv"):
         pid += 1
         places.append((pid, None, name, float(lat), float(lon), None, None,
@@ -1066,7 +1062,13 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         others = more[0].split("|") if more and more[0] else []
         names.extend((n, p, pid, k) for n, p, k in _name_rows(
             [(name, KIND_PRIMARY),
-             *((o, KIND_ABBREVIATION if o.isupper() else KIND_ALTERNATE) for o in others)]))
+             *((o, KIND_ABBREVIATION if o.isupper() else KIND_PRIMARY) for o in others)]))
+    by_name = {_norm(row[2]): row[0] for row in places[n_cities:]}
+    for name, target in _data_rows("demonyms.tsv"):
+        target_pid = country_ids.get(target) or by_name.get(_norm(target))
+        if target_pid is not None:
+            names.extend((n, p, target_pid, k) for n, p, k in
+                         _name_rows([(name, KIND_DEMONYM)]))
     conn.executemany(
         "INSERT INTO places(id, geonames_id, name, latitude, longitude, country2, admin1, "
         "feature_class, feature_code, population, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

@@ -57,6 +57,7 @@ class _Words:
     titles: frozenset[str]
     ranks: dict[str, float]
     capture_verbs: frozenset[str]
+    urban: frozenset[str]
 
 
 @cache
@@ -81,6 +82,7 @@ def _words() -> _Words:
         titles=low("person_titles"),
         ranks=dict(lex["feature_ranks"]),
         capture_verbs=low("capture_verbs"),
+        urban=low("urban_feature_words"),
     )
 
 
@@ -99,6 +101,8 @@ class _Span:
     admin_hint: bool = False  # an admin word is next to it ("X province", "province of X")
     settlement_hint: bool = False
     locative: bool = False  # governed by a locative word ("in X", "towards X")
+    subject: bool = False  # the subject or possessor of a clause: often a metonym
+    paragraph: int = 0
     parent: int | None = None  # index of the span it is a part of ("Pandi, Bulacan")
     candidates: list[tuple[float, Candidate]] = field(default_factory=list)
     prior_best: Candidate | None = None
@@ -322,6 +326,9 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
         span.modifier == "direction"
     span.settlement_hint = nxt in w.settlement or (p1 == "of" and p2 in w.settlement)
     span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
+    root = doc[span.start:span.end].root
+    span.subject = root.dep_ in ("nsubj", "nsubjpass", "poss")
+    span.paragraph = doc.text.count("\n", 0, span.start_char)
 
 
 # ---------------------------------------------------------------------------- resolution
@@ -340,11 +347,18 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
 
 
 def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]:
-    found = {c.place_id: c for c in gaz.candidates(span.lookup, limit=25)}
+    name = span.lookup
+    found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
+    words = name.split()
+    if not found and len(words) > 1 and words[-1].lower() in _words().admin:
+        # "Orange County", "Idlib Governorate": the bare name, as a division, is the next best.
+        name = " ".join(words[:-1])
+        span.admin_hint = True
+        found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
     if country:
-        local = gaz.candidates(span.lookup, country=country, limit=10)
-        if not local and len(span.lookup) >= 4:
-            local = gaz.candidates(span.lookup, country=country, limit=5, fuzzy=True)
+        local = gaz.candidates(name, country=country, limit=10)
+        if not local and len(name) >= 4:
+            local = gaz.candidates(name, country=country, limit=5, fuzzy=True)
         for c in local:
             found.setdefault(c.place_id, c)
     return list(found.values())
@@ -455,8 +469,16 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
         best: tuple[float, Candidate] | None = None
         scores: list[float] = []
         parent = spans[span.parent] if span.parent is not None else None
+        primary = any(c.match == "name" for _, c in span.candidates)
+        divisions = {(c.country_code, c.admin1_code) for _, c in span.candidates
+                     if c.feature_code == "ADM1"}
         for prior, c in span.candidates:
             s = prior
+            if primary and c.match == "alternate":
+                s -= 1.0  # "Liverpool" is Liverpool before any place once called so
+            if not span.admin_hint and c.feature_class == "P" and \
+                    (c.country_code, c.admin1_code) in divisions:
+                s += 1.5  # "New York", "Idlib": the city, unless the text says province
             own = 1 if span.prior_best is not None and span.prior_best.country_code == \
                 c.country_code else 0
             share = (country_votes[c.country_code] - own) / total_votes
@@ -484,10 +506,12 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
              if b is not None]
     out: list[Toponym] = []
     for span, (best, scores) in zip(spans, chosen, strict=True):
-        regional = None
-        if best is None and focus.country:
-            regional = _regional_admin1(span.start_char, picks, focus.country)
-        out.append(_toponym(span, best, scores, focus, strong, gaz, regional))
+        regional = city = None
+        if focus.country:
+            regional = _regional_admin1(span.start_char, picks, focus.country,
+                                        span.paragraph)
+            city = _salient_city(span.start_char, picks, focus.country)
+        out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
     return out
 
 
@@ -537,7 +561,8 @@ def _fill(t: Toponym, c: Candidate, precision: str, confidence: float) -> None:
 
 
 def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[float],
-             focus: Focus, strong: bool, gaz: Gazetteer, regional: str | None) -> Toponym:
+             focus: Focus, strong: bool, gaz: Gazetteer, regional: str | None,
+             city: Candidate | None) -> Toponym:
     t = Toponym(text=span.text, start=span.start_char, end=span.end_char)
     if best is not None:
         score, c = best
@@ -555,26 +580,46 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
             confidence *= 0.85
         _fill(t, c, _precision(c, span), 0.15 + 0.85 * confidence)
         return t
-    # Recognised but not in the gazetteer: a feature, road or village that the context puts
-    # in the article's focus. Say so honestly: the nearby salient division (admin1), or the
-    # country for names the model tagged itself, whose kind we cannot tell.
-    if strong and focus.country and (span.origin in ("feature", "road", "recovered") or
-                                     span.locative):
-        region = None
-        if span.origin != "ner" and regional is not None:
-            region = gaz.admin1_place(focus.country, regional)
+    # Recognised but not in the gazetteer: a street, feature, road or village that the
+    # context puts in the article's focus. Say so honestly: "near" the salient city for
+    # urban features, else the salient division (admin1), else the country.
+    if not (strong and focus.country):
+        return t
+    urban = span.text.split()[-1].lower() in _words().urban
+    if (urban or span.origin == "gold") and city is not None:
+        _fill(t, city, "near place", 0.25)
+        return t
+    if (span.origin in ("feature", "road", "recovered", "gold") or span.locative) and \
+            regional is not None:
+        region = gaz.admin1_place(focus.country, regional)
         if region is not None:
             _fill(t, region, "admin1", 0.3)
             return t
+    if span.origin in ("feature", "road", "recovered", "gold") or span.locative:
         nation = gaz.country_place(focus.country)
         if nation is not None:
             _fill(t, nation, "country", 0.25)
     return t
 
 
+def _salient_city(position: int, picks: Sequence[tuple[_Span, Candidate, float]],
+                  country: str) -> Candidate | None:
+    """The populated place most salient around character ``position`` (resolved surely)."""
+    best: tuple[float, Candidate] | None = None
+    for span, cand, p in picks:
+        if cand.country_code != country or cand.feature_class != "P" or p < 0.5 or \
+                cand.match not in ("name", "alternate"):
+            continue
+        weight = p * math.exp(-abs(span.start_char - position) / 800)
+        if weight >= 0.1 and (best is None or weight > best[0]):
+            best = (weight, cand)
+    return best[1] if best else None
+
+
 def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, float]],
-                     country: str) -> str | None:
-    """Admin1 most salient around character ``position``: nearby mentions weigh more."""
+                     country: str, paragraph: int = 0) -> str | None:
+    """Admin1 most salient around character ``position`` (in ``paragraph``): nearby mentions
+    weigh more."""
     weights: Counter[str] = Counter()
     for span, cand, p in picks:
         if cand.country_code != country or not cand.admin1_code:
@@ -584,6 +629,10 @@ def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, floa
             continue
         w = p * (0.5 if code == "PPLC" else 1.0) * (2.0 if span.modifier or span.admin_hint
                                                      else 1.0)
+        if span.subject:
+            w *= 0.3  # "Damascus tries...": a government, not a place where things happen
+        if span.paragraph != paragraph:
+            w *= 0.5
         weights[cand.admin1_code] += w * math.exp(-abs(span.start_char - position) / 400)
     if not weights:
         return None
