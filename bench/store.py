@@ -9,7 +9,8 @@ For each size it reports the bulk insert rate (:meth:`Store.add_many`, 1,000 art
 transaction), the per-article insert rate of :meth:`Store.add` (one transaction per article,
 what ``ingest`` does) on a sample, and the p50/p95 latency of a date-range + country query
 through :meth:`Store.events` (all matches, the first 100, and a bare SQL count to separate
-DuckDB's time from building the Event objects). Generation of the events is not timed. Not run by the tests.
+DuckDB's time from building the Event objects). Generation of the events is not timed.
+Not run by the tests.
 """
 
 from __future__ import annotations
