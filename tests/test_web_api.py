@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi", reason="web extra not installed: pip install 'eventwire[web]'")
 
@@ -644,3 +646,34 @@ def test_large_and_small_pages_give_the_same_order(many_path: Path, sort: str) -
         small = walk(700)  # sorted by keys, rows fetched by id
     assert len(big) == len(set(big)) == 2400
     assert big == small
+
+
+# ------------------------------------------------------------------------------ random input
+
+PARAM_NAMES = sorted(
+    {"type", "modality", "include_hypothetical", "actor", "country", "since", "until", "bbox",
+     "near", "q", "sort", "limit", "cursor", "format", "fields"}
+)  # fmt: skip
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(PARAM_NAMES),
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60),
+        max_size=4,
+    )
+)
+def test_random_parameters_answer_200_or_422_never_500(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    for path in ("/api/events", "/api/stats"):
+        allowed = PARAM_NAMES if path == "/api/events" else [
+            p for p in PARAM_NAMES if p not in ("sort", "limit", "cursor", "format", "fields")
+        ]
+        response = client.get(path, params={k: v for k, v in params.items() if k in allowed})
+        if response.status_code != 200:
+            error = assert_error(response, 422)
+            assert error["parameter"] in params
