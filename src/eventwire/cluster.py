@@ -167,6 +167,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@lru_cache(maxsize=65536)
 def _tokens(text: str | None) -> frozenset[str]:
     if not text:
         return frozenset()
@@ -317,11 +318,13 @@ def _place_score(a: _Report, b: _Report, params: ClusterParams) -> float | None:
             return 0.6 if a.admin1 == b.admin1 else None
         return 0.55 if dist <= params.radius("admin1") else None
     if coarse == "admin2":
+        if dist > params.radius("admin2"):
+            return None
         if a.admin2 and b.admin2:
             return 0.75 if a.admin2 == b.admin2 else None
         if a.admin1 and b.admin1 and a.admin1 != b.admin1:
             return None
-        return 0.7 if dist <= params.radius("admin2") else None
+        return 0.7
     # Both are named places (exact or near).
     if dist <= params.same_place_km or (a.place and a.place == b.place):
         return 1.0
@@ -452,6 +455,22 @@ def _cluster_id_for(event_key: str) -> str:
     return "c" + event_key[:19]
 
 
+def _in_block(r: _Report, m: _Report, params: ClusterParams) -> bool:
+    """Whether ``m`` is near enough ``r`` in time and space to be compared at all: the
+    country, the dates their precisions allow, and (unless one place is a province or a
+    country) the radius of the coarser place."""
+    if r.country != m.country or r.day is None or m.day is None:
+        return False
+    slack = params.pair_slack(r.date_precision, m.date_precision) + params.date_error_days
+    if abs(r.day - m.day) > slack:
+        return False
+    coarse = _coarser_geo(r.geo, m.geo)
+    if coarse in _COARSE:
+        return True
+    assert r.lat is not None and r.lon is not None and m.lat is not None and m.lon is not None
+    return haversine_km(r.lat, r.lon, m.lat, m.lon) <= params.radius(coarse)
+
+
 def _is_precise(r: _Report) -> bool:
     return r.geo in ("exact place", "near place") and r.date_precision == "day"
 
@@ -545,6 +564,14 @@ class Clusterer:
             for k in self._keys(r):
                 self._index[k].append(r)
 
+    def block(self, event: Event) -> list[Event]:
+        """The clustered events ``event`` is compared with: those in its country, time
+        buckets and grid cells (everything else is never looked at)."""
+        r = _Report.of(event, event.event_id or "?")
+        if r.day is None:
+            return []
+        return list({id(c): c.event for c in self._candidates(r)}.values())
+
     def best_cluster(self, event: Event) -> tuple[str | None, float]:
         """The cluster ``event`` would join and its score, or ``(None, 0.0)``."""
         fits = self._fits(_Report.of(event, event.event_id or "?"))
@@ -573,7 +600,10 @@ class Clusterer:
         """Clusters ``r`` could join, best first."""
         if r.day is None or r.modality in _NEVER_MERGED:
             return []
-        clusters = list(dict.fromkeys(c.cluster for c in self._candidates(r) if c.cluster))
+        # The block is exactly the reports that pass _in_block, whichever index found them,
+        # so the store (which reads a box from DuckDB) and memory see the same block.
+        near = (c.cluster for c in self._candidates(r) if _in_block(r, c, self.params))
+        clusters = [cid for cid in dict.fromkeys(near) if cid]
         # How many clusters of the block use each of this report's words: a word in several
         # (a bulletin's fixed wording) says little about which one this report belongs to.
         counts: Counter[str] = Counter()
@@ -592,14 +622,9 @@ class Clusterer:
         return fits
 
     def _mergeable(self, a: str, b: str) -> bool:
-        """Whether two clusters are one event: every cross pair compatible, one strong."""
-        top = 0.0
-        for r in self.members[b][: self.params.max_members]:
-            fit = self._fit(r, self.members[a])
-            if fit < 0:
-                return False
-            top = max(top, fit)
-        return top >= self.params.threshold
+        """Whether two clusters a precise report fits can be one event: no cross pair rules
+        it out (and precise cross pairs are a fair fit)."""
+        return all(self._fit(r, self.members[a]) >= 0 for r in self.members[b])
 
     def _merge(self, into: str, other: str) -> None:
         moved = self.members.pop(other)
@@ -630,7 +655,7 @@ class Clusterer:
         cid = fits[0][0] if fits else None
         if len(fits) > 1:
             first, second = fits[0][0], fits[1][0]
-            if self._mergeable(first, second):
+            if _is_precise(r) and self._mergeable(first, second):
                 into, other = sorted((first, second), key=lambda c: self._order[c])
                 self._merge(into, other)
                 cid = into
@@ -786,7 +811,7 @@ CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_ids", "VARCHAR[]"), ("method", "VARCHAR"),
 )  # fmt: skip
 
-_CANONICAL = [name for name, _ in CLUSTER_COLUMNS[:-4]]
+_CANONICAL = [name for name, _ in CLUSTER_COLUMNS[:-5]]
 
 #: Event columns read back from the store to cluster (all exist in ``events``).
 _READ = (
@@ -826,9 +851,7 @@ def migrate_clusters_v2(conn: Any) -> None:
         ).fetchall()
         if not rows:
             return
-        events = [_event_from_row(r) for r in rows]
-        clusters = cluster_events(events)
-        _write(conn, events, clusters)
+        _write(conn, cluster_events(_event_from_row(r) for r in rows))
     except duckdb.Error as exc:
         raise StoreError(f"cannot add the clusters table: {exc}") from exc
 
@@ -856,28 +879,19 @@ def assign(conn: Any, events: Sequence[Event], params: ClusterParams | None = No
         return
     p = params or _default_params()
     try:
-        stored = _block_rows(conn, events, p)
         clusterer = Clusterer(p)
-        known: dict[str, Event] = {}
-        for event in stored:
+        for event in _block_rows(conn, events, p):
             clusterer.seed(event)
-            if event.event_id:
-                known[event.event_id] = event
         touched: set[str] = set()
         for event in events:
             event.cluster_id = None
             touched.add(clusterer.add(event))
+        # A later event may have merged a cluster an earlier one joined.
+        touched = {clusterer.merged.get(cid, cid) for cid in touched}
         members = {cid: clusterer.cluster_of(cid) for cid in touched}
-        _write(conn, list(events), members, replace_clusters=True)
+        _write(conn, members, replaced=touched | set(clusterer.merged))
     except duckdb.Error as exc:
         raise StoreError(f"cannot cluster events: {exc}") from exc
-
-
-_PROBE = (
-    "CREATE TEMP TABLE IF NOT EXISTS _cluster_probe (country VARCHAR, lo DATE, hi DATE, "
-    "lo_any DATE, hi_any DATE, precise BOOLEAN, lat0 DOUBLE, lat1 DOUBLE, lon0 DOUBLE, "
-    "lon1 DOUBLE)"
-)
 
 
 def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Event]:
@@ -908,35 +922,24 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
             col.append(value)
     if not cols[0]:
         return []
-    conn.execute(_PROBE)
-    conn.execute("DELETE FROM _cluster_probe")
-    conn.execute(
-        "INSERT INTO _cluster_probe SELECT " + ", ".join(["unnest(?)"] * len(cols)), cols
-    )
+    names = ("country", "lo", "hi", "lo_any", "hi_any", "precise", "lat0", "lat1", "lon0", "lon1")
+    probe = ", ".join(f"unnest(?) AS {n}" for n in names)
     new_ids = [e.event_id for e in events if e.event_id]
-    cluster_ids = [
-        row[0]
-        for row in conn.execute(
-            "SELECT DISTINCT e.cluster_id FROM events e JOIN _cluster_probe q "
-            "ON e.country IS NOT DISTINCT FROM q.country "
-            "AND e.event_date BETWEEN q.lo_any AND q.hi_any "
-            "WHERE e.cluster_id IS NOT NULL "
-            "AND (e.event_date BETWEEN q.lo AND q.hi "
-            "     OR coalesce(e.date_precision, 'week') <> 'day') "
-            "AND (NOT q.precise OR e.latitude IS NULL "
-            "     OR coalesce(e.geo_precision, 'admin2') IN ('admin1', 'country') "
-            "     OR (e.latitude BETWEEN q.lat0 AND q.lat1 "
-            "         AND e.longitude BETWEEN q.lon0 AND q.lon1))"
-            " AND NOT list_contains(?, e.event_id)",
-            [new_ids],
-        ).fetchall()
-    ]
-    if not cluster_ids:
-        return []
     rows = conn.execute(
-        f"SELECT {_SELECT} FROM events WHERE list_contains(?, cluster_id) "
+        f"WITH q AS (SELECT {probe}), "
+        "hit AS (SELECT DISTINCT e.cluster_id FROM events e JOIN q "
+        "  ON e.country IS NOT DISTINCT FROM q.country "
+        "  AND e.event_date BETWEEN q.lo_any AND q.hi_any "
+        "  WHERE e.cluster_id IS NOT NULL "
+        "  AND (e.event_date BETWEEN q.lo AND q.hi "
+        "       OR coalesce(e.date_precision, 'week') <> 'day') "
+        "  AND (NOT q.precise OR e.latitude IS NULL "
+        "       OR coalesce(e.geo_precision, 'admin2') IN ('admin1', 'country') "
+        "       OR (e.latitude BETWEEN q.lat0 AND q.lat1 "
+        "           AND e.longitude BETWEEN q.lon0 AND q.lon1))) "
+        f"SELECT {_SELECT} FROM events WHERE cluster_id IN (SELECT cluster_id FROM hit) "
         "AND NOT list_contains(?, event_id) ORDER BY published NULLS LAST, event_id",
-        [cluster_ids, new_ids],
+        [*cols, new_ids],
     ).fetchall()
     return [_event_from_row(r) for r in rows]
 
@@ -959,14 +962,11 @@ def _event_from_row(row: Sequence[Any]) -> Event:
 
 
 def _write(
-    conn: Any,
-    events: Sequence[Event],
-    clusters: dict[str, list[Event]],
-    *,
-    replace_clusters: bool = False,
+    conn: Any, clusters: dict[str, list[Event]], *, replaced: Iterable[str] = ()
 ) -> None:
-    """Write cluster ids of ``events``, report counts of every member, and cluster rows."""
-    pairs = [(e.event_id, e.cluster_id) for e in events if e.event_id]
+    """Write the cluster id and report count of every member of ``clusters``, and their
+    canonical rows (replacing the rows of the ``replaced`` cluster ids)."""
+    pairs = [(m.event_id, cid) for cid, ms in clusters.items() for m in ms if m.event_id]
     counts = []
     rows = []
     for cid, members in clusters.items():
@@ -977,29 +977,19 @@ def _write(
             m.report_count = count
         counts.append((cid, count))
         rows.append(_cluster_row(record, members))
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _cluster_assign (e VARCHAR, c VARCHAR)")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _cluster_count (c VARCHAR, n INTEGER)")
-    conn.execute("DELETE FROM _cluster_assign")
-    conn.execute("DELETE FROM _cluster_count")
     if pairs:
+        size = {cid: n for cid, n in counts}
         conn.execute(
-            "INSERT INTO _cluster_assign SELECT unnest(?), unnest(?)",
-            [[e for e, _ in pairs], [c for _, c in pairs]],
+            "UPDATE events SET cluster_id = a.c, report_count = a.n "
+            "FROM (SELECT unnest(?) AS e, unnest(?) AS c, unnest(?) AS n) a "
+            "WHERE events.event_id = a.e "
+            "AND (events.cluster_id IS DISTINCT FROM a.c "
+            "     OR events.report_count IS DISTINCT FROM a.n)",
+            [[e for e, _ in pairs], [c for _, c in pairs], [size[c] for _, c in pairs]],
         )
-        conn.execute(
-            "UPDATE events SET cluster_id = a.c FROM _cluster_assign a WHERE events.event_id = a.e"
-        )
-    if counts:
-        conn.execute(
-            "INSERT INTO _cluster_count SELECT unnest(?), unnest(?)",
-            [[c for c, _ in counts], [n for _, n in counts]],
-        )
-        conn.execute(
-            "UPDATE events SET report_count = k.n FROM _cluster_count k "
-            "WHERE events.cluster_id = k.c AND events.report_count IS DISTINCT FROM k.n"
-        )
-    if replace_clusters and counts:
-        conn.execute("DELETE FROM clusters WHERE cluster_id IN (SELECT c FROM _cluster_count)")
+    gone = list(replaced)
+    if gone:
+        conn.execute("DELETE FROM clusters WHERE list_contains(?, cluster_id)", [gone])
     if rows:
         columns = [list(col) for col in zip(*rows, strict=True)]
         conn.execute(

@@ -1,0 +1,438 @@
+"""Clustering of reports: pair rules, incremental clusters, canonical records, DuckDB layer."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventwire import cluster
+from eventwire.cluster import (
+    Clusterer,
+    ClusterParams,
+    assign,
+    canonical,
+    cluster_events,
+    compatible,
+    credible_fatalities,
+    load_clusters,
+    migrate_clusters_v2,
+    score,
+)
+from eventwire.config import Options
+from eventwire.errors import OptionsError, StoreError
+from eventwire.model import Article, Event
+from eventwire.store import MIGRATIONS, Store
+
+DAY = date(2020, 5, 9)
+# Zholobok and Donetskyi (Luhansk): two villages 2.7 km apart, shelled on the same day.
+ZHOLOBOK = (48.7146, 38.6996)
+DONETSKYI = (48.6963, 38.6738)
+
+
+def report(n: int, **changes: object) -> Event:
+    """A report of a shelling of Zholobok, as one outlet's article would give it."""
+    base = Event(
+        event_type="ASSAULT",
+        sentence="Ukrainian forces fired 120mm mortars at militia positions near Zholobok.",
+        start=0,
+        end=70,
+        event_id=f"ev{n}",
+        article_id=f"art{n}",
+        url=f"https://outlet{n}.example/{n}",
+        source=f"Outlet {n}",
+        mode="shelling/artillery",
+        actor1="Military Forces of Ukraine",
+        actor1_text="Ukrainian forces",
+        actor1_country="UKR",
+        actor1_kind="state military",
+        actor2="Luhansk People's Militia",
+        actor2_text="militia",
+        actor2_kind="rebels",
+        place="Zholobok",
+        place_text="Zholobok",
+        latitude=ZHOLOBOK[0],
+        longitude=ZHOLOBOK[1],
+        admin1="Luhansk",
+        admin2="Popasniansky",
+        country="UKR",
+        geo_precision="exact place",
+        event_date=DAY,
+        date_precision="day",
+        published=datetime(2020, 5, 9, 12, tzinfo=UTC) + timedelta(hours=n),
+        confidence=0.8,
+    )
+    return replace(base, **changes)
+
+
+def neighbour(n: int, **changes: object) -> Event:
+    """A distinct shelling of Donetskyi the same day by the same forces."""
+    values: dict[str, object] = {
+        "place": "Donetskyi",
+        "place_text": "Donetskyi",
+        "latitude": DONETSKYI[0],
+        "longitude": DONETSKYI[1],
+        "sentence": "Ukrainian forces fired 82mm mortars at militia positions near Donetskyi.",
+    }
+    return report(n, **{**values, **changes})
+
+
+# ---------------------------------------------------------------------------- pair rules
+
+
+def test_two_reports_of_one_shelling_match() -> None:
+    a = report(1)
+    b = report(
+        2,
+        place_text="Zholobek",
+        latitude=ZHOLOBOK[0] + 0.004,  # another gazetteer entry, ~450 m away
+        sentence="Militia positions at Zholobek came under 120mm mortar fire from the army.",
+        actor1_text="the army",
+    )
+    s = score(a, b)
+    assert s is not None and s >= ClusterParams.load().threshold
+
+
+def test_neighbouring_villages_are_distinct_events() -> None:
+    assert not compatible(report(1), neighbour(2))
+
+
+def test_never_across_countries() -> None:
+    assert not compatible(report(1), report(2, country="RUS"))
+    assert not compatible(report(1), report(2, country=None))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    country=st.sampled_from(["RUS", "BLR", "POL", "SYR"]),
+    lat=st.floats(-60, 60),
+    lon=st.floats(-170, 170),
+    shift=st.integers(-3, 3),
+    precision=st.sampled_from(["exact place", "near place", "admin2", "admin1", "country"]),
+)
+def test_no_pair_across_countries_scores(
+    country: str, lat: float, lon: float, shift: int, precision: str
+) -> None:
+    other = report(2, country=country, latitude=lat, longitude=lon, geo_precision=precision,
+                   event_date=DAY + timedelta(days=shift))  # fmt: skip
+    assert score(report(1), other) is None
+
+
+def test_same_article_never_merges() -> None:
+    assert not compatible(report(1), report(2, article_id="art1"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "gap", "expected"),
+    [
+        ("day", "day", 0, True),
+        ("day", "day", 2, False),
+        ("day", "week", 3, True),
+        ("day", "week", 5, False),
+        ("week", "week", 6, True),
+        ("month", "day", 14, True),
+        ("month", "day", 20, False),
+    ],
+)
+def test_date_window_depends_on_precision(
+    first: str, second: str, gap: int, expected: bool
+) -> None:
+    a = report(1, date_precision=first)
+    b = report(2, date_precision=second, event_date=DAY + timedelta(days=gap))
+    assert compatible(a, b) is expected
+
+
+def test_a_misread_day_needs_the_same_place_and_details() -> None:
+    shifted = report(2, event_date=DAY + timedelta(days=1))
+    assert compatible(report(1), shifted)  # same village, same wording
+    vague = replace(shifted, sentence="The army shelled a village on Sunday.")
+    assert not compatible(report(1), vague)
+
+
+def test_place_distance_depends_on_precision() -> None:
+    far = (ZHOLOBOK[0] + 0.3, ZHOLOBOK[1])  # ~33 km north, same district name
+    province = report(2, geo_precision="admin1", place="Luhansk", latitude=48.57,
+                      longitude=39.31, admin2=None)  # fmt: skip
+    assert compatible(report(1), province)
+    assert not compatible(report(1), replace(province, admin1="Donetsk"))
+    district = report(2, geo_precision="admin2", place="Popasniansky", latitude=far[0],
+                      longitude=far[1])  # fmt: skip
+    assert compatible(report(1), district)
+    assert not compatible(report(1), replace(district, admin2="Stanychno-Luhansky"))
+    assert compatible(report(1), report(2, geo_precision="country", latitude=None,
+                                        longitude=None, place=None))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("ASSAULT", "ASSAULT", True),
+        ("ASSAULT", "COERCE", True),
+        ("ASSAULT", "PROTEST", False),
+        ("CONSULT", "AGREE", True),
+        ("THREATEN", "ASSAULT", False),
+    ],
+)
+def test_type_compatibility(a: str, b: str, expected: bool) -> None:
+    assert compatible(report(1, event_type=a), report(2, event_type=b)) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("reported", "ongoing", True),
+        ("reported", "threatened", False),
+        ("planned", "threatened", True),
+        ("hypothetical", "hypothetical", False),
+        ("negated", "reported", False),
+    ],
+)
+def test_modality_compatibility(a: str, b: str, expected: bool) -> None:
+    assert compatible(report(1, modality=a), report(2, modality=b)) is expected
+
+
+def test_missing_date_never_merges() -> None:
+    assert not compatible(report(1, event_date=None), report(2, event_date=None))
+
+
+def test_bad_parameters_raise_options_error() -> None:
+    with pytest.raises(OptionsError, match="params.toml"):
+        ClusterParams.load("threshold = 0.5\n")
+
+
+# ---------------------------------------------------------------------------- clusterer
+
+
+def test_reports_join_one_cluster_and_distinct_events_stay_apart() -> None:
+    clusters = cluster_events([report(1), neighbour(2), report(3), neighbour(4), report(5)])
+    partition = sorted(sorted(e.event_id for e in ms) for ms in clusters.values())
+    assert partition == [["ev1", "ev3", "ev5"], ["ev2", "ev4"]]
+    sizes = {e.event_id: e.report_count for ms in clusters.values() for e in ms}
+    assert sizes == {"ev1": 3, "ev3": 3, "ev5": 3, "ev2": 2, "ev4": 2}
+
+
+def test_a_province_report_does_not_bridge_two_villages() -> None:
+    province = report(2, geo_precision="admin1", place="Luhansk", place_text="Luhansk region",
+                      latitude=48.57, longitude=39.31, admin2=None,
+                      sentence="Ukrainian forces fired 120mm mortars in Luhansk region.")
+    clusterer = Clusterer()
+    first = clusterer.add(report(1))
+    assert clusterer.add(province) == first
+    assert clusterer.add(neighbour(3)) != first
+
+
+def test_an_ambiguous_vague_report_stays_alone() -> None:
+    clusterer = Clusterer()
+    a = clusterer.add(report(1, sentence="Shelling was reported."))
+    b = clusterer.add(neighbour(2, sentence="Shelling was reported."))
+    assert a != b
+    province = report(3, geo_precision="admin1", place="Luhansk", latitude=48.57,
+                      longitude=39.31, admin2=None, sentence="Shelling was reported.")  # fmt: skip
+    assert clusterer.add(province) not in (a, b)
+
+
+def test_a_precise_report_merges_two_clusters_of_one_event() -> None:
+    clusterer = Clusterer()
+    a = clusterer.add(report(1, actor1=None, actor1_text=None, actor2=None, actor2_text=None,
+                             sentence="Shelling was heard in Zholobok."))  # fmt: skip
+    district = report(2, geo_precision="admin2", place="Popasniansky", latitude=48.63,
+                      longitude=38.37, sentence="Mortar rounds landed in Popasna district.",
+                      date_precision="week", event_date=DAY + timedelta(days=2))
+    b = clusterer.add(district)
+    assert a != b
+    joined = clusterer.add(report(3, sentence="Mortar rounds: shelling heard in Zholobok."))
+    assert joined == a  # the older cluster survives
+    assert clusterer.merged == {b: a}
+    assert sorted(e.event_id for e in clusterer.cluster_of(a)) == ["ev1", "ev2", "ev3"]
+    assert district.cluster_id == a
+
+
+def test_blocks_hold_only_nearby_reports_of_the_same_country_and_time() -> None:
+    rng = random.Random(4)
+    clusterer = Clusterer()
+    for n in range(3000):
+        clusterer.add(
+            report(100 + n, country=rng.choice(["UKR", "RUS", "MEX"]),
+                   event_date=DAY + timedelta(days=rng.randint(-300, 300)),
+                   latitude=ZHOLOBOK[0] + rng.uniform(-3, 3),
+                   longitude=ZHOLOBOK[1] + rng.uniform(-3, 3))  # fmt: skip
+        )
+    probe = report(1)
+    block = clusterer.block(probe)
+    assert len(block) < 60  # of 3,000
+    assert all(e.country == "UKR" for e in block)
+    assert all(abs((e.event_date - DAY).days) <= 2 for e in block)
+    assert all(abs(e.latitude - ZHOLOBOK[0]) < 1 for e in block)
+
+
+def test_clustering_is_deterministic() -> None:
+    def run() -> list[str | None]:
+        events = [report(1), neighbour(2), report(3), neighbour(4)]
+        cluster_events(events)
+        return [e.cluster_id for e in events]
+
+    assert run() == run()
+
+
+# ---------------------------------------------------------------------------- canonical
+
+
+def test_credible_fatalities() -> None:
+    assert credible_fatalities([]) is None
+    assert credible_fatalities([None, None]) is None
+    assert credible_fatalities([2, 40]) == 40  # two figures: no way to tell an outlier
+    assert credible_fatalities([2, 3, 40]) == 3  # a cumulative toll read as this event's
+    assert credible_fatalities([5, 6, 7, 8]) == 8
+
+
+def test_canonical_takes_the_most_precise_place_and_date() -> None:
+    members = [
+        report(1, geo_precision="admin1", place="Luhansk", latitude=48.57, longitude=39.31,
+               fatalities=2, date_precision="week", event_date=DAY - timedelta(days=2)),
+        report(2, fatalities=3, source="Outlet B"),
+        report(3, fatalities=30, url="https://c.example/x", source=None),
+        report(4, fatalities=None, article_id="art2", source="Outlet B"),
+    ]  # fmt: skip
+    for m in members:
+        m.cluster_id = "c1"
+    record = canonical(members)
+    assert record.place == "Zholobok" and record.geo_precision == "exact place"
+    assert record.event_date == DAY and record.date_precision == "day"
+    assert record.fatalities == 3
+    assert record.report_count == 3  # art1, art2 (twice), art3
+    assert record.source == "Outlet 1, Outlet B, c.example"
+    assert record.cluster_id == "c1"
+    with pytest.raises(ValueError):
+        canonical([])
+
+
+# ---------------------------------------------------------------------------- DuckDB
+
+
+def open_store(options: Options, path: Path | None = None) -> Store:
+    """A real store file that runs the clusters migration after the store's own."""
+    return Store(path or options.db, options=options, migrations=(*MIGRATIONS, migrate_clusters_v2))
+
+
+def add(store: Store, events: list[Event], n: int) -> None:
+    """Store one article's events and cluster them in the same transaction, as the store's
+    write path does once it calls :func:`eventwire.cluster.assign`."""
+    article = Article(text=f"article {n} " + " ".join(e.sentence for e in events),
+                      url=f"https://outlet.example/{n}", source=f"Outlet {n}",
+                      published=events[0].published)  # fmt: skip
+    for e in events:
+        e.article_id = article.article_id
+    assert store.add(article, events)
+    conn = store.conn
+    conn.execute("BEGIN TRANSACTION")
+    assign(conn, events)
+    conn.execute("COMMIT")
+
+
+def test_migration_clusters_existing_events(options: Options) -> None:
+    path = options.db
+    with Store(path, options=options) as store:
+        for n, event in enumerate([report(1), neighbour(2), report(3)]):
+            article = Article(text=f"text {n}", published=event.published)
+            event.article_id = article.article_id
+            store.add(article, [event])
+    with open_store(options) as store:
+        rows = store.conn.execute(
+            "SELECT event_id, cluster_id, report_count FROM events ORDER BY event_id"
+        ).fetchall()
+        count = store.conn.execute("SELECT count(*) FROM clusters").fetchone()
+    ids = {r[0]: r[1] for r in rows}
+    assert ids["ev1"] == ids["ev3"] != ids["ev2"]
+    assert {r[0]: r[2] for r in rows} == {"ev1": 2, "ev2": 1, "ev3": 2}
+    assert count == (2,)
+    # Idempotent: running it again changes nothing.
+    conn = duckdb.connect(str(path))
+    migrate_clusters_v2(conn)
+    assert conn.execute("SELECT count(*) FROM clusters").fetchone() == (2,)
+    conn.close()
+
+
+def test_assign_joins_stored_clusters_and_updates_counts(options: Options) -> None:
+    with open_store(options) as store:
+        add(store, [report(1)], 1)
+        add(store, [neighbour(2), report(90, country="RUS", event_id="ev90")], 2)
+        third = report(3, source="Outlet 3")
+        add(store, [third], 3)
+        assert third.report_count == 2
+        rows = dict(store.conn.execute("SELECT event_id, report_count FROM events").fetchall())
+        assert rows == {"ev1": 2, "ev2": 1, "ev3": 2, "ev90": 1}
+        clusters = load_clusters(store.conn)
+        assert [c.report_count for c in clusters] == [2, 1, 1]
+        top = clusters[0]
+        assert top.cluster_id == third.cluster_id and top.place == "Zholobok"
+        assert top.source == "Outlet 1, Outlet 3"
+        sources = store.conn.execute(
+            "SELECT sources, event_ids FROM clusters WHERE cluster_id = ?", [top.cluster_id]
+        ).fetchone()
+        assert sources == (["Outlet 1", "Outlet 3"], ["ev1", "ev3"])
+        only_rus = load_clusters(store.conn, "country = ?", ["RUS"])
+        assert [c.event_id for c in only_rus] == ["ev90"]
+
+
+def test_assign_equals_in_memory_clustering(options: Options) -> None:
+    """The store only reads each article's block, yet finds the clusters a full in-memory
+    pass finds: blocking loses nothing."""
+    from eventwire.evaluate.dedup import generate_reports, load_acled
+
+    rows = [r for r in load_acled() if r["iso3"] in ("UKR", "IND")][:90]
+    reports = generate_reports(rows, seed=5)
+    expected = cluster_events([replace(r.event) for r in reports])
+    want = sorted(sorted(e.event_id for e in ms) for ms in expected.values())
+    with open_store(options) as store:
+        for r in reports:
+            add_raw(store, replace(r.event, cluster_id=None))
+        got = store.conn.execute(
+            "SELECT list(event_id ORDER BY event_id) FROM events GROUP BY cluster_id"
+        ).fetchall()
+    assert sorted(g[0] for g in got) == want
+    assert len(want) < len(reports)  # some reports were merged
+
+
+def add_raw(store: Store, event: Event) -> None:
+    """Insert one generated report's event as the store would, then cluster it."""
+    from eventwire.store import EVENT_COLUMNS, insert_rows
+
+    conn = store.conn
+    conn.execute("BEGIN TRANSACTION")
+    insert_rows(conn, "events", EVENT_COLUMNS, [event.to_record()])
+    assign(conn, [event])
+    conn.execute("COMMIT")
+
+
+def test_assign_reports_database_errors_as_store_errors() -> None:
+    conn = duckdb.connect()
+    with pytest.raises(StoreError, match="cannot cluster"):
+        assign(conn, [report(1)])
+    with pytest.raises(StoreError, match="cannot read clusters"):
+        load_clusters(conn)
+
+
+def test_assign_with_nothing_to_do() -> None:
+    conn = duckdb.connect()
+    assign(conn, [])  # no query at all
+    assert cluster.CLUSTER_COLUMNS[0] == ("cluster_id", "VARCHAR")
+
+
+@pytest.mark.skipif(
+    "migrate_clusters_v2" not in {m.__name__ for m in MIGRATIONS},
+    reason="the store does not run the clusters migration yet",
+)
+def test_store_add_clusters_reports(options: Options) -> None:
+    with Store(options.db, options=options) as store:
+        for n, event in enumerate([report(1), neighbour(2), report(3)]):
+            article = Article(text=f"wired {n}", published=event.published)
+            event.article_id = article.article_id
+            store.add(article, [event])
+        rows = dict(store.conn.execute("SELECT event_id, report_count FROM events").fetchall())
+    assert rows == {"ev1": 2, "ev2": 1, "ev3": 2}
