@@ -983,7 +983,8 @@ def _city_rows_parallel(cities: list[dict[str, Any]], capitals: set[tuple[str, s
     try:
         half = len(cities) // 2
         # Name folding dominates the build; a forked helper halves it where fork exists.
-        if (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods() \
+                and not multiprocessing.current_process().daemon:
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(1) as pool:
                 pending = pool.apply_async(_city_rows, (half, len(cities)))

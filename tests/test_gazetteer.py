@@ -1,0 +1,312 @@
+"""The gazetteer index: default build, lookups, transliteration keys, loaders and bad files."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import zipfile
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA
+from eventwire.errors import GazetteerError
+from eventwire.gazetteer import Gazetteer, haversine_km, normalise_name, phonetic_key
+
+GAZ = DATA / "gazetteer"
+WOF_SY = GAZ / "derived" / "wof_sy_geonames_format.tsv"
+OCHA_CSV = GAZ / "ocha_syr" / "derived_csv" / "syr_populatedplaces.csv"
+OCHA_XLSX = GAZ / "ocha_syr" / "syr_admin.xlsx"
+ADMIN2 = GAZ / "geonames" / "admin2Codes.txt"
+
+
+@pytest.fixture(scope="session")
+def gazetteer(gazetteer_path: Path) -> Gazetteer:
+    """The session's default index (built here if no other test built it first)."""
+    return Gazetteer.open(gazetteer_path)
+
+
+@pytest.fixture(scope="module")
+def syria(gazetteer_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
+    """A copy of the default index with the shared Syria data loaded, as a user would."""
+    Gazetteer.open(gazetteer_path).close()
+    target = tmp_path_factory.mktemp("syria") / "gazetteer.sqlite"
+    target.write_bytes(gazetteer_path.read_bytes())
+    gaz = Gazetteer.open(target)
+    gaz.add_geonames(WOF_SY)
+    gaz.add_ocha(OCHA_CSV)
+    return gaz
+
+
+def _copy(gazetteer_path: Path, tmp_path: Path) -> Gazetteer:
+    Gazetteer.open(gazetteer_path).close()
+    target = tmp_path / "copy.sqlite"
+    target.write_bytes(gazetteer_path.read_bytes())
+    return Gazetteer.open(target)
+
+
+# ----------------------------------------------------------------------- name keys
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Kafr A’wid", "Kafr ‘Uwayd"),
+        ("Kafr A'wid", "Kfar Oweid"),
+        ("Ain Issa", "‘Ayn ‘Īsá"),
+        ("Ein Issa", "Ayn Isa"),
+        ("Al-Bawabiya", "Bawabiyeh"),
+        ("Talhia", "Ţalḩīyah"),
+        ("Jabal al-Zawiya", "Jebel Zawiye"),
+        ("Tell Abiad", "Tal Abyad"),
+        ("Deir ez-Zor", "Dayr az Zor"),
+        ("Idlib", "Idleb"),
+    ],
+)
+def test_transliteration_variants_share_a_phonetic_key(a: str, b: str) -> None:
+    assert phonetic_key(a) == phonetic_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Idlib", "Aleppo"), ("Kafr Nabl", "Kafr Uwayd"), ("Barah", "Beirut"), ("Homs", "Hama")],
+)
+def test_different_places_keep_different_keys(a: str, b: str) -> None:
+    assert phonetic_key(a) != phonetic_key(b)
+
+
+def test_normalise_name_folds_case_diacritics_and_apostrophes() -> None:
+    assert normalise_name("Kafr ‘Uwayd") == "kafr uwayd"
+    assert normalise_name("Ra’s al ʿAyn") == "ras al ayn"
+    assert normalise_name("  São-Paulo ") == "sao paulo"
+    assert normalise_name("Straße") == "strasse"
+    assert normalise_name("إدلب") == ""
+
+
+def test_haversine_known_distance() -> None:
+    # Damascus to Aleppo is about 310 km.
+    assert 300 < haversine_km(33.5102, 36.29128, 36.20124, 37.16117) < 320
+
+
+# ----------------------------------------------------------------------- default index
+def test_default_index_resolves_capitals_and_countries(gazetteer: Gazetteer) -> None:
+    damascus = gazetteer.candidates("Damascus")[0]
+    assert (damascus.country, damascus.country_code, damascus.feature_code) == ("SYR", "SY",
+                                                                               "PPLC")
+    assert haversine_km(damascus.latitude, damascus.longitude, 33.51, 36.29) < 10
+    syria = gazetteer.candidates("Syria")[0]
+    assert syria.feature_code == "PCLI" and syria.country == "SYR"
+    assert gazetteer.candidates("U.S.")[0].country == "USA"
+    assert gazetteer.candidates("US")[0].match == "abbreviation"
+
+
+def test_default_index_has_admin1_with_names(gazetteer: Gazetteer) -> None:
+    idlib = [c for c in gazetteer.candidates("Idlib") if c.feature_code == "ADM1"]
+    assert idlib and idlib[0].admin1 == "Idlib" and idlib[0].admin1_code == "12"
+    city = [c for c in gazetteer.candidates("Idlib") if c.feature_class == "P"][0]
+    assert city.admin1 == "Idlib"
+    assert gazetteer.admin1_place("SYR", "12") == idlib[0]
+    assert gazetteer.country_place("SY").name == "Syria"
+
+
+def test_phonetic_lookup_is_the_second_chance(gazetteer: Gazetteer) -> None:
+    exact = gazetteer.candidates("Ain Issa", country="SY", phonetic=False)
+    assert exact == []
+    found = gazetteer.candidates("Ain Issa", country="SY")
+    assert found and found[0].match == "phonetic" and found[0].admin1 == "Ar-Raqqah"
+
+
+def test_country_filter_accepts_alpha2_and_alpha3(gazetteer: Gazetteer) -> None:
+    a = gazetteer.candidates("Damascus", country="US")
+    b = gazetteer.candidates("Damascus", country="USA")
+    assert a == b and a and all(c.country == "USA" for c in a)
+    assert gazetteer.candidates("Damascus", country="ZZZ") == []
+
+
+def test_codes_and_people_are_not_names(gazetteer: Gazetteer) -> None:
+    # GeoNames lists airport codes (DAM, THR) among alternate names; they are not indexed.
+    assert not any(c.name == "Damascus" for c in gazetteer.candidates("DAM"))
+    assert gazetteer.candidates("SDF") == [] or all(
+        c.match not in ("abbreviation",) for c in gazetteer.candidates("SDF")
+    )
+
+
+def test_info_lists_sources_and_counts(gazetteer: Gazetteer, gazetteer_path: Path) -> None:
+    info = gazetteer.info()
+    assert info["path"] == str(gazetteer_path)
+    assert info["places"] > 230_000 and info["names"] > info["places"]
+    kinds = {s["kind"] for s in info["sources"]}
+    assert {"geonames", "geonames-admin1", "geonames-countries"} <= kinds
+    assert info["built"] and info["schema"] == "1"
+
+
+def test_open_is_fast_and_lookups_use_the_index(gazetteer_path: Path) -> None:
+    Gazetteer.open(gazetteer_path).close()
+    start = time.perf_counter()
+    gaz = Gazetteer.open(gazetteer_path)
+    assert time.perf_counter() - start < 0.5
+    plan = " ".join(
+        str(r) for r in gaz._db.execute(
+            "EXPLAIN QUERY PLAN SELECT place FROM names WHERE norm = ?", ("idlib",)
+        )
+    )
+    assert "names_norm" in plan
+    start = time.perf_counter()
+    for name in ("Aleppo", "Homs", "Hama", "Raqqa", "Latakia") * 20:
+        gaz.lookup("norm", normalise_name(name) + "x")
+    assert (time.perf_counter() - start) / 100 < 0.005
+    gaz.close()
+
+
+def _build(path: str) -> None:
+    Gazetteer.open(path).close()
+
+
+def test_a_pool_worker_can_build_the_index(tmp_path: Path) -> None:
+    # Daemonic workers (multiprocessing pools, Dask) cannot fork helpers: the build must
+    # still work there.
+    target = tmp_path / "pool" / "gazetteer.sqlite"
+    with get_context("spawn").Pool(1) as pool:
+        pool.apply(_build, (str(target),))
+    assert Gazetteer.open(target).candidates("Homs")[0].country == "SYR"
+
+
+def test_two_processes_building_at_once_leave_one_good_index(tmp_path: Path) -> None:
+    target = tmp_path / "race" / "gazetteer.sqlite"
+    ctx = get_context("spawn")
+    procs = [ctx.Process(target=_build, args=(str(target),)) for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    gaz = Gazetteer.open(target)
+    assert gaz.candidates("Aleppo")[0].country == "SYR"
+    assert not list(target.parent.glob("*.tmp"))
+
+
+def test_not_an_index_is_refused_with_advice(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_text("this is not sqlite\n" * 100)
+    with pytest.raises(GazetteerError, match="not a gazetteer index.*delete it"):
+        Gazetteer.open(bogus)
+
+
+def test_unwritable_folder_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(GazetteerError, match="cannot create the gazetteer index"):
+        Gazetteer.open(blocker / "sub" / "gazetteer.sqlite")
+
+
+# ----------------------------------------------------------------------- loaders
+def test_add_geonames_brings_the_villages(syria: Gazetteer) -> None:
+    barah = [c for c in syria.candidates("Barah", country="SY")]
+    assert barah and haversine_km(barah[0].latitude, barah[0].longitude, 35.6853, 36.5419) < 3
+    uwayd = syria.candidates("Kafr A’wid", country="SY")
+    assert uwayd and uwayd[0].geonames_id == 168624 and uwayd[0].admin1 == "Idlib"
+    sources = {s["name"]: s for s in syria.info()["sources"]}
+    assert sources[WOF_SY.name]["places"] == 10_553
+
+
+def test_add_ocha_attaches_pcodes_to_the_same_places(syria: Gazetteer) -> None:
+    uwayd = syria.candidates("Kafr ‘Uwayd", country="SY")[0]
+    assert uwayd.pcode == "C4062" and uwayd.geonames_id == 168624
+    ayn = [c for c in syria.candidates("‘Ayn ‘Īsá", country="SY") if c.geonames_id == 172134]
+    assert ayn and ayn[0].pcode == "C5905"
+    # A community OCHA knows that GeoNames (via WOF) does not is added, with its p-code.
+    added = syria._db.execute(
+        "SELECT count(*) FROM places WHERE source = 'ocha' AND pcode IS NOT NULL"
+    ).fetchone()[0]
+    assert added > 100
+
+
+def test_add_geonames_reads_zip_and_updates_instead_of_duplicating(
+    gazetteer_path: Path, tmp_path: Path
+) -> None:
+    gaz = _copy(gazetteer_path, tmp_path)
+    before = gaz.info()["places"]
+    lines = WOF_SY.read_text("utf-8").splitlines()[:50]
+    archive = tmp_path / "SY.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.txt", "about")
+        zf.writestr("SY.txt", "\n".join(lines) + "\n")
+    assert gaz.add_geonames(archive) == 50
+    gaz.add_geonames(archive)
+    assert gaz.info()["places"] - before <= 50
+    gid = int(lines[0].split("\t")[0])
+    assert gaz._db.execute("SELECT count(*) FROM places WHERE geonames_id=?",
+                           (gid,)).fetchone()[0] == 1
+
+
+def test_add_admin2_codes_fills_names(gazetteer_path: Path, tmp_path: Path) -> None:
+    gaz = _copy(gazetteer_path, tmp_path)
+    assert gaz.add_geonames(ADMIN2) > 40_000
+    assert gaz.info()["sources"][-1]["kind"] == "geonames-admin2"
+
+
+def test_bad_geonames_row_names_file_and_line_and_leaves_index_usable(
+    gazetteer_path: Path, tmp_path: Path
+) -> None:
+    gaz = _copy(gazetteer_path, tmp_path)
+    before = gaz.info()["places"]
+    good = WOF_SY.read_text("utf-8").splitlines()[:3]
+    bad = good[2].split("\t")
+    bad[4] = "north"
+    bad_file = tmp_path / "bad.txt"
+    bad_file.write_text("\n".join([*good[:2], "\t".join(bad)]) + "\n", "utf-8")
+    with pytest.raises(GazetteerError, match=r"bad\.txt, line 3: bad number"):
+        gaz.add_geonames(bad_file)
+    assert gaz.info()["places"] == before
+    assert gaz.candidates("Aleppo")[0].country == "SYR"
+    short = tmp_path / "short.txt"
+    short.write_text("\n".join([good[0], "1\t2\t3\t4\t5"]) + "\n", "utf-8")
+    with pytest.raises(GazetteerError, match=r"short\.txt, line 2: 5 tab-separated columns"):
+        gaz.add_geonames(short)
+    assert gaz.info()["places"] == before
+
+
+def test_unknown_format_and_missing_file_are_refused(gazetteer: Gazetteer, tmp_path: Path
+                                                      ) -> None:
+    weird = tmp_path / "weird.txt"
+    weird.write_text("hello world\n")
+    with pytest.raises(GazetteerError, match="line 1: unknown format"):
+        gazetteer.add_geonames(weird)
+    with pytest.raises(GazetteerError, match="cannot read"):
+        gazetteer.add_geonames(tmp_path / "missing.txt")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# only a comment\n")
+    with pytest.raises(GazetteerError, match="no data rows"):
+        gazetteer.add_geonames(empty)
+
+
+def test_bad_ocha_table_is_refused_with_line(gazetteer_path: Path, tmp_path: Path) -> None:
+    gaz = _copy(gazetteer_path, tmp_path)
+    rows = OCHA_CSV.read_text("utf-8").splitlines()
+    no_cols = tmp_path / "nocols.csv"
+    no_cols.write_text("name,lat,lon\nA,1,2\n", "utf-8")
+    with pytest.raises(GazetteerError, match="line 1: missing column"):
+        gaz.add_ocha(no_cols)
+    header = rows[0].split(",")
+    broken = rows[3].split(",")
+    broken[header.index("point_x")] = "east"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([rows[0], rows[1], rows[2], ",".join(broken)]) + "\n", "utf-8")
+    with pytest.raises(GazetteerError, match=r"bad\.csv, line 4: point_x/point_y"):
+        gaz.add_ocha(bad)
+    assert not any(c.pcode for c in gaz.candidates("Al Kfeer", country="SY"))
+
+
+def test_ocha_xlsx_sheet_loads_like_the_csv(gazetteer_path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    gaz = _copy(gazetteer_path, tmp_path)
+    assert gaz.add_ocha(OCHA_XLSX) == 8007
+    bara = [c for c in gaz.candidates("Bara", country="SY") if c.pcode == "C4304"]
+    assert bara and haversine_km(bara[0].latitude, bara[0].longitude, 35.6853, 36.5419) < 1
+
+
+def test_index_file_is_a_plain_sqlite_database(gazetteer_path: Path) -> None:
+    Gazetteer.open(gazetteer_path).close()
+    conn = sqlite3.connect(gazetteer_path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"places", "names", "sources", "meta", "admin1", "countries"} <= tables
+    conn.close()
