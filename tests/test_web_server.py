@@ -151,6 +151,13 @@ def test_token_server_on_all_interfaces(store_path: Path) -> None:
             )
             assert ok.status_code == 200 and ok.json()["events"]
             assert http.get("/", headers={"host": "events.example"}).status_code == 200
+        # Spellings of an API path that a router might treat differently from the guard.
+        for target in ("/%61pi/health", "/api/%65vents", "//api/health", "/api//events",
+                       "/static/../api/health", "/api/health?x=1#y"):  # fmt: skip
+            response = raw_get(url, target)
+            status = response.split(b" ", 2)[1]
+            assert status in (b"401", b"404", b"400"), (target, response[:200])
+            assert b'"events":' not in response and b'"status":"ok"' not in response
 
 
 def test_without_the_web_extra_serve_names_it(store_path: Path) -> None:
