@@ -15,34 +15,28 @@ From one run over the same corpus, prints
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
-# This file is named like the standard library's ``profile``, which cProfile imports: take
-# bench/ off the path while the standard modules load, then put it back for corpus/chains.
+# This file is named like the standard library's ``profile``, which cProfile (and through it
+# spaCy) imports. Any script in bench/ has this folder first on sys.path, so ``import profile``
+# finds this file: when imported, it puts the standard module in its place. Everything else
+# here happens inside main(), so importing this file has no other effect.
+if __name__ != "__main__":
+    import importlib.util
+    import sysconfig
+
+    _spec = importlib.util.spec_from_file_location(
+        "profile", Path(sysconfig.get_paths()["stdlib"]) / "profile.py"
+    )
+    assert _spec is not None and _spec.loader is not None
+    _std = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_std)
+    sys.modules["profile"] = _std  # what ``import profile`` binds once this file is done
+    globals().update({k: v for k, v in vars(_std).items() if not k.startswith("__")})
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import io  # noqa: E402
-import pstats  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import defaultdict  # noqa: E402
-from dataclasses import replace  # noqa: E402
-from typing import Any  # noqa: E402
-
-sys.path.insert(0, str(HERE))
-
-from chains import bench_chain  # noqa: E402
-from corpus import iter_records  # noqa: E402
-
-from eventwire.config import resolve_options  # noqa: E402
-from eventwire.dates import parse_published  # noqa: E402
-from eventwire.model import Article, Document, Event  # noqa: E402
-from eventwire.nlp import load  # noqa: E402
-from eventwire.pipeline import Context, Pipeline  # noqa: E402
-from eventwire.store import Store  # noqa: E402
 
 
 def spacy_components(nlp: Any, texts: list[str], batch_size: int) -> dict[str, float]:
@@ -62,6 +56,25 @@ def spacy_components(nlp: Any, texts: list[str], batch_size: int) -> dict[str, f
 
 
 def main() -> None:
+    """Run every measurement and print it (imports here: see the top of this file)."""
+    import argparse
+    import cProfile
+    import io
+    import pstats
+    import tempfile
+    from collections import defaultdict
+    from dataclasses import replace
+    sys.path.insert(0, str(HERE))
+    from chains import bench_chain
+    from corpus import iter_records
+
+    from eventwire.config import resolve_options
+    from eventwire.dates import parse_published
+    from eventwire.model import Article, Document, Event
+    from eventwire.nlp import load
+    from eventwire.pipeline import Context, Pipeline
+    from eventwire.store import Store
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--top", type=int, default=25)
