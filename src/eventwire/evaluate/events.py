@@ -37,7 +37,7 @@ __all__ = [
 #: Share of ACLED rows (by hash of data_id) held out as the test split.
 TEST_SHARE = 0.3
 _REPORTED = ("reported", "ongoing")
-_ACLED_PRIORITY = ("ASSAULT", "PROTEST", "COERCE")
+_ACLED_PRIORITY = ("PROTEST", "ASSAULT", "COERCE")
 _STATE_KINDS = {"state military", "police", "government"}
 _ARMED_KINDS = {"rebels", "militia", "unknown armed group"}
 _CIVIL_KINDS = {"civilians", "person", "ethnic group", "organization"}
@@ -56,8 +56,8 @@ def _kind_group(kind: str | None) -> str | None:
 def primary_event(events: Sequence[Event], prefer: Sequence[str] = ()) -> Event | None:
     """The event a single-event gold record is compared with.
 
-    Reported or ongoing events first, then types listed in ``prefer``, then confidence,
-    then text order.
+    Reported or ongoing events first, then types in the order of ``prefer``, then
+    confidence, then text order.
     """
     if not events:
         return None

@@ -67,6 +67,8 @@ class Lexicon:
     absorbs: dict[str, frozenset[str]]
     retype: dict[str, dict[str, list[str]]]
     symmetric: frozenset[str]
+    retype_cues: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]]
+    retype_unless: dict[str, tuple[str, ...]]
     role_kinds: dict[str, dict[str, str]]
     role_kind_from: frozenset[str]
     modality: dict[str, Any]
@@ -107,7 +109,15 @@ class Lexicon:
             retype={
                 k: v for k, v in trig["retype_by_actor1_kind"].items() if not k.startswith("_")
             },
+            retype_unless={
+                k: tuple(v) for k, v in trig["retype_unless_cues"].items() if not k.startswith("_")
+            },
             symmetric=frozenset(trig["symmetric_types"]),
+            retype_cues={
+                k: [(tuple(c), (t[0], t[1])) for c, t in v]
+                for k, v in trig["retype_by_cue"].items()
+                if not k.startswith("_")
+            },
             role_kinds={k: v for k, v in trig["role_kinds"].items() if not k.startswith("_")},
             role_kind_from=frozenset(trig["role_kind_from"]),
             modality=modality,
@@ -411,7 +421,19 @@ class _Coder:
             entry = self.aliases.lookup(m.name)
             return 2 if entry is not None and entry.generic else 0
 
-        return min(found, key=rank) if found else None
+        if not found:
+            return None
+        best = min(found, key=rank)
+        head = found[0]
+        if (
+            best is not head
+            and best.kind == "government"
+            and head.kind in ("state military", "police")
+            and rank(head) == 2
+        ):
+            # "the military forces of Armenia": the state, through its military
+            best = replace(best, kind=head.kind)
+        return best
 
     def _antecedent(self, tok: Any) -> ActorMention | None:
         idx = self.unit_of.get(tok.i, 0)
@@ -657,6 +679,8 @@ class _Coder:
                     mode = name
                     break
         if etype == "ASSAULT":
+            if mode == "firearms" and a2 is not None and a2.kind in self.lex.armed_kinds:
+                mode = "clash"
             if (
                 mode == "territory-taken"
                 and a1 is not None
@@ -689,8 +713,18 @@ class _Coder:
         fatal_units: set[int] = set()
         for cand in cands:
             a1, a2 = self.actors_for(cand)
-            if a1 is not None and a1.kind in self.lex.retype.get(cand.event_type, {}):
+            low = cand.unit.text.casefold()
+            unless = self.lex.retype_unless.get(cand.event_type, ())
+            if (
+                a1 is not None
+                and a1.kind in self.lex.retype.get(cand.event_type, {})
+                and not _has_cue(low, unless)
+            ):
                 cand.event_type, cand.mode = self.lex.retype[cand.event_type][a1.kind]
+            for cues, (new_type, new_mode) in self.lex.retype_cues.get(cand.event_type, ()):
+                if _has_cue(low, cues):
+                    cand.event_type, cand.mode = new_type, new_mode
+                    break
             modality = self.modality(cand)
             mode = self.mode(cand, a1, a2)
             a1 = self._role_actor(cand, a1, mode)
@@ -791,7 +825,11 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]]) -> list[Event]:
             cj, ej = pairs[j]
             if _paragraph(ci.unit) != _paragraph(cj.unit) and not anaphoric:
                 break
-            if j in drop or cj.unit_index == ci.unit_index or ej.event_type != ei.event_type:
+            if j in drop or cj.unit_index == ci.unit_index:
+                continue
+            if ej.event_type != ei.event_type and not (
+                ei.event_type == "ASSAULT" and ej.event_type in _VIOLENT and not anaphoric
+            ):
                 continue
             if ej.actor1 is not None and (not anaphoric or _shares_actor(ei, ej)):
                 drop.add(i)
