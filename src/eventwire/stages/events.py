@@ -330,14 +330,24 @@ class _Coder:
             return None
         head_lemma = self._lemma(head)
         supported = (
-            head.i != tok.i
-            and self._in(head, unit)
-            and tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj")
-            and head_lemma in self.lex.light_verbs
-        ) or (
-            tok.dep_ == "pobj"
-            and self._lemma(head.head) in self.lex.light_verbs
-            and head.lemma_ in ("in", "on")
+            (
+                head.i != tok.i
+                and self._in(head, unit)
+                and tok.dep_ in ("dobj", "obj", "nsubjpass", "attr", "pobj")
+                and head_lemma in self.lex.light_verbs
+            )
+            or (
+                tok.dep_ == "pobj"
+                and self._lemma(head.head) in self.lex.light_verbs
+                and head.lemma_ in ("in", "on")
+            )
+            or (
+                # "declared a state of emergency", "observed a total of 14 explosions"
+                tok.dep_ == "pobj"
+                and head.lower_ == "of"
+                and head.head.dep_ in ("dobj", "attr", "nsubjpass")
+                and self._lemma(head.head.head) in self.lex.light_verbs
+            )
         )
         existential = (
             tok.dep_ in ("attr", "nsubj")
@@ -461,6 +471,13 @@ class _Coder:
                     return child, False
                 if child.dep_ == "nsubjpass":
                     return child, True
+            if (
+                node.dep_ == "acl"
+                and node.tag_ in ("VBD", "VBZ", "VBP")
+                and node.head.pos_ in ("NOUN", "PROPN")
+                and node.head.i < node.i
+            ):
+                return node.head, False  # "workers of a hospital protested": a misparsed clause
             if (
                 node.dep_ in _SUBJECT_CLIMB
                 and node.head.i != node.i
