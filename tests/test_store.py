@@ -17,10 +17,12 @@ from eventwire.config import Options
 from eventwire.errors import OptionsError, StoreError
 from eventwire.model import EVENT_FIELDS, EVENT_KEYS, Article, Event, Rejection
 from eventwire.store import (
+    CLUSTERING_MIGRATIONS,
     EVENT_COLUMNS,
     MIGRATIONS,
     SCHEMA_VERSION,
     IngestReport,
+    Migration,
     Store,
     country_codes,
 )
@@ -92,6 +94,11 @@ def full_event(**changes: object) -> Event:
     return replace(event, **changes)
 
 
+def unclustered(event: Event) -> Event:
+    """The event without what clustering sets (the store fills it in on every add)."""
+    return replace(event, cluster_id=None, report_count=None)
+
+
 def article(text: str = "Turkish artillery shelled Ain Issa.", **changes: object) -> Article:
     return replace(
         Article(
@@ -109,16 +116,16 @@ def article(text: str = "Turkish artillery shelled Ain Issa.", **changes: object
 # -- schema --------------------------------------------------------------------------------
 
 
-def test_a_new_store_creates_its_folder_and_the_v1_schema(options: Options, tmp_path: Path) -> None:
+def test_a_new_store_creates_its_folder_and_the_schema(options: Options, tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "events.duckdb"
     with Store(path, options=options) as store:
-        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS) == 1
+        assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
         tables = {
             r[0] for r in store.conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
-        assert tables == {"meta", "articles", "events", "rejections"}
+        assert {"meta", "articles", "events", "rejections"} <= tables
         version = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-        assert version.fetchone() == ("1",)
+        assert version.fetchone() == (str(SCHEMA_VERSION),)
         types = dict(
             store.conn.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
@@ -148,35 +155,66 @@ def test_reopening_keeps_data_and_does_not_migrate_again(options: Options) -> No
     with Store(options.db, options=options) as store:
         assert store.add(article(), [full_event()])
     with Store(options.db, options=options) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == SCHEMA_VERSION
         assert store.count_articles() == 1
         assert [e.event_id for e in store.events()] == ["ev-full"]
 
 
-def _v2_add_notes(conn: duckdb.DuckDBPyConnection) -> None:
+def _add_notes(conn: duckdb.DuckDBPyConnection) -> None:
+    """A test-only migration after the real ones."""
     conn.execute("ALTER TABLE events ADD COLUMN note VARCHAR DEFAULT 'checked'")
     conn.execute("CREATE TABLE annotations (event_id VARCHAR, text VARCHAR)")
     conn.execute("INSERT INTO annotations SELECT event_id, 'seen' FROM events")
 
 
-def test_a_v2_migration_runs_once_and_keeps_the_data(options: Options) -> None:
+NEXT = SCHEMA_VERSION + 1
+
+
+def test_the_clustering_v2_migrates_a_v1_database_and_clusters_new_articles(
+    options: Options,
+) -> None:
+    with Store(options.db, options=options, migrations=MIGRATIONS[:1]) as store:
+        assert store.schema_version == 1
+        store.add(article(), [full_event(cluster_id=None, report_count=None)])
+        store.add_rejection(Rejection("bad.html", "read", "no text"))
+        assert store.events()[0].cluster_id is None
+    with Store(options.db, options=options, migrations=CLUSTERING_MIGRATIONS) as store:
+        assert store.schema_version == 2
+        [event] = store.events()
+        assert event.report_count == 1 and event.cluster_id  # v2 backfilled the clusters
+        assert unclustered(event) == unclustered(full_event(article_id=article().article_id))
+        assert store.rejections() == [Rejection("bad.html", "read", "no text")]
+        # The same shelling in another article joins the cluster, in the add transaction.
+        other = article(text="Another outlet on the same shelling.")
+        assert store.add(other, [full_event(event_id="ev-again", source="Other News")])
+        counts = store.conn.execute("SELECT event_id, report_count, cluster_id FROM events")
+        rows = {e: (n, c) for e, n, c in counts.fetchall()}
+        assert rows["ev-full"][0] == rows["ev-again"][0] == 2
+        assert rows["ev-full"][1] == rows["ev-again"][1] == event.cluster_id
+        assert store.conn.execute("SELECT count(*) FROM clusters").fetchone() == (1,)
+
+
+def test_an_added_migration_runs_once_and_keeps_the_data(options: Options) -> None:
     with Store(options.db, options=options) as store:
         store.add(article(), [full_event()])
         store.add_rejection(Rejection("bad.html", "read", "no text"))
+        before = store.events()
     calls: list[int] = []
 
-    def v2(conn: duckdb.DuckDBPyConnection) -> None:
+    def added(conn: duckdb.DuckDBPyConnection) -> None:
         calls.append(1)
-        _v2_add_notes(conn)
+        _add_notes(conn)
 
-    with Store(options.db, options=options, migrations=(*MIGRATIONS, v2)) as store:
-        assert store.schema_version == 2
+    with Store(options.db, options=options, migrations=(*MIGRATIONS, added)) as store:
+        assert store.schema_version == NEXT
         assert store.conn.execute("SELECT note FROM events").fetchall() == [("checked",)]
         assert store.conn.execute("SELECT * FROM annotations").fetchall() == [("ev-full", "seen")]
-        assert store.events() == [full_event(article_id=article().article_id)]
+        assert store.events() == before
         assert len(store.rejections()) == 1
-    with Store(options.db, options=options, migrations=(*MIGRATIONS, v2)) as store:
-        assert store.schema_version == 2
+    with Store(options.db, options=options, migrations=(*MIGRATIONS, added)) as store:
+        assert store.schema_version == NEXT
+        meta = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert meta.fetchone() == (str(NEXT),)
     assert calls == [1]
 
 
@@ -184,13 +222,16 @@ def test_a_failing_migration_is_rolled_back(options: Options) -> None:
     with Store(options.db, options=options) as store:
         store.add(article(), [full_event()])
 
-    def broken_v2(conn: duckdb.DuckDBPyConnection) -> None:
+    def broken(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute("CREATE TABLE half_done (x INTEGER)")
         conn.execute("ALTER TABLE events ADD COLUMN note VARCHAR")
         conn.execute("SELECT * FROM no_such_table")
 
-    with pytest.raises(StoreError, match="from schema version 1 to 2.*left at version 1"):
-        Store(options.db, options=options, migrations=(*MIGRATIONS, broken_v2))
+    with pytest.raises(
+        StoreError,
+        match=f"from schema version {SCHEMA_VERSION} to {NEXT}.*left at version {SCHEMA_VERSION}",
+    ):
+        Store(options.db, options=options, migrations=(*MIGRATIONS, broken))
     with Store(options.db, options=options) as store:
         tables = {
             r[0] for r in store.conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
@@ -204,14 +245,14 @@ def test_a_failing_migration_is_rolled_back(options: Options) -> None:
 def test_a_migration_that_raises_a_python_error_is_rolled_back(options: Options) -> None:
     Store(options.db, options=options).close()
 
-    def buggy_v2(conn: duckdb.DuckDBPyConnection) -> None:
+    def buggy(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute("CREATE TABLE half_done (x INTEGER)")
         raise KeyError("oops")
 
-    with pytest.raises(StoreError, match="from schema version 1 to 2"):
-        Store(options.db, options=options, migrations=(*MIGRATIONS, buggy_v2))
+    with pytest.raises(StoreError, match=f"from schema version {SCHEMA_VERSION} to {NEXT}"):
+        Store(options.db, options=options, migrations=(*MIGRATIONS, buggy))
     with Store(options.db, options=options) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == SCHEMA_VERSION
         names = {
             r[0] for r in store.conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
@@ -219,15 +260,15 @@ def test_a_migration_that_raises_a_python_error_is_rolled_back(options: Options)
 
 
 def test_a_schema_newer_than_the_code_is_refused(options: Options) -> None:
-    with Store(options.db, options=options, migrations=(*MIGRATIONS, _v2_add_notes)) as store:
+    with Store(options.db, options=options, migrations=(*MIGRATIONS, _add_notes)) as store:
         store.add(article(), [full_event()])
     with pytest.raises(StoreError) as info:
         Store(options.db, options=options)
     message = str(info.value)
     assert str(options.db) in message
-    assert "schema version 2" in message and "up to 1" in message
+    assert f"schema version {NEXT}" in message and f"up to {SCHEMA_VERSION}" in message
     assert "upgrade eventwire" in message
-    with Store(options.db, options=options, migrations=(*MIGRATIONS, _v2_add_notes)) as store:
+    with Store(options.db, options=options, migrations=(*MIGRATIONS, _add_notes)) as store:
         assert store.count_articles() == 1  # refused, not damaged
 
 
@@ -292,15 +333,21 @@ def test_eventwire_open_returns_a_store(options: Options) -> None:
 # -- writing -------------------------------------------------------------------------------
 
 
-def test_add_round_trips_every_field(store: Store) -> None:
+@pytest.mark.parametrize("migrations", [MIGRATIONS[:1], CLUSTERING_MIGRATIONS], ids=["v1", "v2"])
+def test_add_round_trips_every_field(options: Options, migrations: tuple[Migration, ...]) -> None:
     a = article()
     event = full_event()
-    assert store.add(a, [event])
-    [back] = store.events()
-    assert back == replace(event, article_id=a.article_id)
+    with Store(options.db, options=options, migrations=migrations) as store:
+        assert store.add(a, [event])
+        [back] = store.events()
+        assert store.article(a.article_id) == a
+        assert store.article("nope") is None
     assert back.published is not None and back.published.utcoffset() == timedelta(0)
-    assert store.article(a.article_id) == a
-    assert store.article("nope") is None
+    if len(migrations) == 1:
+        assert back == replace(event, article_id=a.article_id)
+    else:  # clustering sets these two
+        assert unclustered(back) == unclustered(replace(event, article_id=a.article_id))
+        assert back.cluster_id and back.report_count == 1
 
 
 def test_add_keeps_the_instant_of_a_non_utc_publication_time(store: Store) -> None:
@@ -728,4 +775,6 @@ def test_any_event_round_trips(store: Store, **values: object) -> None:
         return  # hypothesis repeated an example
     back = [e for e in store.events(include_hypothetical=True) if e.article_id == a.article_id]
     assert len(back) == 1
-    assert replace(back[0], event_id=None) == replace(event, article_id=a.article_id)
+    assert unclustered(replace(back[0], event_id=None)) == unclustered(
+        replace(event, article_id=a.article_id)
+    )

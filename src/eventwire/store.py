@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from .cluster import assign, migrate_clusters_v2
 from .config import Options
 from .errors import OptionsError, StageError, StoreError
 from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
@@ -139,6 +140,12 @@ def _migration_v1(conn: duckdb.DuckDBPyConnection) -> None:
 #: Schema migrations in order; the schema version of a database is how many have run.
 MIGRATIONS: tuple[Migration, ...] = (_migration_v1,)
 
+#: The migrations with cross-article clustering as v2
+#: (:func:`eventwire.cluster.migrate_clusters_v2`: the ``clusters`` table, backfilled). A store
+#: opened with it also clusters every article's events in the article's transaction. Not the
+#: default yet: making it so is appending ``migrate_clusters_v2`` to :data:`MIGRATIONS`.
+CLUSTERING_MIGRATIONS: tuple[Migration, ...] = (*MIGRATIONS, migrate_clusters_v2)
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -193,6 +200,7 @@ class Store:
         try:
             self._conn.execute("SET TimeZone = 'UTC'")
             self.schema_version = _migrate(self._conn, self.path, migrations)
+            self._clustering = migrate_clusters_v2 in tuple(migrations)
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -347,6 +355,9 @@ class Store:
             conn.execute("BEGIN TRANSACTION")
             insert_rows(conn, "articles", ARTICLE_COLUMNS, article_rows)
             insert_rows(conn, "events", EVENT_COLUMNS, event_rows)
+            if self._clustering and event_rows:
+                # In the same transaction: an article is stored with its clusters or not at all.
+                assign(conn, [Event(**row) for row in event_rows])
             conn.execute("COMMIT")
         except BaseException as exc:
             # Also on KeyboardInterrupt: never leave a half-written article pending.
@@ -811,6 +822,11 @@ def _event_records(
         seen.add(record["event_id"])
         if record["pipeline_version"] is None:
             record["pipeline_version"] = pipeline_version
+        for name in _DOUBLE_FIELDS:
+            value = record[name]
+            # A non-finite coordinate or score means "unknown" (and JSON cannot carry it).
+            if isinstance(value, float) and not math.isfinite(value):
+                record[name] = None
         if isinstance(record["event_date"], datetime):
             record["event_date"] = record["event_date"].date()
         records.append(record)
@@ -821,6 +837,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not storable")
+
+
+_DOUBLE_FIELDS = tuple(n for n, t in EVENT_COLUMNS.items() if t == "DOUBLE")
 
 
 def _plain_row(row: dict[str, Any], names: list[str], doubles: list[str]) -> dict[str, Any]:
@@ -960,6 +979,7 @@ def country_codes(value: str) -> tuple[str, str]:
 
 __all__ = [
     "ARTICLE_COLUMNS",
+    "CLUSTERING_MIGRATIONS",
     "EVENT_COLUMNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
