@@ -321,6 +321,30 @@ def test_brushing_the_timeline_filters_the_map(fixture_server: Served, open_page
     assert watched.problems == [] and watched.remote == []
 
 
+def test_in_map_view_follows_the_map(fixture_server: Served, open_page: Any) -> None:
+    watched = open_page(fixture_server)
+    page = watched.page
+    shown = visible(all_specs())
+    page.check("#f-inview")
+    page.evaluate("() => window.eventwire.setView(33.89, 35.50, 11)")  # Beirut
+    beirut = [s for s in shown if s.place and s.place[0] == "Beirut"]
+    page.wait_for_function(
+        "n => document.querySelectorAll('#events-table tbody tr').length === n", arg=len(beirut)
+    )
+    wait_reloaded(page)
+    assert {p["lat"] for p in marker_positions(page)} == {33.89}
+    page.evaluate("() => window.eventwire.setView(35.65, 36.54, 10)")  # Barah and Kafr Uwayd
+    idlib = [s for s in shown if s.place and s.place[0] in ("Barah", "Kafr Uwayd")]
+    page.wait_for_function(
+        "n => document.querySelectorAll('#events-table tbody tr').length === n", arg=len(idlib)
+    )
+    page.uncheck("#f-inview")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#events-table tbody tr').length === n", arg=len(shown)
+    )
+    assert watched.problems == [] and watched.remote == []
+
+
 def test_token_in_the_fragment_unlocks_the_api(fixture_store: Path, open_page: Any) -> None:
     with serve_process(fixture_store, "--token", TOKEN) as served:
         watched = open_page(served, f"/#token={TOKEN}")

@@ -88,6 +88,8 @@
       var v = document.getElementById("f-" + name).value.trim();
       if (v) { p.set(name, v); }
     });
+    var box = viewBbox();
+    if (box) { p.set("bbox", box); }
     if (withDates) {
       var since = document.getElementById("f-since").value;
       var until = document.getElementById("f-until").value;
@@ -99,6 +101,18 @@
       if (until) { p.set("until", until); }
     }
     return p;
+  }
+
+  /* The map's view as west,south,east,north when "only what the map shows" is on. */
+  function viewBbox() {
+    if (!map || !document.getElementById("f-inview").checked) { return null; }
+    var b = map.getBounds();
+    var west = b.getWest(), east = b.getEast();
+    if (east - west >= 360) { return null; }
+    function wrap(x) { return ((x + 180) % 360 + 360) % 360 - 180; }
+    function clampLat(y) { return Math.max(-90, Math.min(90, y)); }
+    return [wrap(west), clampLat(b.getSouth()), wrap(east), clampLat(b.getNorth())]
+      .map(function (v) { return v.toFixed(4); }).join(",");
   }
 
   function timelineParams() {
@@ -196,8 +210,8 @@
     });
     markers.addLayers(layers);
     document.body.dataset.markers = String(layers.length);
-    if (bounds.length && !state.brush) {
-      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 8 });
+    if (bounds.length && !state.brush && !document.getElementById("f-inview").checked) {
+      map.fitBounds(bounds, { padding: [30, 30], maxZoom: 8, animate: false });
     }
   }
 
@@ -508,8 +522,8 @@
     return n;
   }
 
-  function loadAll() {
-    state.brush = null;
+  function loadAll(keepBrush) {
+    if (keepBrush !== true) { state.brush = null; }
     return api("/api/stats", timelineParams()).then(function (r) { return r.json(); })
       .then(function (stats) {
         state.stats = stats;
@@ -573,8 +587,11 @@
       evt.preventDefault();
       loadAll();
     });
-    ["f-type", "f-modality"].forEach(function (id) {
-      document.getElementById(id).addEventListener("change", loadAll);
+    ["f-type", "f-modality", "f-inview"].forEach(function (id) {
+      document.getElementById(id).addEventListener("change", function () { loadAll(); });
+    });
+    map.on("moveend", function () {
+      if (document.getElementById("f-inview").checked) { loadAll(true); }
     });
     document.getElementById("reset-filters").addEventListener("click", function () {
       document.getElementById("filters").reset();
@@ -591,7 +608,8 @@
           return { id: m.eventId, lat: ll.lat, lon: ll.lng };
         });
       },
-      reload: loadAll
+      reload: loadAll,
+      setView: function (lat, lon, zoom) { map.setView([lat, lon], zoom, { animate: false }); }
     };
     loadAll();
   }
