@@ -242,6 +242,10 @@ def test_hostile_article_is_shown_as_inert_text(fixture_server: Served, open_pag
     assert "javascript:window.__pwned=4" in page.inner_text("#panel .article-url")
     screenshot(page, "dashboard-hostile.png")
     assert watched.problems == [] and watched.remote == []
+    # Defence in depth: even markup that did reach the page could not run inline script.
+    with pytest.raises(Exception, match="(?i)content security policy|csp|refused"):
+        page.add_script_tag(content="window.__pwned = 5")
+    assert page.evaluate("() => window.__pwned") is None
 
 
 def test_filters_table_markers_and_export(fixture_server: Served, open_page: Any) -> None:
