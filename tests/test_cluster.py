@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -28,7 +27,7 @@ from eventwire.cluster import (
 from eventwire.config import Options
 from eventwire.errors import OptionsError, StoreError
 from eventwire.model import Article, Event
-from eventwire.store import MIGRATIONS, Store
+from eventwire.store import CLUSTERING_MIGRATIONS, Store
 
 DAY = date(2020, 5, 9)
 # Zholobok and Donetskyi (Luhansk): two villages 2.7 km apart, shelled on the same day.
@@ -315,29 +314,25 @@ def test_canonical_takes_the_most_precise_place_and_date() -> None:
 # ---------------------------------------------------------------------------- DuckDB
 
 
-def open_store(options: Options, path: Path | None = None) -> Store:
-    """A real store file that runs the clusters migration after the store's own."""
-    return Store(path or options.db, options=options, migrations=(*MIGRATIONS, migrate_clusters_v2))
+def open_store(options: Options) -> Store:
+    """A real store file with the clustering schema: every add clusters the article."""
+    assert migrate_clusters_v2 in CLUSTERING_MIGRATIONS
+    return Store(options.db, options=options, migrations=CLUSTERING_MIGRATIONS)
 
 
 def add(store: Store, events: list[Event], n: int) -> None:
-    """Store one article's events and cluster them in the same transaction, as the store's
-    write path does once it calls :func:`eventwire.cluster.assign`."""
+    """Store one article's events: the store clusters them in the article's transaction."""
     article = Article(text=f"article {n} " + " ".join(e.sentence for e in events),
                       url=f"https://outlet.example/{n}", source=f"Outlet {n}",
                       published=events[0].published)  # fmt: skip
     for e in events:
         e.article_id = article.article_id
     assert store.add(article, events)
-    conn = store.conn
-    conn.execute("BEGIN TRANSACTION")
-    assign(conn, events)
-    conn.execute("COMMIT")
 
 
 def test_migration_clusters_existing_events(options: Options) -> None:
     path = options.db
-    with Store(path, options=options) as store:
+    with Store(path, options=options) as store:  # schema v1
         for n, event in enumerate([report(1), neighbour(2), report(3)]):
             article = Article(text=f"text {n}", published=event.published)
             event.article_id = article.article_id
@@ -362,15 +357,14 @@ def test_assign_joins_stored_clusters_and_updates_counts(options: Options) -> No
     with open_store(options) as store:
         add(store, [report(1)], 1)
         add(store, [neighbour(2), report(90, country="RUS", event_id="ev90")], 2)
-        third = report(3, source="Outlet 3")
-        add(store, [third], 3)
-        assert third.report_count == 2
+        add(store, [report(3, source="Outlet 3")], 3)
         rows = dict(store.conn.execute("SELECT event_id, report_count FROM events").fetchall())
         assert rows == {"ev1": 2, "ev2": 1, "ev3": 2, "ev90": 1}
         clusters = load_clusters(store.conn)
         assert [c.report_count for c in clusters] == [2, 1, 1]
         top = clusters[0]
-        assert top.cluster_id == third.cluster_id and top.place == "Zholobok"
+        first = store.conn.execute("SELECT cluster_id FROM events WHERE event_id = 'ev1'")
+        assert top.cluster_id == first.fetchone()[0] and top.place == "Zholobok"
         assert top.source == "Outlet 1, Outlet 3"
         sources = store.conn.execute(
             "SELECT sources, event_ids FROM clusters WHERE cluster_id = ?", [top.cluster_id]
@@ -390,8 +384,9 @@ def test_assign_equals_in_memory_clustering(options: Options) -> None:
     expected = cluster_events([replace(r.event) for r in reports])
     want = sorted(sorted(e.event_id for e in ms) for ms in expected.values())
     with open_store(options) as store:
-        for r in reports:
-            add_raw(store, replace(r.event, cluster_id=None))
+        for n, r in enumerate(reports):
+            event = replace(r.event, cluster_id=None, article_id=None)
+            assert store.add(Article(text=f"report {n}", published=event.published), [event])
         got = store.conn.execute(
             "SELECT list(event_id ORDER BY event_id) FROM events GROUP BY cluster_id"
         ).fetchall()
@@ -399,15 +394,22 @@ def test_assign_equals_in_memory_clustering(options: Options) -> None:
     assert len(want) < len(reports)  # some reports were merged
 
 
-def add_raw(store: Store, event: Event) -> None:
-    """Insert one generated report's event as the store would, then cluster it."""
-    from eventwire.store import EVENT_COLUMNS, insert_rows
-
-    conn = store.conn
-    conn.execute("BEGIN TRANSACTION")
-    insert_rows(conn, "events", EVENT_COLUMNS, [event.to_record()])
-    assign(conn, [event])
-    conn.execute("COMMIT")
+def test_assign_clusters_the_given_events_in_memory_too(options: Options) -> None:
+    with Store(options.db, options=options) as store:  # schema v1: no clustering on add
+        conn = store.conn
+        migrate_clusters_v2(conn)
+        events = [report(1), report(2)]
+        for e in events:
+            a = Article(text=e.event_id or "", published=e.published)
+            store.add(a, [replace(e, article_id=a.article_id)])
+            e.article_id = store.conn.execute(
+                "SELECT article_id FROM events WHERE event_id = ?", [e.event_id]
+            ).fetchone()[0]
+        conn.execute("BEGIN TRANSACTION")
+        assign(conn, events)
+        conn.execute("COMMIT")
+    assert events[0].cluster_id == events[1].cluster_id
+    assert [e.report_count for e in events] == [2, 2]
 
 
 def test_assign_reports_database_errors_as_store_errors() -> None:
@@ -424,12 +426,8 @@ def test_assign_with_nothing_to_do() -> None:
     assert cluster.CLUSTER_COLUMNS[0] == ("cluster_id", "VARCHAR")
 
 
-@pytest.mark.skipif(
-    "migrate_clusters_v2" not in {m.__name__ for m in MIGRATIONS},
-    reason="the store does not run the clusters migration yet",
-)
 def test_store_add_clusters_reports(options: Options) -> None:
-    with Store(options.db, options=options) as store:
+    with open_store(options) as store:
         for n, event in enumerate([report(1), neighbour(2), report(3)]):
             article = Article(text=f"wired {n}", published=event.published)
             event.article_id = article.article_id
