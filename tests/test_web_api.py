@@ -591,6 +591,16 @@ def test_openapi_and_docs_describe_every_route(client: TestClient) -> None:
     params = {p["name"] for p in spec["paths"]["/api/events"]["get"]["parameters"]}
     assert params == {"type", "modality", "include_hypothetical", "actor", "country", "since",
                       "until", "bbox", "near", "q", "sort", "limit", "cursor", "format", "fields"}
+    schemas = spec["components"]["schemas"]
+    assert list(schemas["EventRecord"]["properties"]) == list(EVENT_KEYS)
+    assert set(schemas["EventDetail"]["properties"]) == set(EVENT_FIELDS)
+    assert set(schemas["ErrorDetail"]["properties"]) == {"status", "code", "message", "parameter"}
+    for path, methods in spec["paths"].items():
+        answers = methods["get"]["responses"]
+        assert "200" in answers and "401" in answers, path
+        assert answers["401"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/ErrorBody"
+        )
     docs = client.get("/docs")
     assert docs.headers["content-type"].startswith("text/html")
     for path in paths:

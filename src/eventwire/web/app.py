@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..errors import EventwireError, StoreError
-from . import render
+from . import render, schemas
 from .queries import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -277,7 +277,10 @@ def create_app(
     def _filter(**values: Any) -> Any:
         return _parse_filter(**values)
 
-    @app.get("/api/health", tags=["api"], summary="Whether the store answers")
+    @app.get(
+        "/api/health", tags=["api"], summary="Whether the store answers",
+        responses=schemas.responses(schemas.Health, 503),
+    )  # fmt: skip
     def health() -> Response:
         """Status, event and article counts, server version and time."""
         data = db.health()
@@ -289,8 +292,16 @@ def create_app(
         "/api/events",
         tags=["api"],
         summary="Events matching filters, one page at a time",
-        responses={200: {"description": "JSON `{events, next_cursor, count}`, a GeoJSON "
-                         "FeatureCollection, or CSV (next cursor in the X-Next-Cursor header)."}},
+        responses={
+            **schemas.responses(None, 422),
+            200: {
+                "model": schemas.EventsPage,
+                "description": "JSON `{events, next_cursor, count}`; with format=geojson a "
+                "FeatureCollection (`next_cursor` as a member); with format=csv a header row of "
+                "field names (next cursor in the X-Next-Cursor header).",
+                "content": {"application/geo+json": {}, "text/csv": {}},
+            },
+        },
     )  # fmt: skip
     def events(
         request: Request,
@@ -336,7 +347,10 @@ def create_app(
         response.headers.update(headers)
         return response
 
-    @app.get("/api/events/{event_id}", tags=["api"], summary="One event, every stored field")
+    @app.get(
+        "/api/events/{event_id}", tags=["api"], summary="One event, every stored field",
+        responses=schemas.responses(schemas.EventDetail, 404),
+    )  # fmt: skip
     def event(event_id: str) -> Response:
         """Every stored field of one event, evidence offsets included."""
         found = db.event(event_id) if len(event_id) <= 200 else None
@@ -348,6 +362,7 @@ def create_app(
         "/api/articles/{article_id}",
         tags=["api"],
         summary="One article: text and the offsets of every event's evidence",
+        responses=schemas.responses(schemas.ArticleOut, 404),
     )
     def article(article_id: str) -> Response:
         """The article text with, per event, the spans of its sentence, trigger, actors, place."""
@@ -356,7 +371,10 @@ def create_app(
             raise ApiError(404, "not_found", f"no article with id {article_id[:200]!r}")
         return _json(found)
 
-    @app.get("/api/stats", tags=["api"], summary="Counts by day, type, modality, country, actor")
+    @app.get(
+        "/api/stats", tags=["api"], summary="Counts by day, type, modality, country, actor",
+        responses=schemas.responses(schemas.Stats, 422),
+    )  # fmt: skip
     def stats(
         request: Request,
         type: str | None = P_TYPE,  # noqa: A002
