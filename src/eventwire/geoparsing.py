@@ -34,6 +34,9 @@ __all__ = ["Focus", "article_focus", "find_toponyms", "resolve_spans"]
 NER_LABELS = frozenset({"GPE", "LOC", "FAC"})
 #: spaCy labels a recovered span may carry (small villages are often tagged PERSON).
 RECOVERABLE_LABELS = frozenset({"", "PERSON"})
+#: Labels the small model also puts on places ("Aleppo" NORP, "Hama" ORG, "UAE" ORG): these
+#: are recovered only with a locative context and a gazetteer name that is not a demonym.
+DOUBTFUL_LABELS = frozenset({"ORG", "NORP"})
 
 _MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "demonym": 0.0,
                 "phonetic": -0.9, "fuzzy": -1.6}
@@ -124,11 +127,16 @@ def _trim(doc: Any, start: int, end: int) -> tuple[int, int]:
 
 
 def _has_candidates(gaz: Gazetteer, name: str, country: str | None) -> bool:
-    if gaz.candidates(name, limit=1, phonetic=False):
+    if any(c.match != "demonym" for c in gaz.candidates(name, limit=3, phonetic=False)):
         return True
     if country:
         return bool(gaz.candidates(name, country=country, limit=1, fuzzy=True))
-    return bool(gaz.candidates(name, limit=1))
+    return any(c.match != "demonym" for c in gaz.candidates(name, limit=3))
+
+
+def _abbreviation_ok(gaz: Gazetteer, text: str) -> bool:
+    """Whether an all-caps token is a known abbreviation of a country or region (UAE, EU)."""
+    return any(c.match == "abbreviation" for c in gaz.candidates(text, limit=5, phonetic=False))
 
 
 def _left_context(doc: Any, start: int) -> tuple[str, str, str]:
@@ -154,7 +162,12 @@ def _modifier(doc: Any, start: int, w: _Words) -> str | None:
     return None
 
 
-def _context_ok(doc: Any, start: int, end: int, w: _Words) -> bool:
+def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = False) -> bool:
+    """Whether the words around a name say it is a place ("in X", "shelled X", "X province").
+
+    ``strict`` accepts only a governing preposition or verb (for names the model tagged as
+    organisations or nationalities).
+    """
     p1, p2, p3 = _left_context(doc, start)
     prev = doc[start - 1] if start > 0 else None
     if p1 in w.locative or p1 in w.directions:
@@ -165,6 +178,8 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words) -> bool:
         return True
     if p1 == "the" and (p2 in w.locative or p2 in w.capture_verbs):
         return True
+    if strict:
+        return False
     if end < len(doc):
         nxt = doc[end].lower_
         if nxt in w.admin or nxt in w.features or nxt in w.settlement:
@@ -275,11 +290,20 @@ def _recognise(
             continue
         labels = {t.ent_type_ for t in doc[s:e]}
         text = doc[s:e].text
-        if _is_abbreviation(text) or len(text) < 3:
+        if _is_abbreviation(text):
+            if _abbreviation_ok(gaz, text) and _context_ok(doc, s, e, w, strict=True):
+                add(s, e, "recovered")
+            continue
+        if len(text) < 3:
             continue
         has_feature = e < n and doc[e].lower_ in w.features and not doc[e].text[:1].isupper()
         prefix = doc[s].lower_ in w.feature_prefix and e - s >= 2
-        if not labels <= RECOVERABLE_LABELS and not (has_feature and labels <= {"", "ORG"}):
+        if not labels <= RECOVERABLE_LABELS:
+            if labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
+                    _context_ok(doc, s, e, w, strict=True) and _has_candidates(gaz, text, None):
+                add(s, e, "recovered")
+            elif has_feature and labels <= {"", "ORG"}:
+                add(s, e + 1, "feature", lookup_end=e)
             continue
         if s > 0 and doc[s - 1].lower_.rstrip(".") in w.titles:
             continue
@@ -302,7 +326,8 @@ def _recognise(
             if k + 1 < n and doc[k].lower_ in ("and", ",", "or") and not taken[k + 1] and \
                     doc[k + 1].text[:1].isupper():
                 e = _name_run_end(doc, k + 1, w)
-                if e > k + 1 and {t.ent_type_ for t in doc[k + 1:e]} <= RECOVERABLE_LABELS \
+                if e > k + 1 and {t.ent_type_ for t in doc[k + 1:e]} <= \
+                        RECOVERABLE_LABELS | DOUBTFUL_LABELS \
                         and not _is_abbreviation(doc[k + 1:e].text) \
                         and _has_candidates(gaz, doc[k + 1:e].text, country_hint):
                     if add(k + 1, e, "recovered") is not None:
@@ -403,6 +428,7 @@ class Focus:
 
 def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
               hint: str | None) -> Focus:
+    picks = list(picks)
     votes: Counter[str] = Counter()
     admins: Counter[str] = Counter()
     for cand, p, span in picks:
@@ -427,7 +453,10 @@ def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
     country, top = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     share = top / sum(votes.values())
-    strong = hint is not None or (share >= 0.3 and top >= 1.3 * runner_up and top >= 1.0)
+    mentions = sum(1 for cand, _, _ in picks if cand.country_code == country and
+                   cand.match not in ("phonetic", "fuzzy"))
+    strong = hint is not None or (share >= 0.3 and top >= 1.3 * runner_up and top >= 1.0
+                                  and mentions >= 2)
     local = {k: v for k, v in admins.items() if k.startswith(country + ".")}
     if not local:
         return Focus(country, share, None, 0.0, strong)
@@ -474,10 +503,10 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
                      if c.feature_code == "ADM1"}
         for prior, c in span.candidates:
             s = prior
-            if primary and c.match == "alternate":
+            seat = c.feature_class == "P" and (c.country_code, c.admin1_code) in divisions
+            if primary and c.match == "alternate" and not seat:
                 s -= 1.0  # "Liverpool" is Liverpool before any place once called so
-            if not span.admin_hint and c.feature_class == "P" and \
-                    (c.country_code, c.admin1_code) in divisions:
+            if seat and not span.admin_hint:
                 s += 1.5  # "New York", "Idlib": the city, unless the text says province
             own = 1 if span.prior_best is not None and span.prior_best.country_code == \
                 c.country_code else 0
@@ -485,6 +514,8 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
             s += 2.0 * share
             if c.country_code == focus.country:
                 s += 1.0
+            if hint is not None and c.country_code == hint:
+                s += 3.0
             if c.country_code in mentioned and not (c.feature_code or "").startswith("PCL"):
                 s += 0.8
             if c.admin1_code:

@@ -1,0 +1,212 @@
+"""Toponym recognition and resolution on real text, with the real model and real indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventwire.config import Options
+from eventwire.gazetteer import Gazetteer, haversine_km
+from eventwire.geoparsing import article_focus, find_toponyms, resolve_spans
+from eventwire.model import Toponym
+from eventwire.nlp import load
+
+from .conftest import DATA
+
+GAZ = DATA / "gazetteer"
+
+#: Where the seed article's places are (GeoNames / OCHA points, see the data's SOURCES.md).
+TRUTH = {
+    "Idlib": (35.93062, 36.63393),
+    "Damascus": (33.5102, 36.29128),
+    "Tehran": (35.69439, 51.42151),
+    "Moscow": (55.75204, 37.61781),
+    "Ain Issa": (36.3855, 38.86228),
+    "Barah": (35.6853, 36.5419),
+    "Kafr A’wid": (35.6283, 36.4575),
+}
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    return load(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer", "ner"}))
+
+
+@pytest.fixture(scope="module")
+def gaz(gazetteer_path: Path) -> Gazetteer:
+    return Gazetteer.open(gazetteer_path)
+
+
+@pytest.fixture(scope="module")
+def syria(gazetteer_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Gazetteer:
+    Gazetteer.open(gazetteer_path).close()
+    target = tmp_path_factory.mktemp("geo-syria") / "gazetteer.sqlite"
+    target.write_bytes(gazetteer_path.read_bytes())
+    g = Gazetteer.open(target)
+    g.add_geonames(GAZ / "derived" / "wof_sy_geonames_format.tsv")
+    g.add_ocha(GAZ / "ocha_syr" / "derived_csv" / "syr_populatedplaces.csv")
+    return g
+
+
+def _km(t: Toponym, name: str) -> float:
+    assert t.latitude is not None and t.longitude is not None, t
+    return haversine_km(t.latitude, t.longitude, *TRUTH[name])
+
+
+def _by_text(toponyms: list[Toponym]) -> dict[str, list[Toponym]]:
+    out: dict[str, list[Toponym]] = {}
+    for t in toponyms:
+        out.setdefault(t.text, []).append(t)
+    return out
+
+
+# ----------------------------------------------------------------------- the seed article
+def test_seed_with_default_index(nlp: Any, gaz: Gazetteer, seed_text: str) -> None:
+    doc = nlp(seed_text)
+    tops = find_toponyms(doc, gaz)
+    found = _by_text(tops)
+    for t in tops:
+        assert seed_text[t.start:t.end] == t.text
+    for name in ("Damascus", "Tehran", "Moscow", "Ain Issa"):
+        assert found[name], name
+        for t in found[name]:
+            assert _km(t, name) < 10, (name, t)
+    # Idlib: the city, or the province when the text says "southern Idlib".
+    assert any(_km(t, "Idlib") < 10 for t in found["Idlib"])
+    assert {t.geo_precision for t in found["Idlib"]} <= {"near place", "admin1", "exact place"}
+    # Actor acronyms and people are never places.
+    for word in ("SDF", "SAA", "TAF", "Alexander Chayko", "General Alexander Chayko"):
+        assert word not in found
+    # Villages the default index lacks: never a point in another country.
+    for t in tops:
+        if t.text in ("Barah", "Kafr A’wid", "Talhia", "Al-Bawabiya", "Kafr Loosing pass", "M4"):
+            assert t.country in (None, "SYR"), t
+            assert t.geo_precision in (None, "admin1", "country", "near place"), t
+
+
+def test_seed_with_syria_data(nlp: Any, syria: Gazetteer, seed_text: str) -> None:
+    tops = find_toponyms(nlp(seed_text), syria)
+    found = _by_text(tops)
+    for name in ("Barah", "Kafr A’wid", "Damascus", "Tehran", "Moscow", "Ain Issa"):
+        assert found[name], name
+        for t in found[name]:
+            assert _km(t, name) < 10, (name, t)
+    assert {t.pcode for t in found["Barah"]} == {"C4304"}
+    assert {t.pcode for t in found["Kafr A’wid"]} == {"C4062"}
+    assert found["Kafr A’wid"][0].geo_precision == "exact place"
+    assert found["Kafr A’wid"][0].admin1 == "Idlib"
+    for name in ("Talhia", "Al-Bawabiya"):
+        for t in found[name]:
+            assert t.country == "SYR"
+            assert t.admin1 in ("Idlib", "Aleppo")
+            assert t.geo_precision in ("exact place", "near place", "admin1")
+    pass_ = found["Kafr Loosing pass"][0]
+    assert (pass_.admin1, pass_.geo_precision, pass_.country) == ("Idlib", "admin1", "SYR")
+    assert found["M4"][0].country == "SYR"
+    focus = article_focus(tops, syria)
+    assert focus.country == "SY" and focus.strong
+    assert syria.admin1_place("SY", focus.admin1 or "").name == "Idlib"
+
+
+# ----------------------------------------------------------------------- recognition
+def test_actor_acronyms_and_people_are_not_places(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("The SDF and HTS accused the SAA of shelling Raqqa, while President Vladimir "
+            "Putin met Recep Tayyip Erdogan in Sochi.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert not {"SDF", "HTS", "SAA", "Vladimir Putin", "Recep Tayyip Erdogan"} & set(found)
+    assert found["Raqqa"][0].country == "SYR"
+    assert found["Sochi"][0].country == "RUS"
+
+
+def test_country_abbreviations_are_places(nlp: Any, gaz: Gazetteer) -> None:
+    text = "The U.S. and the UK sent envoys to the UAE on Monday."
+    countries = {t.text: t.country for t in find_toponyms(nlp(text), gaz)}
+    assert countries.get("U.S.") == "USA"
+    assert countries.get("UK") == "GBR"
+    assert countries.get("UAE") == "ARE"
+
+
+def test_roads_and_features_are_kept(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Syrian troops advanced along the M5 highway south of Aleppo, and a Turkish convoy "
+            "crossed the Bab al-Hawa crossing into Idlib province.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    road = [t for t in found.get("M5 highway", []) + found.get("M5", [])]
+    assert road and all(t.country in (None, "SYR") for t in road)
+    crossing = [t for text_, ts in found.items() if "Bab al-Hawa" in text_ for t in ts]
+    assert crossing and crossing[0].country in (None, "SYR")
+    assert found["Idlib"][0].geo_precision == "admin1"
+
+
+def test_exclude_skips_metonyms(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Moscow's position is unclear, but fighting continued in Homs."
+    doc = nlp(text)
+    start = text.index("Moscow")
+    tops = find_toponyms(doc, gaz, exclude=[(start, start + len("Moscow"))])
+    assert [t.text for t in tops] == ["Homs"]
+
+
+def test_empty_and_placeless_text(nlp: Any, gaz: Gazetteer) -> None:
+    assert find_toponyms(nlp(""), gaz) == []
+    assert find_toponyms(nlp("The minister said talks would continue next week."), gaz) == []
+
+
+# ----------------------------------------------------------------------- resolution
+def test_relative_expressions_lower_the_precision(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Two soldiers were killed near Homs. Shelling hit a village 30 km north of Hama. "
+            "Clashes spread across Idlib province. Syria said the army would respond.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["Homs"][0].geo_precision == "near place"
+    assert found["Hama"][0].geo_precision == "near place"
+    assert found["Idlib"][0].geo_precision == "admin1"
+    assert found["Syria"][0].geo_precision == "country"
+    assert all(t[0].country == "SYR" for t in found.values())
+
+
+def test_country_hint_decides_ambiguous_names(nlp: Any, gaz: Gazetteer) -> None:
+    doc = nlp("Clashes broke out in Tripoli overnight.")
+    libya = find_toponyms(doc, gaz, country_hint="LBY")
+    lebanon = find_toponyms(doc, gaz, country_hint="LB")
+    assert libya[0].country == "LBY"
+    assert lebanon[0].country == "LBN"
+
+
+def test_context_resolves_ambiguous_names_without_a_hint(nlp: Any, gaz: Gazetteer) -> None:
+    us = find_toponyms(nlp("Police in Paris, Texas, said the fire near Dallas was contained."),
+                       gaz)
+    assert _by_text(us)["Paris"][0].country == "USA"
+    fr = find_toponyms(nlp("Protesters marched in Paris and Lyon against the French reform."),
+                       gaz)
+    assert _by_text(fr)["Paris"][0].country == "FRA"
+
+
+def test_resolve_spans_and_unknown_names(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Troops left Zzyzxqvv and reached Aleppo."
+    doc = nlp(text)
+    spans = [(text.index("Zzyzxqvv"), text.index("Zzyzxqvv") + 8),
+             (text.index("Aleppo"), text.index("Aleppo") + 6)]
+    unknown, aleppo = resolve_spans(doc, gaz, spans)
+    assert unknown.name is None and unknown.confidence == 0.0 and unknown.latitude is None
+    assert aleppo.country == "SYR" and 0 < aleppo.confidence <= 1
+
+
+def test_unknown_names_in_a_focused_text_are_placed_honestly(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Rebels in Aleppo said government troops shelled Zzyzxqvv Street, in the east of "
+            "Aleppo, while fighting went on in Homs and Hama.")
+    doc = nlp(text)
+    names = ["Aleppo", "Zzyzxqvv Street", "Homs", "Hama"]
+    spans = [(text.index(n), text.index(n) + len(n)) for n in names]
+    street = resolve_spans(doc, gaz, spans)[1]
+    # Known only to be in the city the text is about: near it, with low confidence.
+    assert street.country == "SYR" and street.geo_precision == "near place"
+    assert street.confidence <= 0.3
+
+
+def test_geoparse_api(options: Options) -> None:
+    import eventwire
+
+    assert eventwire.geoparse("   ", options=options) == []
+    tops = eventwire.geoparse("Air strikes hit Aleppo and Idlib.", options=options)
+    assert [t.text for t in tops] == ["Aleppo", "Idlib"]
+    assert all(t.country == "SYR" and t.geonames_id for t in tops)
