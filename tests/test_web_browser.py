@@ -349,6 +349,25 @@ def test_in_map_view_follows_the_map(fixture_server: Served, open_page: Any) -> 
     assert watched.problems == [] and watched.remote == []
 
 
+def test_an_empty_store_shows_an_empty_page_without_errors(
+    tmp_path: Path, session_options: Options, open_page: Any
+) -> None:
+    path = tmp_path / "empty.duckdb"
+    with eventwire.open(path, options=session_options):
+        pass
+    with serve_process(path) as served:
+        watched = open_page(served)
+        page = watched.page
+        assert page.inner_text("#status") == "0 events"
+        assert page.locator("#events-table tbody tr").count() == 0
+        assert marker_positions(page) == []
+        box = page.locator("#timeline").bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(200)
+        assert watched.problems == [] and watched.remote == []
+
+
 def test_token_in_the_fragment_unlocks_the_api(fixture_store: Path, open_page: Any) -> None:
     with serve_process(fixture_store, "--token", TOKEN) as served:
         watched = open_page(served, f"/#token={TOKEN}")
