@@ -197,10 +197,16 @@ def event_date(span: Any, published: date | datetime | None) -> tuple[date | Non
     return sentence_date(date_expressions(span), published)
 
 
-def date_expressions(span: Any) -> list[str]:
-    """Date phrases of a sentence span that can date its events, in text order."""
+def date_expressions(span: Any, ents: list[Any] | None = None) -> list[str]:
+    """Date phrases of a sentence span that can date its events, in text order.
+
+    Args:
+        span: A spaCy span (one sentence).
+        ents: Its DATE/TIME entities when the caller already has them (``span.ents`` walks
+            every entity of the document).
+    """
     expressions: list[str] = []
-    for ent in span.ents:
+    for ent in span.ents if ents is None else ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
         root = ent.root
@@ -223,9 +229,11 @@ def date_expressions(span: Any) -> list[str]:
     return expressions
 
 
-def own_date(span: Any, published: date | datetime | None) -> tuple[date, str] | None:
+def own_date(
+    span: Any, published: date | datetime | None, ents: list[Any] | None = None
+) -> tuple[date, str] | None:
     """The date a sentence gives itself, or None when none of its phrases resolves."""
-    for text in date_expressions(span):
+    for text in date_expressions(span, ents):
         resolved = resolve_date(text, published)
         if resolved is not None:
             return resolved

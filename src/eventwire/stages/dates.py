@@ -7,6 +7,7 @@ publication day.
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 
 from ..eventdates import own_date
@@ -27,8 +28,19 @@ def dates(document: Document, context: Context) -> None:
         return
     carried: tuple[date, str] = (published.date(), "day")
     by_start: dict[int, tuple[date, str]] = {}
-    for unit in sentence_units(document.doc):
-        found = own_date(unit, published)
+    units = sentence_units(document.doc)
+    starts_of_units = [u.start for u in units]
+    ents_of: list[list[object]] = [[] for _ in units]
+    for ent in document.doc.ents:
+        if ent.label_ in ("DATE", "TIME"):
+            idx = bisect.bisect_right(starts_of_units, ent.start) - 1
+            if idx >= 0 and ent.end <= units[idx].end:
+                ents_of[idx].append(ent)
+    last_event = max(e.start for e in document.events)
+    for unit, ents in zip(units, ents_of, strict=True):
+        if unit.start_char > last_event:
+            break
+        found = own_date(unit, published, ents)
         if found is not None:
             carried = found
         by_start[unit.start_char] = carried

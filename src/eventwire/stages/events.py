@@ -10,6 +10,7 @@ words, for nouns a support verb or an actor of their own); its governors decide 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, replace
@@ -169,16 +170,49 @@ def sentence_units(doc: Any) -> list[Any]:
     return out
 
 
-def _standalone(unit: Any) -> bool:
-    """Whether ``unit`` is a paragraph on its own (a headline or a one-sentence paragraph)."""
-    text = unit.doc.text
-    before = text[: unit.start_char].rstrip(" \t")
-    after = text[unit.end_char :].lstrip(" \t")
-    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
-def _headline(unit: Any) -> bool:
-    return _standalone(unit) and not unit.text.rstrip().endswith(_TERMINAL)
+@dataclass
+class _Layout:
+    """Where each sentence unit sits: its paragraph, and whether it stands alone (a
+    paragraph of its own), is a headline (alone, no final punctuation) or belongs to a
+    heading-like paragraph (one sentence, or two whose last has no final punctuation)."""
+
+    paragraph: list[int]
+    standalone: list[bool]
+    headline: list[bool]
+    heading: set[int]
+
+    @classmethod
+    def of(cls, text: str, units: list[Any]) -> _Layout:
+        breaks = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+        paragraph = [bisect.bisect_right(breaks, u.start_char) for u in units]
+        standalone = [_alone(text, u.start_char, u.end_char) for u in units]
+        headline = [
+            alone and not u.text.rstrip().endswith(_TERMINAL)
+            for alone, u in zip(standalone, units, strict=True)
+        ]
+        members: dict[int, list[int]] = {}
+        for idx, para in enumerate(paragraph):
+            members.setdefault(para, []).append(idx)
+        heading: set[int] = set()
+        for group in members.values():
+            last = units[group[-1]]
+            if len(group) == 1 or (len(group) == 2 and not last.text.rstrip().endswith(_TERMINAL)):
+                heading.update(group)
+        return cls(paragraph, standalone, headline, heading)
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] has only a line break (or the text's edge) on both sides."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    j = end
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return (i < 0 or text[i] == "\n") and (j >= len(text) or text[j] == "\n")
 
 
 @dataclass
@@ -208,6 +242,7 @@ class _Coder:
             if span is not None:
                 for tok in span:
                     self.by_token.setdefault(tok.i, m)
+        self.layout = _Layout.of(document.text, self.units)
         self.unit_of: dict[int, int] = {}
         for idx, unit in enumerate(self.units):
             for tok in unit:
@@ -719,7 +754,7 @@ class _Coder:
         score += 0.2 if a1 is not None else 0.0
         score += 0.1 if a2 is not None else 0.0
         score += 0.05 if a1 is not None and a1.known else 0.0
-        score -= 0.1 if _headline(cand.unit) else 0.0
+        score -= 0.1 if self.layout.headline[cand.unit_index] else 0.0
         return round(max(0.05, min(score, 0.95)), 2)
 
     # -- assembly ----------------------------------------------------------------
@@ -766,11 +801,7 @@ class _Coder:
                     event.fatalities = count
                     fatal_units.add(cand.unit_index)
             out.append((cand, event))
-        return _deduplicate(out)
-
-
-def _paragraph(unit: Any) -> int:
-    return unit.doc.text.count("\n\n", 0, unit.start_char)
+        return _deduplicate(out, self.layout)
 
 
 def _anaphoric(cand: _Candidate) -> bool:
@@ -784,37 +815,19 @@ def _key(event: Event) -> tuple[Any, ...]:
     return (event.event_type, event.actor1, event.actor2)
 
 
-def _heading_units(pairs: list[tuple[_Candidate, Event]]) -> set[int]:
-    """Unit indexes in heading-like paragraphs: a single sentence, or at most two sentences
-    the last of which has no final punctuation (titles, subtitles, leads set apart)."""
-    units = {c.unit_index: c.unit for c, _ in pairs}
-    if not pairs:
-        return set()
-    all_units = sentence_units(pairs[0][0].unit.doc)
-    paragraphs: dict[int, list[int]] = {}
-    for idx, unit in enumerate(all_units):
-        paragraphs.setdefault(_paragraph(unit), []).append(idx)
-    heading: set[int] = set()
-    for members in paragraphs.values():
-        last = all_units[members[-1]]
-        if len(members) == 1 or (len(members) == 2 and not last.text.rstrip().endswith(_TERMINAL)):
-            heading.update(i for i in members if i in units)
-    return heading
-
-
 def _shares_actor(a: Event, b: Event) -> bool:
     if a.actor1 is None and a.actor2 is None:
         return True
     return bool({a.actor1, a.actor2} - {None} & {b.actor1, b.actor2})
 
 
-def _deduplicate(pairs: list[tuple[_Candidate, Event]]) -> list[Event]:
+def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list[Event]:
     """Drop repeats: a headline or heading paragraph restating a body event; an actor-less
     mention after an event of the same type in its paragraph ("the convoy ... entered"); a
     definite nominal mention of an earlier event of the same type sharing an actor
     ("the meeting between X and Y")."""
     drop: set[int] = set()
-    heading = _heading_units(pairs)
+    heading = layout.heading
     for i, (ci, ei) in enumerate(pairs):
         if ci.unit_index not in heading:
             continue
@@ -822,7 +835,7 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]]) -> list[Event]:
             if i == j or j in drop or cj.unit_index == ci.unit_index:
                 continue
             loose = (
-                _headline(ci.unit)
+                layout.headline[ci.unit_index]
                 and ei.event_type == ej.event_type
                 and (ei.actor1 in (None, ej.actor1))
                 and (ei.actor2 in (None, ej.actor2))
@@ -840,7 +853,7 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]]) -> list[Event]:
             continue
         for j in range(i - 1, -1, -1):
             cj, ej = pairs[j]
-            if _paragraph(ci.unit) != _paragraph(cj.unit) and not anaphoric:
+            if layout.paragraph[ci.unit_index] != layout.paragraph[cj.unit_index] and not anaphoric:
                 break
             if j in drop or cj.unit_index == ci.unit_index:
                 continue
