@@ -280,6 +280,16 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(client: TestClient) -> Non
     assert rows and all(not r["sentence"].startswith(("=", "+", "-", "@")) for r in rows)
 
 
+def test_big_answers_are_compressed_small_ones_not(many_path: Path) -> None:
+    with TestClient(create_app(many_path), base_url="http://127.0.0.1") as c:
+        big = c.get("/api/events?limit=2000", headers={"accept-encoding": "gzip"})
+        small = c.get("/api/events?limit=2", headers={"accept-encoding": "gzip"})
+    assert big.headers.get("content-encoding") == "gzip"
+    assert len(big.json()["events"]) == 2000
+    assert "content-encoding" not in small.headers
+    assert "content-security-policy" in big.headers
+
+
 def test_fields_selects_columns(client: TestClient) -> None:
     body = client.get("/api/events", params={"fields": "event_id,trigger,latitude"}).json()
     assert all(list(e) == ["event_id", "trigger", "latitude"] for e in body["events"])

@@ -27,6 +27,7 @@ from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -409,6 +410,9 @@ def create_app(
         return HTMLResponse(render_docs(app.openapi()))
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Big pages (the map's 10,000 events are ~3 MB of JSON) shrink ~6x at the fastest level;
+    # small answers are sent as they are.
+    app.add_middleware(GZipMiddleware, minimum_size=64_000, compresslevel=1)
     return _Guard(app, token=token, csp=content_security_policy(tiles_url))
 
 
