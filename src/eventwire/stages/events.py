@@ -569,6 +569,25 @@ class _Coder:
                             return m
         return None
 
+    def _complement_actor(
+        self, tok: Any, unit: Any, etype: str, a1: ActorMention | None
+    ) -> ActorMention | None:
+        """actor2 from the verb's complement clause ("agreed to provide aid for Romania",
+        "offered to hand over ... to Britain")."""
+        for child in tok.children:
+            if child.dep_ != "xcomp":
+                continue
+            for grand in child.children:
+                found = None
+                if grand.dep_ in ("dobj", "dative"):
+                    found = self.actor_at(grand, unit)
+                elif grand.dep_ == "prep" and grand.lower_ in ("to", "for", "with", "on"):
+                    pobj = next((c for c in grand.children if c.dep_ == "pobj"), None)
+                    found = self.actor_at(pobj, unit) if pobj is not None else None
+                if found is not None and (a1 is None or found.start != a1.start):
+                    return found
+        return None
+
     def actors_for(self, cand: _Candidate) -> tuple[ActorMention | None, ActorMention | None]:
         tok, unit, etype = cand.token, cand.unit, cand.event_type
         a1 = a2 = None
@@ -615,6 +634,8 @@ class _Coder:
                                 a2 = self.actor_at(inner, unit)
             if a2 is None:
                 a2 = self._prep_actor(tok, unit, etype)
+            if a2 is None:
+                a2 = self._complement_actor(tok, unit, etype, a1)
             if a2 is None and subj is not None and etype in self.lex.symmetric:
                 other = next((c for c in subj.children if c.dep_ == "conj"), None)
                 a2 = self.actor_at(other, unit) if other is not None else None
