@@ -13,7 +13,7 @@ import argparse
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -42,7 +42,7 @@ def base_texts(data: Path = DATA) -> list[str]:
 def iter_records(n: int, data: Path = DATA) -> Iterator[dict[str, str]]:
     """``n`` unique article records (url, title, text, published, source)."""
     texts = base_texts(data)
-    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
     for i in range(n):
         base = texts[i % len(texts)]
         copy = i // len(texts)

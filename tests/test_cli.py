@@ -162,7 +162,8 @@ def test_events_filters_and_exports(run, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     import duckdb
 
-    count = duckdb.connect().execute(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+    query = f"select count(*) from read_parquet('{parquet}')"
+    count = duckdb.connect().execute(query).fetchone()[0]
     assert count == len(default)
     _assert_one_line_error(run("events", "--db", str(db), "--format", "parquet"), "parquet")
     _assert_one_line_error(run("events", "--db", str(db), "--near", "35,36"), "LAT,LON,KM")
@@ -231,7 +232,8 @@ def test_interrupted_ingest_then_rerun_stores_each_article_once(
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (N, N)
+        counts = con.execute("select count(*), count(distinct url) from articles").fetchone()
+        assert counts == (N, N)
         orphans = con.execute(
             "select count(*) from events e left join articles a using (article_id) "
             "where a.article_id is null").fetchone()[0]

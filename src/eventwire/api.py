@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .config import Options, resolve_options
 from .dates import parse_published
-from .model import Article, Event, Toponym
+from .model import Event, Toponym
 from .pipeline import Pipeline
 
 if TYPE_CHECKING:

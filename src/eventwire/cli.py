@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -116,7 +117,6 @@ def extract(
     """Print the events of one article (a file, a URL or - for stdin); no database."""
     from .api import pipeline_for
     from .dates import parse_published
-    from .formats import write_events
     from .htmltext import article_from_html, article_from_text, decode_bytes, looks_like_html
     from .model import Article, Rejection
     from .sources import iter_articles
@@ -203,7 +203,9 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: 
         f"in {report.seconds:.1f}s ({rate:.1f} articles/s) -> {options.db}"
     )
     for rejection in report.rejections[:20]:
-        click.echo(f"rejected {rejection.locator}: [{rejection.stage}] {rejection.reason}", err=True)
+        click.echo(
+            f"rejected {rejection.locator}: [{rejection.stage}] {rejection.reason}", err=True
+        )
     if len(report.rejections) > 20:
         click.echo(f"... and {len(report.rejections) - 20} more: eventwire rejections", err=True)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import OptionsError
 
@@ -83,7 +84,8 @@ def resolve_options(
     )
     path = config_file or env.get("EVENTWIRE_CONFIG")
     if path is None:
-        default = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "eventwire" / "config.toml"
+        config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        default = config_home / "eventwire" / "config.toml"
         path = default if default.is_file() else None
     if path is not None:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from .errors import OptionsError
 
@@ -30,5 +30,5 @@ def parse_published(value: str | date | datetime | None) -> datetime | None:
                 f"invalid date {text!r}: use ISO 8601, for example 2020-12-10 or 2020-12-10T08:00"
             ) from None
     if result.tzinfo is None:
-        result = result.replace(tzinfo=timezone.utc)
+        result = result.replace(tzinfo=UTC)
     return result

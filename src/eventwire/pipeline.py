@@ -12,9 +12,10 @@ register themselves exactly the way a third-party stage would::
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .config import Options
 from .errors import EventwireError, PipelineError, StageError
@@ -201,11 +202,11 @@ class Pipeline:
                 texts = (a.text if len(a.text) <= cap else "" for a in batch)
                 parsed = [
                     doc if len(a.text) <= cap else None
-                    for a, doc in zip(batch, self.context.nlp.pipe(texts))
+                    for a, doc in zip(batch, self.context.nlp.pipe(texts), strict=True)
                 ]
             except Exception:  # fall back to one at a time so one bad text fails alone
                 parsed = [None] * len(batch)
-        for article, doc in zip(batch, parsed):
+        for article, doc in zip(batch, parsed, strict=True):
             try:
                 yield article, self._run_prepared(article, doc)
             except StageError as exc:

@@ -8,9 +8,12 @@ from ..model import Document
 from ..pipeline import Context, stage
 
 
-def event_id_for(article_id: str, start: int, end: int, event_type: str, trigger_start: int | None) -> str:
+def event_id_for(
+    article_id: str, start: int, end: int, event_type: str, trigger_start: int | None
+) -> str:
     """Stable id of an event: article, sentence span, type and trigger position."""
-    key = f"{article_id}|{start}|{end}|{event_type}|{trigger_start if trigger_start is not None else ''}"
+    trigger = "" if trigger_start is None else trigger_start
+    key = f"{article_id}|{start}|{end}|{event_type}|{trigger}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
