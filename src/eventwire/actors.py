@@ -306,7 +306,7 @@ def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> li
     from .model import ActorMention
 
     lower, exact = table.matcher(nlp)
-    found: list[tuple[Any, str]] = []
+    found: list[Any] = []
     for matcher in (lower, exact):
         for match_id, s, e in matcher(doc):
             span = doc[s:e]
@@ -411,9 +411,10 @@ def _unknown_mentions(doc: Any, table: AliasTable, rules: KindRules, taken: set[
             else:
                 continue
         elif label == "PERSON":
-            kind = _title_kind(span, rules)
-            if kind is None:
+            titled = _title_kind(span, rules)
+            if titled is None:
                 continue
+            kind = titled
         else:
             continue
         out.append(

@@ -152,7 +152,7 @@ def _explicit(day: int, month: int, year: str | None, base: date) -> tuple[date,
 
 
 def _dateparser(text: str, base: date) -> tuple[date, str] | None:
-    import dateparser
+    import dateparser  # type: ignore[import-untyped]
 
     if not re.search(r"\d|" + _MONTH_RE, text, re.I):
         return None  # durations and vague phrases: dateparser would guess
