@@ -599,8 +599,8 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
         score, c = best
         foreign = focus.country is not None and c.country_code != focus.country
         small = c.feature_class == "P" and c.feature_code != "PPLC" and c.population < 50_000
-        if foreign and c.match in ("phonetic", "fuzzy"):
-            best = None  # a loose spelling match abroad is more often wrong than right
+        if c.match in ("phonetic", "fuzzy") and (foreign or focus.country is None):
+            best = None  # a loose spelling match is only trusted inside the text's country
         elif foreign and strong and small and span.origin != "gold":
             best = None
     if best is not None:
@@ -925,6 +925,8 @@ def event_place(
         score, _ = _attachment_score(tok, trigger, ref)
         options.append((score - 0.25, ref, ref.geo_precision))
     options = [o for o in options if o[1].name is not None or o[0] > 1.0]
+    options = [(score - _contained_penalty(t, prec, options), t, prec)
+               for score, t, prec in options]
     if options:
         score, best, precision = max(options, key=lambda o: o[0])
         if best.name is not None:
@@ -953,9 +955,32 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         weight = 0.0
     distance = _path_length(head if prep else tok, trigger) if trigger is not None else 4
     score = weight - 0.5 * distance + 0.5 * t.confidence
+    score += _PRECISION_BONUS.get(precision or "", 0.0)
+    if head.ent_type_ in NER_LABELS or (head.pos_ == "PROPN" and prep in _AT_PREPS):
+        score -= 1.5  # "near Ain Issa in northern Syria": Syria only says where Ain Issa is
     if t.name is None:
         score -= 1.0
     return score, precision
+
+
+_PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
+
+
+def _contained_penalty(t: Toponym, precision: str | None,
+                       options: Sequence[tuple[float, Toponym, str | None]]) -> float:
+    """A country or division that only contains a finer place of the same sentence says
+    less about where the event was than that place."""
+    if precision not in ("country", "admin1") or t.name is None:
+        return 0.0
+    for _, other, other_precision in options:
+        if other is t or other.name is None or other.country != t.country:
+            continue
+        if precision == "country" and other_precision != "country":
+            return 1.0
+        if precision == "admin1" and other_precision in ("exact place", "near place") and \
+                other.admin1 == t.admin1:
+            return 0.5
+    return 0.0
 
 
 def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Focus,

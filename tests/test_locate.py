@@ -1,0 +1,121 @@
+"""Event location: the place where each event happened, on real parsed sentences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventwire.config import Options
+from eventwire.gazetteer import Gazetteer
+from eventwire.geoparsing import event_place, find_toponyms
+from eventwire.model import ActorMention, Article, Document, Event
+from eventwire.nlp import load
+from eventwire.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp() -> Any:
+    return load(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer", "ner"}))
+
+
+@pytest.fixture(scope="module")
+def gaz(gazetteer_path: Path) -> Gazetteer:
+    return Gazetteer.open(gazetteer_path)
+
+
+def _event(doc: Any, trigger: str, nth: int = 0) -> Event:
+    """An event on the sentence holding the ``nth`` occurrence of ``trigger``."""
+    at = -1
+    for _ in range(nth + 1):
+        at = doc.text.index(trigger, at + 1)
+    sent = doc.char_span(at, at + len(trigger), alignment_mode="expand")[0].sent
+    return Event(event_type="ASSAULT", sentence=sent.text, start=sent.start_char,
+                 end=sent.end_char, trigger=trigger, trigger_start=at,
+                 trigger_end=at + len(trigger))
+
+
+def _place(nlp: Any, gaz: Gazetteer, text: str, trigger: str, actors: tuple[str, ...] = ()
+           ) -> tuple[Any, str | None]:
+    doc = nlp(text)
+    spans = [(text.index(a), text.index(a) + len(a)) for a in actors]
+    return event_place(doc, _event(doc, trigger), find_toponyms(doc, gaz), gaz,
+                       actor_spans=spans)
+
+
+def test_the_place_attached_to_the_trigger_wins(nlp: Any, gaz: Gazetteer) -> None:
+    place, precision = _place(
+        nlp, gaz, "Officials in Kyiv said shelling hit a trolleybus in Donetsk on Thursday.",
+        "hit")
+    assert place.text == "Donetsk" and precision == "exact place"
+
+
+def test_actors_and_subjects_are_not_the_place(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Ankara accused Damascus of shelling civilians in Afrin."
+    place, _ = _place(nlp, gaz, text, "shelling", actors=("Ankara", "Damascus"))
+    assert place.text == "Afrin"
+    text = "The militiamen, pressed from Damascus, attacked an army post in Homs."
+    place, _ = _place(nlp, gaz, text, "attacked", actors=("Damascus",))
+    assert place.text == "Homs"
+
+
+def test_relative_expressions_keep_honest_precision(nlp: Any, gaz: Gazetteer) -> None:
+    place, precision = _place(nlp, gaz, "Two soldiers were killed near Homs on Monday.",
+                              "killed")
+    assert place.text == "Homs" and precision == "near place"
+    text = ("The army pressed its offensive in southern Idlib. Rebels responded by attacking "
+            "soldiers on the eastern edge of the province, towards Saraqib.")
+    place, precision = _place(nlp, gaz, text, "attacking")
+    assert (place.admin1, precision, place.country) == ("Idlib", "admin1", "SYR")
+
+
+def test_no_place_in_the_sentence_falls_back_to_the_focus(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Fighting raged in Maarat al-Numan and Saraqib in Idlib province on Sunday. "
+            "Later, rebels fired rockets at an army post.")
+    place, precision = _place(nlp, gaz, text, "fired")
+    assert place is not None and place.country == "SYR"
+    assert precision in ("admin1", "country")
+
+
+def test_nothing_honest_to_say_gives_no_place(nlp: Any, gaz: Gazetteer) -> None:
+    place, precision = _place(nlp, gaz, "The minister said the talks had failed.", "failed")
+    assert place is None and precision is None
+
+
+def test_locate_stage_on_constructed_document(options: Options, nlp: Any) -> None:
+    pipeline = Pipeline(options, stages=("parse.spacy.v1", "toponyms.gazetteer.v1"))
+    text = ("Turkish drones struck a convoy near Ain Issa in northern Syria. The SDF said two "
+            "fighters died.")
+    document = Document(Article(text=text))
+    for st in pipeline.chain:
+        st.fn(document, pipeline.context)
+    document.actors = [ActorMention(text="SDF", start=text.index("SDF"),
+                                    end=text.index("SDF") + 3, name="SDF")]
+    document.events = [_event(document.doc, "struck"), _event(document.doc, "died")]
+    from eventwire.stages.locate import locate
+
+    locate(document, pipeline.context)
+    struck, died = document.events
+    assert struck.place_text == "Ain Issa" and struck.geo_precision == "near place"
+    assert struck.country == "SYR" and struck.latitude is not None
+    assert died.country == "SYR" and died.geo_precision in ("admin1", "country")
+
+
+def test_seed_article_through_the_full_pipeline(options: Options, seed_text: str) -> None:
+    events = Pipeline(options).run(Article(text=seed_text))
+    assert events
+    placed = [e for e in events if e.country]
+    assert placed, events
+    # Nothing in this article happens outside Syria: no event is put in another country.
+    assert {e.country for e in placed} == {"SYR"}
+    for e in placed:
+        assert e.geo_precision in ("exact place", "near place", "admin1", "country")
+        assert e.place_start is not None and seed_text[e.place_start:e.place_end] == e.place_text
+    by_trigger = {e.trigger: e for e in events}
+    if "bombings" in by_trigger:
+        bombing = by_trigger["bombings"]
+        assert bombing.place_text == "Kafr A’wid" and bombing.admin1 in ("Idlib", None)
+    if "attacking" in by_trigger:
+        attack = by_trigger["attacking"]
+        assert (attack.admin1, attack.geo_precision) == ("Idlib", "admin1")
