@@ -10,7 +10,7 @@ DEMO_DB ?= demo.duckdb
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,dev,web]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 	@echo "  $(BIN)/eventwire events --db $(DEMO_DB) --format geojson -o events.geojson"
 	@echo "  $(BIN)/eventwire stats --db $(DEMO_DB)"
 	@echo "  $(BIN)/eventwire extract ../shared/seed/syria-sitrep.txt --published 2020-12-10"
+	@echo
+	@echo "Serving the map and REST API of $(DEMO_DB) (Ctrl-C to stop):"
+	$(BIN)/eventwire serve --db $(DEMO_DB)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -353,6 +353,16 @@ def stages(ctx: click.Context) -> None:
                    f"adds {', '.join(row['adds'])}")
 
 
+def _register_commands() -> None:
+    # Commands defined next to the library code they wrap, registered like any plugin's.
+    from .web.cli import serve
+
+    cli.add_command(serve)
+
+
+_register_commands()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="eventwire")
