@@ -822,7 +822,28 @@ class _Coder:
                     event.fatalities = count
                     fatal_units.add(cand.unit_index)
             out.append((cand, event))
+        self._trailing_fatalities(out, fatal_units)
         return _deduplicate(out, self.layout)
+
+    def _trailing_fatalities(
+        self, pairs: list[tuple[_Candidate, Event]], counted: set[int]
+    ) -> None:
+        """Deaths told in a sentence of their own ("The man died.", "1 fatality.") go to the
+        last violent event before it in the same paragraph (the largest count wins)."""
+        death = self.lex.fatalities["death_lemmas"]
+        for idx, unit in enumerate(self.units):
+            if idx in counted or not any(self._lemma(t) in death for t in unit):
+                continue
+            before = [
+                e for c, e in pairs
+                if c.unit_index < idx and e.event_type in _VIOLENT
+                and self.layout.paragraph[c.unit_index] == self.layout.paragraph[idx]
+            ]  # fmt: skip
+            if not before:
+                continue
+            count = fatalities_in(unit, self.lex)
+            if count is not None and (before[-1].fatalities or 0) < count:
+                before[-1].fatalities = count
 
 
 def _anaphoric(cand: _Candidate) -> bool:
@@ -985,6 +1006,9 @@ def fatalities_in(unit: Any, lexicon: Lexicon | None = None) -> int | None:
         elif lemma == "toll":
             nums = [t for t in tok.head.subtree if t.like_num and t.i > tok.i]
             victims = nums[:1]
+        elif lemma == "death" and tok.dep_ == "pobj" and tok.head.lower_ == "to":
+            verb = tok.head.head  # "stabbed to death", "beaten to death"
+            victims = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass")]
         else:  # death, fatality, body, corpse: their own number
             victims = [tok]
         for victim in victims:
