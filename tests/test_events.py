@@ -143,6 +143,9 @@ def test_actor_not_in_the_dictionary_is_kept(pipeline: Pipeline) -> None:
         ("The blast left 10 people dead and 30 wounded.", 10),
         ("A policeman was killed at a checkpoint.", 1),
         ("Clashes killed two soldiers and three civilians.", 5),
+        ("A trader was stabbed to death in the market.", 1),
+        ("Gunmen attacked a bus on the highway. Three passengers died.", 3),
+        ("A woman was found dead near the river with gunshot wounds.", 1),
     ],
 )
 def test_fatalities(pipeline: Pipeline, text: str, count: int) -> None:
