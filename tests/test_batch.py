@@ -119,7 +119,7 @@ def cluster() -> Iterator[str]:
 
 @pytest.fixture
 def small(options: Options) -> Options:
-    return replace(options, batch_size=3)
+    return replace(options, batch_size=2)
 
 
 def test_local_cluster_output_is_the_single_process_result(
@@ -161,23 +161,37 @@ def test_rerun_skips_finished_partitions_and_redoes_unfinished_ones(
 ) -> None:
     corpus = _corpus(tmp_path / "in.jsonl", 9)
     out = tmp_path / "out"
-    first = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=3,
+    first = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=4,
                       stages=CHAIN)  # fmt: skip
     before = _parquet_events(out)
-    assert (first.partitions, first.skipped) == (4, 0)
+    assert (first.partitions, first.skipped) == (3, 0)
     # Partition 1 "was interrupted": its marker never got written, its events file is partial.
     (out / "_done" / "part-000001.json").unlink()
     (out / "events" / "part-000001.parquet").write_bytes(b"partial")
-    again = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=3,
+    again = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=4,
                       stages=CHAIN)  # fmt: skip
-    assert (again.partitions, again.skipped, again.failed) == (4, 3, {})
-    assert again.articles == 3
+    assert (again.partitions, again.skipped, again.failed) == (3, 2, {})
+    assert again.articles == 4
     assert _parquet_events(out) == before
     # A different pipeline is a different result: nothing is skipped.
     other = ("parse.spacy.v1", "test.batch.words.v1", "finalize.v1")
-    third = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=3,
+    third = run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=4,
                       stages=other)  # fmt: skip
     assert third.skipped == 0
+
+
+def test_partitions_follow_the_batch_boundaries(small: Options, tmp_path: Path,
+                                                cluster: str) -> None:  # fmt: skip
+    corpus = _corpus(tmp_path / "in.jsonl", 7)
+    report = run_batch([str(corpus)], tmp_path / "out", replace(small, batch_size=4),
+                       scheduler=cluster, partition_size=3, stages=CHAIN)  # fmt: skip
+    # 3 is rounded up to one batch of 4: partitions of 4 and 3 articles (+ the bad line).
+    assert report.partitions == 2
+    with duckdb.connect() as conn:
+        counts = [conn.execute("SELECT count(*) FROM read_parquet(?)",
+                               [str(tmp_path / "out" / "articles" / f"part-00000{i}.parquet")]
+                               ).fetchone()[0] for i in range(2)]  # fmt: skip
+    assert counts == [4, 3]
 
 
 def test_a_killed_workers_partition_is_redone(

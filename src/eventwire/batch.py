@@ -1,7 +1,7 @@
 """Batch mode on Dask: the same stages over partitions of the input, written as Parquet.
 
 :func:`run_batch` reads the inputs as a stream in this process (the client), drops repeated
-articles, cuts the stream into partitions of ``partition_size`` items and runs each partition
+articles, cuts the stream into partitions of ``partition_size`` articles and runs each partition
 on a Dask worker, a :class:`distributed.LocalCluster` when no scheduler address is given. A
 worker writes one file per table for its partition::
 
@@ -306,6 +306,7 @@ def _partitions(
     # Ids of articles seen so far, as 64-bit ints: 10 million take about 600 MB here.
     seen: set[int] = set()
     part: list[Article | Rejection] = []
+    n_articles = 0
     for item in items:
         if isinstance(item, Article):
             key = int(item.article_id[:16], 16)
@@ -313,10 +314,11 @@ def _partitions(
                 report.duplicates += 1
                 continue
             seen.add(key)
+            if n_articles >= size:  # only articles count: input rejections ride along
+                yield part
+                part, n_articles = [], 0
+            n_articles += 1
         part.append(item)
-        if len(part) >= size:
-            yield part
-            part = []
     if part:
         yield part
 
@@ -360,7 +362,10 @@ def run_batch(
         options: Resolved options.
         scheduler: Address of a Dask scheduler; None starts a local cluster.
         workers: Worker processes of the local cluster (ignored with ``scheduler``).
-        partition_size: Items (articles and input rejections) per partition.
+        partition_size: Articles per partition (input rejections ride along), rounded up
+            to a multiple of ``options.batch_size``: spaCy's results can differ in the last
+            decimals with the composition of a batch, so partitions are cut on the same
+            batch boundaries as a single-process run, which makes the results identical.
         stages: Stage names; defaults to the default chain.
         progress: Called with the running totals after every partition.
 
@@ -377,6 +382,8 @@ def run_batch(
             raise OptionsError(f"{name} must be a whole number of at least 1, not {value!r}")
     _pyarrow()
     started = time.perf_counter()
+    batch = max(1, options.batch_size)
+    partition_size = -(-partition_size // batch) * batch
     pipeline = Pipeline(options, stages=stages)  # checks the chain here, loads nothing
     chain = list(pipeline.chain)
     folder = Path(out).expanduser().resolve()
