@@ -363,6 +363,12 @@ class _Coder:
                 matched = True
         if spec.get("only_modifiers") and not matched:
             return None
+        cues = spec.get("require_context")
+        if cues and not _has_cue(unit.text.casefold(), cues):
+            return None
+        if tok.dep_ == "compound" and head.pos_ == "NOUN":
+            # "a protest sit-in", "a protest procession": the phrase is the event
+            tok, head = head, head.head
         head_lemma = self._lemma(head)
         supported = (
             (
@@ -747,7 +753,8 @@ class _Coder:
                     mode = name
                     break
         elif cues and etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
-            for name, words in cues[:2]:
+            # a protest the sentence shows turning violent or being broken up
+            for name, words in cues[:4]:
                 if _has_cue(low, words):
                     mode = name
                     break
