@@ -29,14 +29,14 @@ ACLED = DATA / "acled-dev" / "acled_outside_middle_east.csv"
 STAGES = ("parse.spacy.v1", "actors.aliases.v1", "events.lexicon.v1", "dates.relative.v1")
 ACLED_ROWS = 200
 
-PLOVER_FLOORS = {"type_accuracy": 0.60, "macro_f1": 0.58, "source_match": 0.62}
+PLOVER_FLOORS = {"type_accuracy": 0.63, "macro_f1": 0.63, "source_match": 0.66}
 ACLED_FLOORS = {
-    "event_type_accuracy": 0.60,
-    "event_type_macro_f1": 0.53,
-    "sub_event_type_macro_f1": 0.46,
-    "actor1_match": 0.49,
-    "event_date_exact": 0.84,
-    "fatalities_exact": 0.87,
+    "event_type_accuracy": 0.79,
+    "event_type_macro_f1": 0.76,
+    "sub_event_type_macro_f1": 0.58,
+    "actor1_match": 0.54,
+    "event_date_exact": 0.92,
+    "fatalities_exact": 0.90,
 }
 
 
