@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -146,7 +146,8 @@ class ClusterParams:
 
     def slack(self, precision: str | None) -> int:
         """Half-width (days) of a date precision; unknown counts as ``week``."""
-        return self.date_slack_days.get(precision or "week", self.date_slack_days["week"])
+        days = self.date_slack_days.get(precision or "week")
+        return self.date_slack_days["week"] if days is None else days
 
     def pair_slack(self, a: str | None, b: str | None) -> int:
         """Largest gap (days) between two reports' dates that their precisions allow."""
@@ -163,17 +164,24 @@ def _default_params() -> ClusterParams:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-@lru_cache(maxsize=65536)
 def _tokens(text: str | None) -> frozenset[str]:
     if not text:
         return frozenset()
     # Five-letter prefixes: a crude stem that makes "shelled"/"shelling", "killed"/"killing"
     # and most spelling variants of long names meet.
     return frozenset(w[:5] for w in _WORD.findall(_fold(text)) if w not in _STOP)
+
+
+@lru_cache(maxsize=65536)
+def _name_tokens(text: str | None) -> frozenset[str]:
+    """Tokens of a name (actor, place): few distinct values, so cached."""
+    return _tokens(text)
 
 
 @lru_cache(maxsize=1)
@@ -190,7 +198,7 @@ def _content(event: Event) -> frozenset[str]:
     known = _generic_words()
     for name in ("actor1", "actor1_text", "actor2", "actor2_text", "place", "place_text",
                  "admin1", "admin2"):  # fmt: skip
-        known = known | _tokens(getattr(event, name))
+        known = known | _name_tokens(getattr(event, name))
     if isinstance(event.event_date, date):
         known = known | {str(event.event_date.day)}
     return words - known
@@ -264,7 +272,7 @@ class _Report:
             if not (name or surface):
                 continue
             label = _norm_name(name or surface)
-            words = _tokens(name) | _tokens(surface)
+            words = _name_tokens(name) | _name_tokens(surface)
             actors.append(
                 (label, words, getattr(event, f"actor{role}_country"),
                  getattr(event, f"actor{role}_kind"))
@@ -494,56 +502,66 @@ class Clusterer:
         default_factory=lambda: defaultdict(list)
     )
     _seen: set[str] = field(default_factory=set)
-    _present: set[tuple[str | None, str, str]] = field(default_factory=set)
+    _present: set[tuple[str | None, str]] = field(default_factory=set)
     _order: dict[str, int] = field(default_factory=dict)
     #: Clusters merged into another since creation: absorbed id -> surviving id.
     merged: dict[str, str] = field(default_factory=dict)
 
     # -- index layout
-    def _bucket_days(self, date_precision: str) -> int:
-        return 2 * self.params.slack(date_precision) + 1
+    # Every report is indexed under ("all", country, date precision, time bucket); reports
+    # with a point at most a district wide also under ("g", ..., grid cell) with cells as wide
+    # as the district radius, the largest distance two such reports may be apart; coarser
+    # ones also under ("k", ...). A precise query reads its 3 x 3 cells and the coarse
+    # reports of its buckets; a coarse query reads every report of its buckets.
 
-    def _cell_deg(self, geo: str) -> float:
-        # Cells no smaller than the "near place" radius: a coarser query then scans few cells.
-        return max(self.params.radius(geo), self.params.radius("near place")) / _KM_PER_DEG
+    def _bucket_days(self, date_precision: str) -> int:
+        return 2 * self.params.slack(date_precision) + 2
+
+    def _cell_deg(self) -> float:
+        return self.params.radius("admin2") / _KM_PER_DEG
 
     def _keys(self, r: _Report) -> list[tuple[Any, ...]]:
         assert r.day is not None
         bucket = r.day // self._bucket_days(r.date_precision)
-        keys: list[tuple[Any, ...]] = [("c", r.country, r.date_precision, r.geo, bucket)]
+        keys: list[tuple[Any, ...]] = [("all", r.country, r.date_precision, bucket)]
         if r.geo not in _COARSE and r.lat is not None and r.lon is not None:
-            size = self._cell_deg(r.geo)
-            cell = (math.floor(r.lat / size), math.floor(r.lon / size))
-            keys.append(("g", r.country, r.date_precision, r.geo, bucket, cell))
+            size = self._cell_deg()
+            keys.append(("g", r.country, r.date_precision, bucket,
+                         math.floor(r.lat / size), math.floor(r.lon / size)))  # fmt: skip
+        else:
+            keys.append(("k", r.country, r.date_precision, bucket))
         return keys
 
-    def _candidates(self, r: _Report) -> Iterable[_Report]:
+    def _candidates(self, r: _Report) -> list[_Report]:
         assert r.day is not None
-        precise_query = r.geo not in _COARSE and r.lat is not None and r.lon is not None
+        precise = r.geo not in _COARSE and r.lat is not None and r.lon is not None
+        out: list[_Report] = []
+        get = self._index.get
+        error = self.params.date_error_days
         for dp in _DATE_ORDER:
+            if (r.country, dp) not in self._present:
+                continue
             width = self._bucket_days(dp)
-            slack = self.params.pair_slack(dp, r.date_precision) + self.params.date_error_days
+            slack = self.params.pair_slack(dp, r.date_precision) + error
             buckets = range((r.day - slack) // width, (r.day + slack) // width + 1)
-            for geo in GEO_PRECISIONS:
-                if (r.country, dp, geo) not in self._present:
-                    continue
-                if not precise_query or geo in _COARSE:
-                    for b in buckets:
-                        yield from self._index.get(("c", r.country, dp, geo, b), ())
-                    continue
-                assert r.lat is not None and r.lon is not None
-                size = self._cell_deg(geo)
-                limit_deg = self.params.radius(_coarser_geo(geo, r.geo)) / _KM_PER_DEG
-                lon_scale = max(math.cos(math.radians(r.lat)), 0.05)
-                dy = math.ceil(limit_deg / size)
-                dx = math.ceil(limit_deg / lon_scale / size)
-                cy, cx = math.floor(r.lat / size), math.floor(r.lon / size)
+            if not precise:
                 for b in buckets:
-                    for y in range(cy - dy, cy + dy + 1):
-                        for x in range(cx - dx, cx + dx + 1):
-                            yield from self._index.get(
-                                ("g", r.country, dp, geo, b, (y, x)), ()
-                            )
+                    out.extend(get(("all", r.country, dp, b), ()))
+                continue
+            assert r.lat is not None and r.lon is not None
+            size = self._cell_deg()
+            # The cells the box of one district radius around the point overlaps.
+            lon_reach = size / max(math.cos(math.radians(r.lat)), 0.05)
+            rows = range(math.floor((r.lat - size) / size), math.floor((r.lat + size) / size) + 1)
+            cols = range(
+                math.floor((r.lon - lon_reach) / size), math.floor((r.lon + lon_reach) / size) + 1
+            )
+            for b in buckets:
+                out.extend(get(("k", r.country, dp, b), ()))
+                for y in rows:
+                    for x in cols:
+                        out.extend(get(("g", r.country, dp, b, y, x), ()))
+        return out
 
     def seed(self, event: Event) -> None:
         """Index an event that already has a ``cluster_id`` (from the store) without scoring."""
@@ -560,7 +578,7 @@ class Clusterer:
         self.members.setdefault(r.cluster, []).append(r)
         self._order.setdefault(r.cluster, len(self._order))
         if r.day is not None:
-            self._present.add((r.country, r.date_precision, r.geo))
+            self._present.add((r.country, r.date_precision))
             for k in self._keys(r):
                 self._index[k].append(r)
 
@@ -821,9 +839,13 @@ _READ = (
     "place", "place_text", "latitude", "longitude", "admin1", "admin2", "country",
     "geo_precision", "event_date", "date_precision", "published", "fatalities",
     "sentence", "start", "end", "confidence", "acled_event_type", "acled_sub_event_type",
-    "cameo_root", "pipeline_version", "trigger", "place_id", "cluster_id",
+    "cameo_root", "pipeline_version", "trigger", "place_id", "cluster_id", "report_count",
 )  # fmt: skip
-_SELECT = ", ".join(f'"{c}"' for c in _READ)
+# Timestamps travel as epoch microseconds: converting TIMESTAMPTZ values to Python costs
+# more than the rest of a row.
+_SELECT = ", ".join(f'epoch_us("{c}")' if c == "published" else f'"{c}"' for c in _READ)
+_SELECT_E = ", ".join(f'epoch_us(e."{c}")' if c == "published" else f'e."{c}"' for c in _READ)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def migrate_clusters_v2(conn: Any) -> None:
@@ -894,54 +916,97 @@ def assign(conn: Any, events: Sequence[Event], params: ClusterParams | None = No
         raise StoreError(f"cannot cluster events: {exc}") from exc
 
 
-def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Event]:
-    """Stored events that could share a cluster with ``events``, and their clusters' members.
+#: Extra days read around each block, so that a cluster's other members usually come along.
+_MARGIN_DAYS = 2
+#: Up to this many new events, one indexed range query each; more share one join.
+_PER_EVENT_QUERIES = 32
+_BLOCK_WHERE = (
+    "e.cluster_id IS NOT NULL AND e.country IS NOT DISTINCT FROM {country} "
+    "AND e.event_date BETWEEN {lo_any} AND {hi_any} "
+    "AND (e.event_date BETWEEN {lo} AND {hi} OR coalesce(e.date_precision, 'week') <> 'day') "
+    "AND (NOT {precise} OR e.latitude IS NULL "
+    "     OR coalesce(e.geo_precision, 'admin2') IN ('admin1', 'country') "
+    "     OR (e.latitude BETWEEN {lat0} AND {lat1} AND e.longitude BETWEEN {lon0} AND {lon1}))"
+)
+_PROBE_NAMES = (
+    "country", "lo", "hi", "lo_any", "hi_any", "precise", "lat0", "lat1", "lon0", "lon1",
+)
 
-    One probe row per new event describes its block (country, the dates a stored report of
-    each date precision may have, the box its point reaches); one join over ``events`` finds
-    the clusters those blocks touch, a second query reads their members.
+
+def _probe(e: Event, p: ClusterParams) -> tuple[Any, ...] | None:
+    """The block of one new event as SQL bounds (a superset of what :func:`_in_block` keeps)."""
+    if not isinstance(e.event_date, date) or e.modality in _NEVER_MERGED:
+        return None
+    own = p.pair_slack("day", e.date_precision) + p.date_error_days + _MARGIN_DAYS
+    wide = max(p.pair_slack(dp, e.date_precision) for dp in _DATE_ORDER)
+    wide += p.date_error_days + _MARGIN_DAYS
+    precise = _geo(e) not in _COARSE
+    lat, lon = (e.latitude or 0.0), (e.longitude or 0.0)
+    reach = p.radius("admin2") / _KM_PER_DEG
+    lon_reach = reach / max(math.cos(math.radians(lat)), 0.05)
+    return (
+        e.country, _shift(e.event_date, -own), _shift(e.event_date, own),
+        _shift(e.event_date, -wide), _shift(e.event_date, wide), precise,
+        lat - reach, lat + reach, lon - lon_reach, lon + lon_reach,
+    )  # fmt: skip
+
+
+def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Event]:
+    """Stored events that could share a cluster with ``events``, with all their clusters'
+    members.
+
+    A few new events read their blocks with one range query each (the ``country`` and
+    ``event_date`` indexes and DuckDB's min/max pruning keep them small on a large store);
+    many share one join. The bounds are a superset of the exact block plus a margin, so the
+    other members of a cluster usually come along; the members of a block's clusters that did
+    not (fewer rows than the cluster's ``report_count``, which equals its number of members)
+    are read by cluster id.
     """
-    cols: list[list[Any]] = [[] for _ in range(10)]
-    for e in events:
-        if not isinstance(e.event_date, date) or e.modality in _NEVER_MERGED:
-            continue
-        own = p.pair_slack("day", e.date_precision) + p.date_error_days
-        max_slack = max(p.pair_slack(dp, e.date_precision) for dp in _DATE_ORDER)
-        max_slack += p.date_error_days
-        geo = _geo(e)
-        precise = geo not in _COARSE
-        lat, lon = (e.latitude or 0.0), (e.longitude or 0.0)
-        reach = p.radius("admin2") / _KM_PER_DEG
-        lon_reach = reach / max(math.cos(math.radians(lat)), 0.05)
-        row = (
-            e.country, _shift(e.event_date, -own), _shift(e.event_date, own),
-            _shift(e.event_date, -max_slack), _shift(e.event_date, max_slack), precise,
-            lat - reach, lat + reach, lon - lon_reach, lon + lon_reach,
-        )  # fmt: skip
-        for col, value in zip(cols, row, strict=True):
-            col.append(value)
-    if not cols[0]:
+    probes = list(dict.fromkeys(q for q in (_probe(e, p) for e in events) if q is not None))
+    if not probes:
         return []
-    names = ("country", "lo", "hi", "lo_any", "hi_any", "precise", "lat0", "lat1", "lon0", "lon1")
-    probe = ", ".join(f"unnest(?) AS {n}" for n in names)
     new_ids = [e.event_id for e in events if e.event_id]
-    rows = conn.execute(
-        f"WITH q AS (SELECT {probe}), "
-        "hit AS (SELECT DISTINCT e.cluster_id FROM events e JOIN q "
-        "  ON e.country IS NOT DISTINCT FROM q.country "
-        "  AND e.event_date BETWEEN q.lo_any AND q.hi_any "
-        "  WHERE e.cluster_id IS NOT NULL "
-        "  AND (e.event_date BETWEEN q.lo AND q.hi "
-        "       OR coalesce(e.date_precision, 'week') <> 'day') "
-        "  AND (NOT q.precise OR e.latitude IS NULL "
-        "       OR coalesce(e.geo_precision, 'admin2') IN ('admin1', 'country') "
-        "       OR (e.latitude BETWEEN q.lat0 AND q.lat1 "
-        "           AND e.longitude BETWEEN q.lon0 AND q.lon1))) "
-        f"SELECT {_SELECT} FROM events WHERE cluster_id IN (SELECT cluster_id FROM hit) "
-        "AND NOT list_contains(?, event_id) ORDER BY published NULLS LAST, event_id",
-        [*cols, new_ids],
-    ).fetchall()
-    return [_event_from_row(r) for r in rows]
+    if len(probes) <= _PER_EVENT_QUERIES:
+        marks = {n: "?" for n in _PROBE_NAMES}
+        where = _BLOCK_WHERE.format(**marks)
+        sql = " UNION ALL ".join(f"SELECT {_SELECT_E} FROM events e WHERE {where}" for _ in probes)
+        args: list[Any] = [v for q in probes for v in q]
+    else:
+        cols = [list(col) for col in zip(*probes, strict=True)]
+        unnest = ", ".join(f"unnest(?) AS {n}" for n in _PROBE_NAMES)
+        where = _BLOCK_WHERE.format(**{n: f"q.{n}" for n in _PROBE_NAMES})
+        sql = (
+            f"WITH q AS (SELECT {unnest}) "
+            f"SELECT DISTINCT {_SELECT_E} FROM events e JOIN q ON {where}"
+        )
+        args = cols
+    rows = [r for r in conn.execute(sql, args).fetchall() if r[0] not in set(new_ids)]
+    stored = {r[0]: _event_from_row(r) for r in rows}
+    # Clusters the exact blocks touch must come with every member.
+    reports = [_Report.of(e, e.event_id or "?") for e in events if _probe(e, p) is not None]
+    have: Counter[str] = Counter()
+    size: dict[str, int] = {}
+    for e in stored.values():
+        assert e.cluster_id is not None
+        have[e.cluster_id] += 1
+        size[e.cluster_id] = max(size.get(e.cluster_id, 0), e.report_count or 0)
+    missing = set()
+    for e in stored.values():
+        cid = e.cluster_id
+        assert cid is not None
+        if have[cid] >= size[cid] or cid in missing:
+            continue
+        m = _Report.of(e, e.event_id or "?")
+        if any(_in_block(r, m, p) for r in reports):
+            missing.add(cid)
+    if missing:
+        more = conn.execute(
+            f"SELECT {_SELECT} FROM events WHERE list_contains(?, cluster_id)", [sorted(missing)]
+        ).fetchall()
+        for r in more:
+            if r[0] not in stored and r[0] not in new_ids:
+                stored[r[0]] = _event_from_row(r)
+    return sorted(stored.values(), key=lambda e: (_when(e.published), e.event_id or ""))
 
 
 def _shift(day: date, days: int) -> date:
@@ -956,6 +1021,8 @@ def _event_from_row(row: Sequence[Any]) -> Event:
         values[key] = values[key] if values[key] is not None else 0
     values["confidence"] = values["confidence"] if values["confidence"] is not None else 0.0
     values["modality"] = values["modality"] or "reported"
+    if isinstance(values["published"], int):
+        values["published"] = _EPOCH + timedelta(microseconds=values["published"])
     if isinstance(values["event_date"], datetime):
         values["event_date"] = values["event_date"].date()
     return Event(**values)

@@ -1,0 +1,226 @@
+"""Scale of report clustering: 100,000 vs 1,000,000 events, and one article into a big store.
+
+    python bench/dedup.py [--small 100000] [--large 1000000] [--articles 30]
+                          [--db bench/out/dedup.duckdb]
+
+Events are generated (no ACLED, no NLP) at a constant density of about 1,000 reports a day
+over 50 countries, so the large run covers ten times the days of the small one, as a store
+that keeps growing does. Each real event has one to four reports (spelling-varied places,
+coarser places now and then, shared and own wording), so clustering does real work.
+
+Prints
+
+* the time of :func:`eventwire.cluster.cluster_events` on both sizes and their ratio
+  (target: under 10x for 10x the events, i.e. near-linear);
+* the time to build a DuckDB store of the large set (bulk insert, then the clusters
+  migration, which clusters every stored event);
+* the time to add one article's events to that store: insert article and events and
+  :func:`eventwire.cluster.assign` in one transaction, i.e. ``Store.add`` on a store with the
+  clustering schema (target: under 100 ms), as median and worst of ``--articles`` articles.
+
+Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import random
+import statistics
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from eventwire.cluster import cluster_events  # noqa: E402
+from eventwire.config import resolve_options  # noqa: E402
+from eventwire.model import Article, Event  # noqa: E402
+from eventwire.store import (  # noqa: E402
+    ARTICLE_COLUMNS,
+    CLUSTERING_MIGRATIONS,
+    EVENT_COLUMNS,
+    Store,
+    insert_rows,
+)
+
+COUNTRIES = 50
+PLACES = 400  # per country
+PER_DAY = 1000  # reports a day, all countries
+START = date(2015, 1, 1)
+TYPES = ("ASSAULT", "ASSAULT", "ASSAULT", "PROTEST", "PROTEST", "COERCE", "MOBILIZE", "CONSULT")
+WORDS = (
+    "mortar rocket convoy checkpoint market bridge school clinic warehouse airstrip border "
+    "village district barracks hospital mosque church fuel depot truck ambush drone sniper "
+    "tank artillery grenade roadside landmine patrol curfew strike sit-in march rally union "
+    "students farmers traders teachers workers wages prices election ballot court detention"
+).split()
+
+
+class World:
+    """Countries with places and actors, fixed by the seed."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.countries = []
+        for c in range(COUNTRIES):
+            lat0, lon0 = rng.uniform(-35, 55), rng.uniform(-100, 120)
+            places = [
+                (f"Place{c}x{p}", lat0 + rng.uniform(-3, 3), lon0 + rng.uniform(-3, 3),
+                 f"Prov{c}x{p // 40}", f"Dist{c}x{p // 8}")
+                for p in range(PLACES)
+            ]  # fmt: skip
+            actors = [(f"Force {c}-{a}", "state military" if a < 3 else "rebels")
+                      for a in range(10)]  # fmt: skip
+            self.countries.append((f"C{c:02d}", places, actors))
+
+
+def generate(n: int, seed: int = 7) -> list[Event]:
+    """About ``n`` reports of real events, in publication order."""
+    rng = random.Random(seed)
+    world = World(rng)
+    events: list[Event] = []
+    real = 0
+    while len(events) < n:
+        real += 1
+        day = START + timedelta(days=len(events) // PER_DAY)
+        code, places, actors = rng.choice(world.countries)
+        name, lat, lon, admin1, admin2 = rng.choice(places)
+        etype = rng.choice(TYPES)
+        a1, a2 = rng.sample(actors, 2)
+        details = rng.sample(WORDS, 4)
+        for k in range(rng.choice((1, 1, 2, 2, 3, 4))):
+            roll = rng.random()
+            geo, plat, plon, place = "exact place", lat, lon, name
+            if roll < 0.05:
+                geo, place = "admin1", admin1
+            elif roll < 0.15:
+                geo, place = "admin2", admin2
+            elif roll < 0.45:
+                plat, plon = lat + rng.uniform(-0.004, 0.004), lon + rng.uniform(-0.004, 0.004)
+            words = rng.sample(details, 3) + rng.sample(WORDS, 2)
+            sentence = f"{a1[0]} {etype.lower()} {' '.join(words)} near {place}."
+            article = f"a{real}x{k}"
+            events.append(
+                Event(
+                    event_type=etype, sentence=sentence, start=0, end=len(sentence),
+                    event_id=f"e{real}x{k}", article_id=article, url=f"https://o{k}.example/{real}",
+                    source=f"Outlet {k}", actor1=a1[0], actor1_text=a1[0], actor1_kind=a1[1],
+                    actor1_country=code, actor2=a2[0] if rng.random() < 0.6 else None,
+                    place=place, place_text=place, latitude=plat, longitude=plon,
+                    admin1=admin1, admin2=admin2 if geo != "admin1" else None, country=code,
+                    geo_precision=geo, event_date=day, date_precision="day",
+                    published=datetime.combine(day, datetime.min.time(), UTC)
+                    + timedelta(hours=rng.uniform(6, 40)),
+                    confidence=0.8, fatalities=rng.choice((None, 0, 1, 2, 5)),
+                )  # fmt: skip
+            )
+    events = events[:n]
+    events.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC))
+    return events
+
+
+def time_clustering(n: int) -> float:
+    events = generate(n)
+    gc.collect()
+    started = time.perf_counter()
+    clusters = cluster_events(events)
+    seconds = time.perf_counter() - started
+    print(f"cluster_events({n:,}): {seconds:.1f}s, {len(clusters):,} clusters, "
+          f"{n / seconds:,.0f} events/s")  # fmt: skip
+    return seconds
+
+
+def build_store(path: Path, n: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", ".wal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    options = resolve_options(env={}, db=path)
+    events = generate(n)
+    started = time.perf_counter()
+    with Store(path, options=options) as store:  # schema v1 only: bulk load first
+        conn = store.conn
+        articles = {}
+        for e in events:
+            articles.setdefault(e.article_id, {"article_id": e.article_id, "url": e.url,
+                                               "source": e.source, "published": e.published,
+                                               "text": e.sentence, "n_events": 1})  # fmt: skip
+        conn.execute("BEGIN TRANSACTION")
+        insert_rows(conn, "articles", ARTICLE_COLUMNS, list(articles.values()))
+        insert_rows(conn, "events", EVENT_COLUMNS, [e.to_record() for e in events])
+        conn.execute("COMMIT")
+    loaded = time.perf_counter()
+    print(f"bulk load of {n:,} events: {loaded - started:.1f}s")
+    del events, articles
+    gc.collect()
+    with Store(path, options=options, migrations=CLUSTERING_MIGRATIONS) as store:
+        clusters = store.conn.execute("SELECT count(*) FROM clusters").fetchone()
+    seconds = time.perf_counter() - loaded
+    found = clusters[0] if clusters else 0
+    print(f"clusters migration (clusters all {n:,} stored events): {seconds:.1f}s, "
+          f"{found:,} clusters")  # fmt: skip
+
+
+def time_article_adds(path: Path, n: int, articles: int) -> list[float]:
+    """Add articles carrying new reports of stored real events (and of new ones)."""
+    options = resolve_options(env={}, db=path)
+    rng = random.Random(11)
+    pool = generate(n)  # the same world and events as the store
+    times = []
+    with Store(path, options=options, migrations=CLUSTERING_MIGRATIONS) as store:
+        for i in range(articles):
+            picks = rng.sample(pool[-20000:], 4)  # recent events, as news arrives
+            text = f"bench article {i} " + " ".join(p.sentence for p in picks)
+            article = Article(text=text, url=f"https://new.example/{i}", source="New Outlet",
+                              published=datetime.now(UTC))  # fmt: skip
+            events = [
+                replace(p, event_id=f"n{i}x{j}", article_id=article.article_id,
+                        url=article.url, source="New Outlet", cluster_id=None,
+                        report_count=None)
+                for j, p in enumerate(picks)
+            ]  # fmt: skip
+            started = time.perf_counter()
+            assert store.add(article, events)
+            times.append(time.perf_counter() - started)
+            joined = store.conn.execute(
+                "SELECT count(*) FROM events WHERE article_id = ? AND report_count > 1",
+                [article.article_id],
+            ).fetchone()[0]
+            if i < 3:
+                print(f"  article {i}: {len(events)} events, {joined} joined stored clusters, "
+                      f"{times[-1] * 1000:.1f} ms")  # fmt: skip
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--articles", type=int, default=30)
+    parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "dedup.duckdb")
+    parser.add_argument("--skip-store", action="store_true", help="Only time clustering.")
+    args = parser.parse_args()
+
+    small = time_clustering(args.small)
+    large = time_clustering(args.large)
+    ratio = large / small
+    size = args.large / args.small
+    verdict = "OK" if ratio < size else "TOO SLOW"
+    print(f"ratio {ratio:.2f}x for {size:.0f}x the events "
+          f"(n log n would be {size * math.log(args.large) / math.log(args.small):.1f}x): "
+          f"{verdict}")  # fmt: skip
+    if args.skip_store:
+        return
+    build_store(args.db, args.large)
+    times = time_article_adds(args.db, args.large, args.articles)
+    median, worst = statistics.median(times) * 1000, max(times) * 1000
+    verdict = "OK" if median < 100 else "TOO SLOW"
+    print(f"add one article (4 events) to a {args.large:,}-event store: median {median:.1f} ms, "
+          f"worst {worst:.1f} ms over {len(times)} articles: {verdict}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
