@@ -398,8 +398,8 @@ class Store:
 
     def ingest(
         self,
-        items: Iterable[Article | Rejection],
-        pipeline: Pipeline,
+        items: Iterable[Article | Rejection | str | os.PathLike[str]],
+        pipeline: Pipeline | None = None,
         *,
         progress: Callable[[IngestReport], None] | None = None,
     ) -> IngestReport:
@@ -412,8 +412,11 @@ class Store:
         and can simply be run again.
 
         Args:
-            items: Articles and input rejections, e.g. from the readers.
-            pipeline: The checked stage chain.
+            items: Articles and input rejections, e.g. from the readers, or paths and URLs
+                (files, folders, feeds, URL lists), which are read with
+                :func:`eventwire.sources.iter_articles`.
+            pipeline: The checked stage chain; the default pipeline for the store's options
+                when omitted.
             progress: Called with the running report after every input.
 
         Returns:
@@ -422,6 +425,10 @@ class Store:
         Raises:
             StoreError: A write failed.
         """
+        if pipeline is None:
+            from .api import pipeline_for
+
+            pipeline = pipeline_for(self.options)
         report = IngestReport()
         started = time.perf_counter()
         seen: set[str] = set()
@@ -441,7 +448,7 @@ class Store:
         def new_articles() -> Iterator[Article]:
             # Runs lazily inside pipeline.run_many, so rejections and duplicates are recorded
             # in input order and duplicates never reach the stages.
-            for item in items:
+            for item in _read_inputs(items, self.options):
                 if isinstance(item, Rejection):
                     reject(item)
                     continue
@@ -989,3 +996,16 @@ __all__ = [
     "country_codes",
     "insert_rows",
 ]
+
+
+def _read_inputs(
+    items: Iterable[Article | Rejection | str | os.PathLike[str]], options: Options
+) -> Iterator[Article | Rejection]:
+    """Articles and rejections, reading any path or URL among ``items`` as it comes."""
+    from .sources import iter_articles
+
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            yield from iter_articles([os.fspath(item)], options=options)
+        else:
+            yield item
