@@ -512,13 +512,16 @@ class _Coder:
                     return child, False
                 if child.dep_ == "nsubjpass":
                     return child, True
-            if (
-                node.dep_ == "acl"
-                and node.tag_ in ("VBD", "VBZ", "VBP")
-                and node.head.pos_ in ("NOUN", "PROPN")
-                and node.head.i < node.i
-            ):
-                return node.head, False  # "workers of a hospital protested": a misparsed clause
+            if node.dep_ == "acl" and node.head.pos_ in ("NOUN", "PROPN") and node.head.i < node.i:
+                top = node.head
+                while (
+                    top.dep_ in ("pobj", "prep", "compound", "conj", "appos")
+                    and top.head.i != top.i
+                ):
+                    top = top.head
+                if node.tag_ in ("VBD", "VBZ", "VBP") or top.dep_ == "ROOT":
+                    # "nurses of a hospital protested": the parser made the clause a modifier
+                    return top if top.pos_ in ("NOUN", "PROPN") else node.head, False
             if (
                 node.dep_ in _SUBJECT_CLIMB
                 and node.head.i != node.i
@@ -627,6 +630,8 @@ class _Coder:
                 a1 = self._agent(tok, unit)
             else:
                 a1 = subj_m
+            if a1 is None:
+                a1 = self._agent(tok, unit)  # "shells fired by LNA forces"
             if a2 is None and cand.spec.get("object_role", "actor2") == "actor2":
                 for child in tok.children:
                     if child.dep_ in ("dobj", "obj", "dative"):
@@ -864,6 +869,12 @@ def _key(event: Event) -> tuple[Any, ...]:
     return (event.event_type, event.actor1, event.actor2)
 
 
+def _copy_actor(source: Event, target: Event, role: int) -> None:
+    for suffix in ("", "_text", "_country", "_kind", "_start", "_end"):
+        name = f"actor{role}{suffix}"
+        setattr(target, name, getattr(source, name))
+
+
 def _shares_actor(a: Event, b: Event) -> bool:
     if a.actor1 is None and a.actor2 is None:
         return True
@@ -896,6 +907,24 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list
                     if ej.fatalities is None:
                         ej.fatalities = ei.fatalities
                     break
+    for i, (ci, ei) in enumerate(pairs):
+        if i in drop or ei.actor1 is not None or ei.event_type != "ASSAULT":
+            continue
+        for j, (cj, ej) in enumerate(pairs):
+            # "shells fired by LNA forces killed two civilians": one attack
+            if (
+                j != i
+                and j not in drop
+                and cj.unit_index == ci.unit_index
+                and ej.event_type == "ASSAULT"
+                and ej.actor1 is not None
+                and ej.modality == ei.modality
+            ):
+                drop.add(i)
+                if ej.actor2 is None and ei.actor2 is not None:
+                    _copy_actor(ei, ej, 2)
+                ej.fatalities = ej.fatalities if ej.fatalities is not None else ei.fatalities
+                break
     for i, (ci, ei) in enumerate(pairs):
         anaphoric = _anaphoric(ci)
         if i in drop or (ei.actor1 is not None and not anaphoric):
