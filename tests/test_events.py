@@ -224,3 +224,29 @@ def test_confidence_is_between_zero_and_one(pipeline: Pipeline) -> None:
     for text, *_ in PER_TYPE:
         for event in code(pipeline, text):
             assert 0.0 < event.confidence <= 1.0
+
+
+def test_participle_agent_is_actor1_and_one_attack_per_sentence(pipeline: Pipeline) -> None:
+    text = "Shells fired by Houthi forces killed two civilians in the port."
+    event = only(code(pipeline, text))
+    assert (event.actor1, event.actor2, event.fatalities) == ("Houthis", "Civilians", 2)
+    assert event.acled_sub_event_type == "Shelling/artillery/missile attack"
+
+
+def test_protest_turning_violent_is_a_riot(pipeline: Pipeline) -> None:
+    text = "Traders demonstrated outside the market and pelted police with stones."
+    events = code(pipeline, text)
+    assert [(e.event_type, e.acled_event_type) for e in events] == [("PROTEST", "Riots")]
+
+
+def test_crowd_control_means_make_an_intervention(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Police fired tear gas at students marching to parliament."))
+    assert (event.event_type, event.acled_sub_event_type) == ("PROTEST",
+                                                              "Protest with intervention")  # fmt: skip
+
+
+def test_armed_target_makes_a_clash(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Gunmen shot at a police patrol near the bridge."))
+    assert (event.actor2_kind, event.acled_event_type) == ("police", "Battles")
+    civilians = only(code(pipeline, "Gunmen shot at a family near the bridge."))
+    assert civilians.acled_event_type == "Violence against civilians"

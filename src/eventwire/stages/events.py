@@ -869,6 +869,34 @@ def _key(event: Event) -> tuple[Any, ...]:
     return (event.event_type, event.actor1, event.actor2)
 
 
+_PROTEST_STRENGTH = ("excessive-force", "intervention", "riot", "mob")
+
+
+def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int]) -> None:
+    """One protest per sentence: "police fired tear gas at students marching" is the
+    students' march, broken up. The event whose actor is the crowd is kept, with the
+    strongest mode any of them has."""
+    by_unit: dict[int, list[int]] = {}
+    for i, (c, e) in enumerate(pairs):
+        if e.event_type == "PROTEST" and i not in drop:
+            by_unit.setdefault(c.unit_index, []).append(i)
+    for members in by_unit.values():
+        if len(members) < 2:
+            continue
+        crowd = [i for i in members if pairs[i][1].actor1_kind in ("protesters", "rioters")]
+        keep = crowd[0] if crowd else members[0]
+        modes = [pairs[i][1].mode for i in members]
+        strongest = next((m for m in _PROTEST_STRENGTH if m in modes), pairs[keep][1].mode)
+        kept = pairs[keep][1]
+        if strongest != kept.mode:
+            kept.mode = strongest
+            kept.acled_event_type, kept.acled_sub_event_type = ontology.to_acled(
+                "PROTEST", strongest
+            )
+            kept.cameo_root = ontology.to_cameo("PROTEST", strongest)
+        drop.update(i for i in members if i != keep)
+
+
 def _copy_actor(source: Event, target: Event, role: int) -> None:
     for suffix in ("", "_text", "_country", "_kind", "_start", "_end"):
         name = f"actor{role}{suffix}"
@@ -925,6 +953,7 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list
                     _copy_actor(ei, ej, 2)
                 ej.fatalities = ej.fatalities if ej.fatalities is not None else ei.fatalities
                 break
+    _merge_protests(pairs, drop)
     for i, (ci, ei) in enumerate(pairs):
         anaphoric = _anaphoric(ci)
         if i in drop or (ei.actor1 is not None and not anaphoric):
