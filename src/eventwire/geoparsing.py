@@ -599,8 +599,12 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
         score, c = best
         foreign = focus.country is not None and c.country_code != focus.country
         small = c.feature_class == "P" and c.feature_code != "PPLC" and c.population < 50_000
-        if c.match in ("phonetic", "fuzzy") and (foreign or focus.country is None):
-            best = None  # a loose spelling match is only trusted inside the text's country
+        notable = c.feature_class == "A" or c.population >= 50_000
+        if c.match in ("phonetic", "fuzzy") and (foreign or (focus.country is None and not
+                                                             notable)):
+            # A loose spelling match is trusted inside the text's country, or for a place
+            # notable enough to be written about from anywhere ("Deir Ezzor", "Ingushetia").
+            best = None
         elif foreign and strong and small and span.origin != "gold":
             best = None
     if best is not None:
@@ -792,11 +796,14 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
 # ------------------------------------------------------------------------ event location
 #: Weight of a place by the preposition that attaches it, and the precision it implies.
 _AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
-_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off", "by"})
+_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off"})
+_OBJECT_DEPS = frozenset({"dobj", "nsubjpass", "obj", "attr"})
 _PATH_PREPS = frozenset({"towards", "toward", "to", "into", "from", "through", "via", "onto",
                          "along"})
 _THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
-_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "poss", "agent", "csubj"})
+#: Subjects and possessors name actors ("Damascus tries"); passive subjects are what the event
+#: happened to ("Kisangani was captured") and stay candidates.
+_SUBJECT_DEPS = frozenset({"nsubj", "poss", "agent", "csubj"})
 
 
 def _root(doc: Any, start: int, end: int) -> Any | None:
@@ -804,15 +811,15 @@ def _root(doc: Any, start: int, end: int) -> Any | None:
     return span.root if span is not None and len(span) else None
 
 
-def _attachment(tok: Any) -> tuple[str | None, Any]:
-    """The preposition governing ``tok`` (through compounds and conjunctions) and its head."""
-    seen = 0
-    while seen < 6:
-        seen += 1
+def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
+    """How ``tok`` hangs in its clause: ``(preposition, its head, node)``, where ``node`` is
+    the token standing for the place after climbing compounds, conjunctions and "the town
+    of X"; without a preposition, ``head`` is the node's own head."""
+    for _ in range(6):
         if tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
             tok = tok.head
-            continue
-        break
+        else:
+            break
     prep: str | None = None
     head = tok.head
     for _ in range(4):
@@ -820,12 +827,14 @@ def _attachment(tok: Any) -> tuple[str | None, Any]:
             prep, head = tok.head.lower_, tok.head.head
         else:
             break
-        # "on the eastern edge of the province": the place hangs on "edge", which "on" attaches.
-        if prep == "of" and head.dep_ == "pobj" and head.pos_ in ("NOUN", "PROPN"):
+        if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
+            # "on the eastern edge of the province", "stormed the village of Mainok",
+            # "captured half of Zaire": the place stands where its head noun stands.
             tok = head
+            prep, head = None, tok.head
             continue
         break
-    return prep, head
+    return prep, head, tok
 
 
 def _path_length(a: Any, b: Any) -> int:
@@ -910,7 +919,7 @@ def event_place(
             continue
         if tok.dep_ in _SUBJECT_DEPS:
             continue  # "Damascus tries", "Ankara's violations": an actor, not a place
-        prep, _ = _attachment(tok)
+        prep, _, _ = _attachment(tok)
         if prep not in _AT_PREPS and prep not in _NEAR_PREPS and \
                 any(t.start < e and s < t.end for s, e in actor_spans):
             continue  # "pressed from Damascus": the actor; "in Syria" stays a place
@@ -924,13 +933,14 @@ def event_place(
         ref.text, ref.start, ref.end = doc.text[s:e], s, e
         score, _ = _attachment_score(tok, trigger, ref)
         options.append((score - 0.25, ref, ref.geo_precision))
-    options = [o for o in options if o[1].name is not None or o[0] > 1.0]
     options = [(score - _contained_penalty(t, prec, options), t, prec)
                for score, t, prec in options]
+    options = [o for o in options if o[1].name is not None or o[0] > 0.5]
     if options:
+        # A name attached to the clause is the answer even when the gazetteer cannot place
+        # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
-        if best.name is not None:
-            return best, precision
+        return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
     if ref is not None:
@@ -939,7 +949,7 @@ def event_place(
 
 
 def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float, str | None]:
-    prep, head = _attachment(tok)
+    prep, head, node = _attachment(tok)
     precision = t.geo_precision
     if prep in _AT_PREPS:
         weight = 3.0
@@ -949,17 +959,21 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     elif prep in _PATH_PREPS:
         weight = 1.5
         precision = "near place" if precision == "exact place" else precision
+    elif prep in ("by", "with", "against"):
+        weight = -1.0  # "captured by U.S. forces": the actor
     elif prep is not None:
         weight = 0.5
+    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
+        weight = 2.5  # "shelled Barah", "Kisangani was captured": what the event hit
     else:
         weight = 0.0
-    distance = _path_length(head if prep else tok, trigger) if trigger is not None else 4
+    distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
     score = weight - 0.5 * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
     if head.ent_type_ in NER_LABELS or (head.pos_ == "PROPN" and prep in _AT_PREPS):
         score -= 1.5  # "near Ain Issa in northern Syria": Syria only says where Ain Issa is
     if t.name is None:
-        score -= 1.0
+        score -= 0.5
     return score, precision
 
 
@@ -973,7 +987,11 @@ def _contained_penalty(t: Toponym, precision: str | None,
     if precision not in ("country", "admin1") or t.name is None:
         return 0.0
     for _, other, other_precision in options:
-        if other is t or other.name is None or other.country != t.country:
+        if other is t:
+            continue
+        if precision == "country" and other.name is None:
+            return 1.0  # "in the Shebaa Farms in south Lebanon": the unknown name is finer
+        if other.name is None or other.country != t.country:
             continue
         if precision == "country" and other_precision != "country":
             return 1.0
