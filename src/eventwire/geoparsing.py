@@ -798,6 +798,7 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
 _AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
 _NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off"})
 _OBJECT_DEPS = frozenset({"dobj", "nsubjpass", "obj", "attr"})
+_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
 _PATH_PREPS = frozenset({"towards", "toward", "to", "into", "from", "through", "via", "onto",
                          "along"})
 _THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
@@ -817,6 +818,10 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
     of X"; without a preposition, ``head`` is the node's own head."""
     for _ in range(6):
         if tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
+            if tok.dep_ in _MODIFIER_DEPS and tok.head.ent_type_ not in NER_LABELS and \
+                    tok.head.lower_ not in _place_nouns():
+                # "A US soldier", "Iraqi troops": the name describes someone, not where.
+                return "(modifier)", tok.head, tok
             tok = tok.head
         else:
             break
@@ -835,6 +840,15 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             continue
         break
     return prep, head, tok
+
+
+@cache
+def _place_nouns() -> frozenset[str]:
+    """Nouns a place name can modify and still be the place ("Vedeno region", "Hama
+    countryside", "Silopi town"), unlike "US soldier"."""
+    w = _words()
+    return w.admin | w.settlement | w.features | w.urban | frozenset(
+        {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
 
 
 def _path_length(a: Any, b: Any) -> int:
@@ -959,15 +973,18 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     elif prep in _PATH_PREPS:
         weight = 1.5
         precision = "near place" if precision == "exact place" else precision
-    elif prep in ("by", "with", "against"):
-        weight = -1.0  # "captured by U.S. forces": the actor
+    elif prep in ("by", "with", "against", "(modifier)"):
+        weight = -1.0  # "captured by U.S. forces", "a US soldier": an actor
     elif prep is not None:
         weight = 0.5
-    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
+    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger and \
+            (t.name is not None or node.lower_ in _place_nouns()):
         weight = 2.5  # "shelled Barah", "Kisangani was captured": what the event hit
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
+    if prep == "(modifier)":
+        prep = None
     score = weight - 0.5 * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
     if head.ent_type_ in NER_LABELS or (head.pos_ == "PROPN" and prep in _AT_PREPS):
