@@ -347,9 +347,11 @@ def _place_score(a: _Report, b: _Report, params: ClusterParams) -> float | None:
 def _actor_pair(
     x: tuple[str, frozenset[str], str | None, str | None],
     y: tuple[str, frozenset[str], str | None, str | None],
+    rarity: dict[str, float] | None = None,
 ) -> float:
     if x[0] and x[0] == y[0]:
-        return 1.0
+        # A name many clusters of the block share ("protesters") is weaker evidence.
+        return 0.6 + 0.4 * rarity.get("@" + x[0], 1.0) if rarity else 1.0
     if x[1] and y[1]:
         overlap = len(x[1] & y[1]) / min(len(x[1]), len(y[1]))
         if overlap >= 0.5:
@@ -363,13 +365,13 @@ def _actor_pair(
     return 0.0
 
 
-def _actor_score(a: _Report, b: _Report) -> float:
+def _actor_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
     """Actor agreement in 0..1; 0.5 when either side names no actor (no evidence either way)."""
     if not a.actors or not b.actors:
         return 0.5
     small, large = (a.actors, b.actors) if len(a.actors) <= len(b.actors) else (b.actors, a.actors)
     # Roles may be swapped between outlets ("clashes between X and Y"): match as sets.
-    return sum(max(_actor_pair(x, y) for y in large) for x in small) / len(small)
+    return sum(max(_actor_pair(x, y, rarity) for y in large) for x in small) / len(small)
 
 
 def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
@@ -424,7 +426,7 @@ def _pair(
         date_score = 0.0
     else:
         date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
-    actors = _actor_score(a, b)
+    actors = _actor_score(a, b, rarity)
     if a.event.mode and b.event.mode and a.event.mode == b.event.mode:
         type_score = min(1.0, type_score + 0.25) if type_score < 1.0 else 1.0
     w = params.weights
@@ -625,11 +627,13 @@ class Clusterer:
         # How many clusters of the block use each of this report's words: a word in several
         # (a bulletin's fixed wording) says little about which one this report belongs to.
         counts: Counter[str] = Counter()
+        names = {"@" + x[0] for x in r.actors if x[0]}
         for cid in clusters:
             words: set[str] = set()
             for m in self.members[cid]:
                 words |= m.text
-            counts.update(words & r.text)
+                words |= {"@" + x[0] for x in m.actors if x[0]}
+            counts.update(words & (r.text | names))
         rarity = {w: 1.0 / n for w, n in counts.items() if n > 1}
         fits = []
         for cid in clusters:
