@@ -20,10 +20,12 @@ from eventwire.evaluate.dedup import (
 )
 
 #: Floors measured on the full ACLED development set (seed 13); raise them on purpose only.
-#: Measured: B-cubed P 0.897 R 0.836 F1 0.865; pairwise P 0.761 R 0.731 F1 0.746.
-FLOOR_BCUBED_F1 = 0.85
-FLOOR_BCUBED_PRECISION = 0.88
-FLOOR_PAIRWISE_F1 = 0.72
+#: Measured: B-cubed P 0.906 R 0.833 F1 0.868; pairwise P 0.794 R 0.727 F1 0.759 (the
+#: generation is seeded, so the figures only move when the code does). The issue's target is
+#: B-cubed F1 >= 0.9: not reached on this set yet.
+FLOOR_BCUBED_F1 = 0.86
+FLOOR_BCUBED_PRECISION = 0.895
+FLOOR_PAIRWISE_F1 = 0.75
 
 needs_acled = pytest.mark.skipif(not ACLED_DEV.is_file(), reason="ACLED dev data not present")
 
