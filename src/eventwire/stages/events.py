@@ -380,7 +380,7 @@ class _Coder:
             or (
                 tok.dep_ == "pobj"
                 and self._lemma(head.head) in self.lex.light_verbs
-                and head.lemma_ in ("in", "on")
+                and head.lemma_ in ("in", "on", "under")
             )
             or (
                 # "declared a state of emergency", "observed a total of 14 explosions"
