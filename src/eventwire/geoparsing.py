@@ -733,20 +733,28 @@ def resolve_spans(
     spans: Sequence[tuple[int, int]],
     *,
     country_hint: str | None = None,
+    context: bool = False,
 ) -> list[Toponym]:
-    """Resolve given place-name spans (e.g. gold annotations) jointly, without recognition.
+    """Resolve given place-name spans (e.g. gold annotations) jointly.
 
     Args:
         doc: A parsed spaCy ``Doc``.
         gazetteer: An open gazetteer.
         spans: Character ``(start, end)`` offsets into ``doc.text``.
         country_hint: As for :func:`find_toponyms`.
+        context: Also recognise the other place names of the text and resolve them with the
+            given spans, as evidence (they are not returned).
 
     Returns:
         One toponym per span, in the order given.
     """
     w = _words()
     built: list[_Span] = []
+    extra: list[_Span] = []
+    if context:
+        hint = gazetteer.country_code(country_hint)
+        country = hint or _preliminary_focus(doc, gazetteer, ())
+        extra = [sp for sp in _recognise(doc, gazetteer, country, spans)]
     for start, end in spans:
         sp = doc.char_span(start, end, alignment_mode="expand")
         ts, te = (sp.start, sp.end) if sp is not None else (0, 0)
@@ -755,17 +763,20 @@ def resolve_spans(
         if te > ts:
             _annotate(doc, span, w)
         built.append(span)
-    order = sorted(range(len(built)), key=lambda k: built[k].start_char)
-    ordered = [built[k] for k in order]
-    for k, span in enumerate(ordered[:-1]):
-        nxt = ordered[k + 1]
-        if span.end < len(doc) and nxt.start == span.end + 1 and doc[span.end].text == ",":
+    every = built + extra
+    order = sorted(range(len(every)), key=lambda k: every[k].start_char)
+    ordered = [every[k] for k in order]
+    for k, span in enumerate(ordered):
+        span.parent = None
+        nxt = ordered[k + 1] if k + 1 < len(ordered) else None
+        if nxt is not None and span.end < len(doc) and nxt.start == span.end + 1 and \
+                doc[span.end].text == ",":
             span.parent = k + 1
     resolved = _resolve(doc, ordered, gazetteer, country_hint)
-    out: list[Toponym] = [Toponym(text="", start=0, end=0)] * len(built)
+    out: list[Toponym] = [Toponym(text="", start=0, end=0)] * len(every)
     for k, top in zip(order, resolved, strict=True):
         out[k] = top
-    return out
+    return out[:len(built)]
 
 
 def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:

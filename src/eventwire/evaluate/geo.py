@@ -234,7 +234,8 @@ def _evaluate(docs: list[GoldDocument], gazetteer: Gazetteer, nlp: Any, *, recog
     gold_spans: list[tuple[int, int, int]] = []
     for k, (doc, gold) in enumerate(zip(nlp.pipe(d.text for d in docs), docs, strict=True)):
         spans = [(g.start, g.end) for g in gold.toponyms]
-        resolved = resolve_spans(doc, gazetteer, spans, country_hint=gold.country_hint)
+        resolved = resolve_spans(doc, gazetteer, spans, country_hint=gold.country_hint,
+                                 context=True)
         for t, g in zip(resolved, gold.toponyms, strict=True):
             if g.latitude is None:
                 continue
