@@ -46,6 +46,7 @@ __all__ = [
     "cluster_events",
     "compatible",
     "credible_fatalities",
+    "haversine_km",
     "load_clusters",
     "migrate_clusters_v2",
     "score",
@@ -222,12 +223,6 @@ def _coarser_geo(a: str, b: str) -> str:
 
 
 _DATE_ORDER = ("day", "week", "month")
-
-
-def _coarser_date(a: str | None, b: str | None) -> str:
-    ra = _DATE_ORDER.index(a) if a in _DATE_ORDER else 1
-    rb = _DATE_ORDER.index(b) if b in _DATE_ORDER else 1
-    return _DATE_ORDER[max(ra, rb)]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

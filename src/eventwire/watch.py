@@ -252,7 +252,7 @@ class Watcher:
         Returns:
             The report of every cycle run.
         """
-        reports = []
+        reports: list[CycleReport] = []
         while cycles is None or len(reports) < cycles:
             started = self.clock()
             report = self.poll()

@@ -406,8 +406,11 @@ def _report(
     article_id = _stable("article", t.gold, n)
     # Place as a geoparser would give it.
     roll = rng.random()
-    geo, lat, lon = t.geo, t.lat, t.lon
-    place, place_text = t.location, t.location
+    geo = t.geo
+    lat: float | None = t.lat
+    lon: float | None = t.lon
+    place: str | None = t.location
+    place_text: str | None = t.location
     admin1, admin2 = t.admin1, t.admin2
     if roll < 0.02:
         geo, lat, lon, place, place_text = "country", None, None, None, None
