@@ -241,8 +241,8 @@ def test_protest_turning_violent_is_a_riot(pipeline: Pipeline) -> None:
 
 def test_crowd_control_means_make_an_intervention(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "Police fired tear gas at students marching to parliament."))
-    assert (event.event_type, event.acled_sub_event_type) == ("PROTEST",
-                                                              "Protest with intervention")  # fmt: skip
+    assert event.event_type == "PROTEST"
+    assert event.acled_sub_event_type == "Protest with intervention"
 
 
 def test_armed_target_makes_a_clash(pipeline: Pipeline) -> None:
@@ -250,3 +250,10 @@ def test_armed_target_makes_a_clash(pipeline: Pipeline) -> None:
     assert (event.actor2_kind, event.acled_event_type) == ("police", "Battles")
     civilians = only(code(pipeline, "Gunmen shot at a family near the bridge."))
     assert civilians.acled_event_type == "Violence against civilians"
+
+
+def test_stated_readiness_is_an_intent_or_a_threat(pipeline: Pipeline) -> None:
+    intent = only(code(pipeline, "Syria says it is willing to withdraw its troops from Lebanon."))
+    assert (intent.event_type, intent.actor1) == ("AGREE", "Syria")
+    threat = only(code(pipeline, "The rebels said they are ready to attack the capital."))
+    assert (threat.event_type, threat.actor1) == ("THREATEN", "Rebels")

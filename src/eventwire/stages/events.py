@@ -45,7 +45,8 @@ _CLIMB_DEPS = frozenset(
         "relcl",
     }
 )
-_SUBJECT_CLIMB = frozenset({"xcomp", "conj", "advcl", "pcomp", "prep"})
+_SUBJECT_CLIMB = frozenset({"xcomp", "conj", "advcl", "pcomp", "prep", "acomp"})
+_OWN = frozenset({"its", "their", "his", "her", "our"})
 _NP_EDGES = frozenset({"compound", "amod", "poss", "nmod", "appos"})
 _ANAPHORIC = frozenset({"the", "this", "that", "these", "those"})
 _TERMINAL = (".", "!", "?", "”", '"', "»", ":")
@@ -68,6 +69,7 @@ class Lexicon:
     absorbs: dict[str, frozenset[str]]
     retype: dict[str, dict[str, list[str]]]
     symmetric: frozenset[str]
+    adjectives: dict[str, dict[str, Any]]
     retype_cues: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]]
     retype_unless: dict[str, tuple[str, ...]]
     role_kinds: dict[str, dict[str, str]]
@@ -114,6 +116,7 @@ class Lexicon:
                 k: tuple(v) for k, v in trig["retype_unless_cues"].items() if not k.startswith("_")
             },
             symmetric=frozenset(trig["symmetric_types"]),
+            adjectives={k: v for k, v in trig["adjectives"].items() if not k.startswith("_")},
             retype_cues={
                 k: [(tuple(c), (t[0], t[1])) for c, t in v]
                 for k, v in trig["retype_by_cue"].items()
@@ -287,6 +290,8 @@ class _Coder:
                     cand = self._noun(
                         tok, lemma if lemma in self.lex.nouns else tok.lower_, unit, idx
                     )
+                elif tok.pos_ == "ADJ" and tok.lower_ in self.lex.adjectives:
+                    cand = self._adjective(tok, unit, idx)
                 else:
                     cand = None
                 if cand is not None:
@@ -295,6 +300,20 @@ class _Coder:
 
     def _in(self, tok: Any, unit: Any) -> bool:
         return unit.start <= tok.i < unit.end
+
+    def _adjective(self, tok: Any, unit: Any, idx: int) -> _Candidate | None:
+        """Stated readiness ("is willing to withdraw", "ready to talks"): an intent, or a
+        threat when what the actor is ready for is force."""
+        spec = self.lex.adjectives[tok.lower_]
+        complement = next((c for c in tok.children if c.dep_ in ("xcomp", "prep")), None)
+        if complement is None or tok.dep_ not in ("acomp", "ROOT", "xcomp", "ccomp"):
+            return None
+        etype, mode = spec["type"], spec.get("mode")
+        inner = complement if complement.pos_ == "VERB" else None
+        inner_spec = self.lex.verbs.get(self._lemma(inner)) if inner is not None else None
+        if inner_spec is not None and inner_spec["type"] in spec.get("threat_types", ()):
+            etype, mode = "THREATEN", "force"
+        return _Candidate(tok, unit, idx, etype, mode, False, spec)
 
     def _verb(self, tok: Any, lemma: str, unit: Any, idx: int, low: str) -> _Candidate | None:
         spec = self.lex.verbs[lemma]
@@ -578,6 +597,16 @@ class _Coder:
                             return m
         return None
 
+    def _object_actor(self, tok: Any, unit: Any) -> ActorMention | None:
+        """The actor an object names, unless it is the subject's own generic forces
+        ("withdrew its troops")."""
+        found = self.actor_at(tok, unit)
+        if found is not None and _own(tok) and found.known:
+            entry = self.aliases.lookup(found.name)
+            if entry is not None and entry.generic:
+                return None
+        return found
+
     def _complement_actor(
         self, tok: Any, unit: Any, etype: str, a1: ActorMention | None
     ) -> ActorMention | None:
@@ -589,7 +618,7 @@ class _Coder:
             for grand in child.children:
                 found = None
                 if grand.dep_ in ("dobj", "dative"):
-                    found = self.actor_at(grand, unit)
+                    found = self._object_actor(grand, unit)
                 elif grand.dep_ == "prep" and grand.lower_ in ("to", "for", "with", "on"):
                     pobj = next((c for c in grand.children if c.dep_ == "pobj"), None)
                     found = self.actor_at(pobj, unit) if pobj is not None else None
@@ -635,7 +664,7 @@ class _Coder:
             if a2 is None and cand.spec.get("object_role", "actor2") == "actor2":
                 for child in tok.children:
                     if child.dep_ in ("dobj", "obj", "dative"):
-                        a2 = self.actor_at(child, unit)
+                        a2 = self._object_actor(child, unit)
                         break
                 if a2 is None:
                     for child in tok.children:
@@ -895,6 +924,11 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int]) -> No
             )
             kept.cameo_root = ontology.to_cameo("PROTEST", strongest)
         drop.update(i for i in members if i != keep)
+
+
+def _own(tok: Any) -> bool:
+    """Whether a noun phrase is the subject's own ("withdrew its troops"): not a target."""
+    return any(c.dep_ == "poss" and c.lower_ in _OWN for c in tok.children)
 
 
 def _copy_actor(source: Event, target: Event, role: int) -> None:
