@@ -19,7 +19,15 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["ActorEntry", "AliasTable", "normalise_alias"]
+__all__ = [
+    "KINDS",
+    "ActorEntry",
+    "AliasTable",
+    "KindRules",
+    "find_mentions",
+    "is_acronym",
+    "normalise_alias",
+]
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-", "‐": "-"})
 _SPACE = re.compile(r"\s+")
