@@ -844,6 +844,11 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
         else:
             break
         if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
+            if tok.lower_ in _place_nouns() and (head.ent_type_ in NER_LABELS or any(
+                    c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN"
+                    for c in head.children)):
+                # "Daychopan district of Zabul province": Zabul only says where Daychopan is.
+                return "(container)", head, tok
             # "on the eastern edge of the province", "stormed the village of Mainok",
             # "captured half of Zaire": the place stands where its head noun stands.
             tok = head
@@ -986,6 +991,8 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         precision = "near place" if precision == "exact place" else precision
     elif prep in ("by", "with", "against", "(modifier)"):
         weight = -1.0  # "captured by U.S. forces", "a US soldier": an actor
+    elif prep == "(container)":
+        weight = -0.5
     elif prep is not None:
         weight = 0.5
     elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger and \
@@ -994,7 +1001,7 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
-    if prep == "(modifier)":
+    if prep in ("(modifier)", "(container)"):
         prep = None
     score = weight - 0.5 * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
