@@ -87,11 +87,15 @@ def test_trigger_lexicon_only_uses_known_types_and_modes() -> None:
     for event_type, mode in pairs:
         assert event_type in ontology.PLOVER_TYPES
         assert mode is None or mode in ontology.modes(event_type), (event_type, mode)
-    for event_type, rows in data["mode_cues"].items():
-        if event_type.startswith("_"):
-            continue
-        for mode, _cues in rows:
-            assert mode in ontology.modes(event_type)
+    for table in ("mode_cues", "paragraph_cues"):
+        for event_type, rows in data[table].items():
+            if event_type.startswith("_"):
+                continue
+            for mode, _cues in rows:
+                assert mode in ontology.modes(event_type)
+    for name, spec in data["adjectives"].items():
+        if not name.startswith("_"):
+            assert spec["mode"] in ontology.modes(spec["type"])
 
 
 def test_every_plover_type_has_triggers() -> None:

@@ -70,6 +70,7 @@ class Lexicon:
     retype: dict[str, dict[str, list[str]]]
     symmetric: frozenset[str]
     adjectives: dict[str, dict[str, Any]]
+    paragraph_cues: dict[str, list[tuple[str, tuple[str, ...]]]]
     retype_cues: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]]
     retype_unless: dict[str, tuple[str, ...]]
     role_kinds: dict[str, dict[str, str]]
@@ -117,6 +118,11 @@ class Lexicon:
             },
             symmetric=frozenset(trig["symmetric_types"]),
             adjectives={k: v for k, v in trig["adjectives"].items() if not k.startswith("_")},
+            paragraph_cues={
+                t: [(m, tuple(c)) for m, c in rows]
+                for t, rows in trig["paragraph_cues"].items()
+                if not t.startswith("_")
+            },
             retype_cues={
                 k: [(tuple(c), (t[0], t[1])) for c, t in v]
                 for k, v in trig["retype_by_cue"].items()
@@ -374,6 +380,8 @@ class _Coder:
         if tok.dep_ in ("compound", "amod", "nmod") and self._noun_spec(head):
             return None  # "cooperation agreement": the head noun is the event
         etype, mode = spec["type"], spec.get("mode")
+        if spec.get("plural_mode") and tok.tag_ in ("NNS", "NNPS"):
+            mode = spec["plural_mode"]  # many explosions are a barrage, one is a bomb
         matched = False
         for child in tok.children:
             mod = (spec.get("modifiers") or {}).get(child.lemma_.casefold())
@@ -792,6 +800,12 @@ class _Coder:
                 if _has_cue(low, words):
                     mode = name
                     break
+        if etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
+            rest = self._paragraph_rest(cand).casefold()  # "... Police dispersed them."
+            for name, words in self.lex.paragraph_cues.get("PROTEST", ()):
+                if _has_cue(rest, words):
+                    mode = name
+                    break
         if etype == "ASSAULT":
             if mode == "firearms" and a2 is not None and a2.kind in self.lex.armed_kinds:
                 mode = "clash"
@@ -810,6 +824,16 @@ class _Coder:
                     state = a1 is not None and a1.kind == "government" and a1.country is not None
                     mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
         return mode
+
+    def _paragraph_rest(self, cand: _Candidate) -> str:
+        """The sentences after the event's in its paragraph."""
+        para = self.layout.paragraph[cand.unit_index]
+        parts = []
+        for idx in range(cand.unit_index + 1, len(self.units)):
+            if self.layout.paragraph[idx] != para:
+                break
+            parts.append(self.units[idx].text)
+        return " ".join(parts)
 
     def confidence(self, cand: _Candidate, a1: Any, a2: Any, modality: str) -> float:
         score = 0.45 + (0.1 if not cand.nominal else 0.0)
