@@ -257,3 +257,22 @@ def test_stated_readiness_is_an_intent_or_a_threat(pipeline: Pipeline) -> None:
     assert (intent.event_type, intent.actor1) == ("AGREE", "Syria")
     threat = only(code(pipeline, "The rebels said they are ready to attack the capital."))
     assert (threat.event_type, threat.actor1) == ("THREATEN", "Rebels")
+
+
+def test_force_against_a_protest_later_in_the_paragraph(pipeline: Pipeline) -> None:
+    text = (
+        "Teachers demonstrated in the city centre to demand better pay. "
+        "The police intervened and dispersed them with tear gas."
+    )
+    event = only(code(pipeline, text))
+    assert (event.event_type, event.actor1_kind) == ("PROTEST", "protesters")
+    assert event.acled_sub_event_type == "Protest with intervention"
+
+
+def test_background_arrest_does_not_make_an_intervention(pipeline: Pipeline) -> None:
+    text = (
+        "Journalists protested in the capital against the arrest of an editor. "
+        "He was arrested last week on tax charges."
+    )
+    events = [e for e in code(pipeline, text) if e.event_type == "PROTEST"]
+    assert [e.acled_sub_event_type for e in events] == ["Peaceful protest"]

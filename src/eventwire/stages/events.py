@@ -925,18 +925,29 @@ def _key(event: Event) -> tuple[Any, ...]:
 _PROTEST_STRENGTH = ("excessive-force", "intervention", "riot", "mob")
 
 
-def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int]) -> None:
-    """One protest per sentence: "police fired tear gas at students marching" is the
-    students' march, broken up. The event whose actor is the crowd is kept, with the
-    strongest mode any of them has."""
-    by_unit: dict[int, list[int]] = {}
+def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layout: _Layout) -> None:
+    """One protest per sentence, and a crowd's protest absorbs the force used against it
+    in its paragraph: "police fired tear gas at students marching" is the students' march,
+    broken up. The event whose actor is the crowd is kept, with the strongest mode."""
+    groups: dict[tuple[str, int], list[int]] = {}
     for i, (c, e) in enumerate(pairs):
         if e.event_type == "PROTEST" and i not in drop:
-            by_unit.setdefault(c.unit_index, []).append(i)
-    for members in by_unit.values():
+            groups.setdefault(("unit", c.unit_index), []).append(i)
+            groups.setdefault(("paragraph", layout.paragraph[c.unit_index]), []).append(i)
+    for (scope, _), members in groups.items():
+        members = [i for i in members if i not in drop]
         if len(members) < 2:
             continue
         crowd = [i for i in members if pairs[i][1].actor1_kind in ("protesters", "rioters")]
+        if scope == "paragraph":
+            if not crowd:
+                continue
+            # only the state's handling of the crowd goes; other protests stay
+            members = crowd[:1] + [
+                i for i in members if pairs[i][1].actor1_kind in ("police", "state military")
+            ]
+            if len(members) < 2:
+                continue
         keep = crowd[0] if crowd else members[0]
         modes = [pairs[i][1].mode for i in members]
         strongest = next((m for m in _PROTEST_STRENGTH if m in modes), pairs[keep][1].mode)
@@ -1011,7 +1022,7 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list
                     _copy_actor(ei, ej, 2)
                 ej.fatalities = ej.fatalities if ej.fatalities is not None else ei.fatalities
                 break
-    _merge_protests(pairs, drop)
+    _merge_protests(pairs, drop, layout)
     for i, (ci, ei) in enumerate(pairs):
         anaphoric = _anaphoric(ci)
         if i in drop or (ei.actor1 is not None and not anaphoric):
