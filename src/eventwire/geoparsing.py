@@ -1005,10 +1005,16 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         prep = None
     score = weight - 0.5 * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
-    if head.ent_type_ in NER_LABELS or (head.pos_ == "PROPN" and prep in _AT_PREPS):
-        score -= 1.5  # "near Ain Issa in northern Syria": Syria only says where Ain Issa is
+    if prep in _AT_PREPS and (head.ent_type_ in NER_LABELS or head.pos_ == "PROPN" or (
+            head.lower_ in _place_nouns() and any(
+                c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in head.children))):
+        # "near Ain Issa in northern Syria", "in Saidiyah district in southern Baghdad": the
+        # second name only says where the first is.
+        score -= 1.5
     if t.name is None:
         score -= 0.5
+        if prep in _AT_PREPS or prep in _NEAR_PREPS:
+            score += 0.4  # as fine as a village: the gazetteer just does not know it
     return score, precision
 
 
