@@ -965,7 +965,7 @@ def event_place(
         options.append((score - 0.25, ref, ref.geo_precision))
     options = [(score - _contained_penalty(t, prec, options), t, prec)
                for score, t, prec in options]
-    options = [o for o in options if o[1].name is not None or o[0] > 0.5]
+    options = [o for o in options if (o[1].name is not None or o[0] > 0.5) and o[0] > 0.0]
     if options:
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
