@@ -502,15 +502,12 @@ class _Coder:
         if not found:
             return None
         best = min(found, key=rank)
-        head = found[0]
-        if (
-            best is not head
-            and best.kind == "government"
-            and head.kind in ("state military", "police")
-            and rank(head) == 2
-        ):
-            # "the military forces of Armenia": the state, through its military
-            best = replace(best, kind=head.kind)
+        armed = next(
+            (m for m in found if m.kind in ("state military", "police") and rank(m) == 2), None
+        )
+        if best.kind == "government" and armed is not None:
+            # "the military forces of Armenia", "a Nigerien army camp": the state's military
+            best = replace(best, kind=armed.kind)
         return best
 
     def _antecedent(self, tok: Any) -> ActorMention | None:
