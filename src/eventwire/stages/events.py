@@ -843,6 +843,7 @@ class _Coder:
     # -- assembly ----------------------------------------------------------------
     def events(self) -> list[Event]:
         article = self.document.article
+        article_id = article.article_id  # a hash of the whole text: once per document
         cands = self.candidates()
         out: list[tuple[_Candidate, Event]] = []
         fatal_units: set[int] = set()
@@ -869,7 +870,7 @@ class _Coder:
                 event_type=cand.event_type, sentence=unit.text, start=unit.start_char,
                 end=unit.end_char, mode=mode, modality=modality,
                 url=article.url, source=article.source, published=article.published,
-                article_id=article.article_id,
+                article_id=article_id,
                 acled_event_type=acled[0], acled_sub_event_type=acled[1],
                 cameo_root=ontology.to_cameo(cand.event_type, mode),
                 trigger=cand.token.text, trigger_start=cand.token.idx,
