@@ -276,3 +276,19 @@ def test_background_arrest_does_not_make_an_intervention(pipeline: Pipeline) -> 
     )
     events = [e for e in code(pipeline, text) if e.event_type == "PROTEST"]
     assert [e.acled_sub_event_type for e in events] == ["Peaceful protest"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n  ", "!!!", "Attack", "killed killed 5 5", "a" * 3000, "The.\n\n\n\nRebels."],
+)
+def test_odd_inputs_do_not_fail(pipeline: Pipeline, text: str) -> None:
+    for event in code(pipeline, text):
+        assert 0 <= event.start <= event.end <= len(text)
+
+
+def test_stage_chain_declares_what_it_needs(pipeline: Pipeline) -> None:
+    described = {s["name"]: s for s in pipeline.describe()}
+    assert described["actors.aliases.v1"]["needs"] == ["doc"]
+    assert described["events.lexicon.v1"]["needs"] == ["actors", "doc"]
+    assert described["dates.relative.v1"]["adds"] == ["dates"]
