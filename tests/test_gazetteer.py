@@ -307,3 +307,17 @@ def test_index_file_is_a_plain_sqlite_database(gazetteer_path: Path) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"places", "names", "sources", "meta", "admin1", "countries"} <= tables
     conn.close()
+
+
+def test_alternate_names_file_adds_names_to_known_places(gazetteer_path: Path, tmp_path: Path
+                                                         ) -> None:
+    gaz = _copy(gazetteer_path, tmp_path)
+    assert not gaz.candidates("Idlibopolis", phonetic=False)
+    alt = tmp_path / "alternateNames.txt"
+    # alternateNameId, geonameid, isolanguage, alternate name, isPreferred, isShort, ...
+    alt.write_text("1\t169389\ten\tIdlibopolis\t\t\t\t\n2\t169389\tlink\thttps://x\t\t\t\t\n",
+                   "utf-8")
+    assert gaz.add_geonames(alt) == 1
+    found = gaz.candidates("Idlibopolis", phonetic=False)
+    assert [c.geonames_id for c in found] == [169389]
+    assert found[0].match == "alternate"
