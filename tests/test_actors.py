@@ -166,3 +166,9 @@ def test_titled_person_is_kept(pipeline: Pipeline) -> None:
 def test_pro_prefix_does_not_make_the_state_an_actor(pipeline: Pipeline) -> None:
     found = mentions(pipeline, "Jets struck pro-Iranian targets.")
     assert all(m.name != "Iran" for m in found)
+
+
+def test_plural_generic_actors_are_matched(pipeline: Pipeline, table: AliasTable) -> None:
+    assert table.lookup("armies") == table.lookup("army")
+    found = mentions(pipeline, "Two mobs attacked the market while militias watched.")
+    assert [(m.text, m.kind) for m in found] == [("mobs", "rioters"), ("militias", "militia")]

@@ -113,6 +113,10 @@ class AliasTable:
                     # word is too common ("football federation").
                     the = alias.startswith("the ")
                     self._patterns.add(alias.casefold() if the else normalise_alias(alias))
+                    if entry.generic and alias.islower() and not alias.endswith("s"):
+                        # "mobs", "militias": lookup() reads plurals, the matcher needs them
+                        plural = alias[:-1] + "ies" if alias.endswith("y") else alias + "s"
+                        self._patterns.add(plural)
             for demonym in entry.demonyms:
                 key = demonym if is_acronym(demonym) else normalise_alias(demonym)
                 self._demonyms.setdefault(key, entry)
@@ -173,6 +177,7 @@ class AliasTable:
             key,
             key[:-1] if key.endswith("s") else None,
             key[:-2] if key.endswith("es") else None,
+            key[:-3] + "y" if key.endswith("ies") else None,
             key + "s",
         ):
             if candidate and candidate in self._by_key:
