@@ -187,6 +187,21 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
     return False
 
 
+#: Prepositions after which a capitalised name the model left untagged is a place.
+_PLACE_PREPS = frozenset({"in", "at", "near", "into", "towards", "toward", "outside",
+                          "around", "inside"})
+
+
+def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
+    if start == 0 or doc[start].is_sent_start:
+        return False
+    if doc[start - 1].lower_ not in _PLACE_PREPS:
+        return False
+    toks = doc[start:end]
+    return all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks) \
+        and not any(t.text in w.never for t in toks) and len(toks.text) >= 4
+
+
 def _name_run_end(doc: Any, i: int, w: _Words) -> int:
     """End (exclusive) of the capitalised name run starting at token ``i``."""
     j = i
@@ -316,6 +331,10 @@ def _recognise(
             add(s, e, "feature")
         elif _context_ok(doc, s, e, w) and _has_candidates(gaz, text, country_hint):
             add(s, e, "recovered")
+        elif _plainly_a_place(doc, s, e, w):
+            # "entered Quraytayn", "a bomb in Dhuluiya": a name the gazetteer lacks, right
+            # after a place preposition. Kept, resolved only as far as the context allows.
+            add(s, e, "unlisted")
 
     # 4. Coordinated names: "towards Talhia and Al-Bawabiya", "Homs, Hama and Aleppo".
     grew = True
@@ -611,7 +630,7 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
         score, c = best
         p = _softmax_top(scores)
         confidence = p * _MATCH_TRUST.get(c.match, 0.8)
-        if span.origin in ("recovered", "feature"):
+        if span.origin in ("recovered", "feature", "unlisted"):
             confidence *= 0.85
         _fill(t, c, _precision(c, span), 0.15 + 0.85 * confidence)
         return t
