@@ -316,7 +316,8 @@ def evaluate_acled(
     Returns:
         ``n``, ``event_type_accuracy``, ``event_type_macro_f1``, ``sub_event_type_macro_f1``,
         ``actor1_match``, ``event_date_exact``, ``fatalities_exact``, ``detected``,
-        ``within_25km`` / ``within_161km`` (over events that have coordinates),
+        ``within_25km`` / ``within_161km`` (over events that have coordinates) and
+        ``within_25km_of_all`` / ``within_161km_of_all`` (over all rows),
         ``confusion`` (ACLED event_type -> predicted -> count).
 
     Raises:
@@ -374,6 +375,8 @@ def evaluate_acled(
         "located": share(located),
         "within_25km": near25 / located if located else 0.0,
         "within_161km": near161 / located if located else 0.0,
+        "within_25km_of_all": share(near25),
+        "within_161km_of_all": share(near161),
         "confusion": _confusion(g_type, p_type),
     }
 
