@@ -852,7 +852,8 @@ def migrate_clusters_v2(conn: Any) -> None:
 
     Idempotent. Existing events are clustered in publication order (the same result as if
     they had been added one article at a time); ``events.cluster_id`` and
-    ``events.report_count`` are filled.
+    ``events.report_count`` are filled; ``events.cluster_id`` and ``clusters.cluster_id`` get
+    an index.
 
     Args:
         conn: An open DuckDB connection whose ``events`` table has the columns of
@@ -866,13 +867,16 @@ def migrate_clusters_v2(conn: Any) -> None:
     columns = ", ".join(f'"{n}" {t}' for n, t in CLUSTER_COLUMNS)
     try:
         conn.execute(f"CREATE TABLE IF NOT EXISTS clusters ({columns})")
+        # Reading a cluster's members and replacing its row are index lookups, whatever the
+        # size of the store. (DuckDB builds indexes only before a transaction's updates.)
+        conn.execute("CREATE INDEX IF NOT EXISTS events_cluster_id_idx ON events (cluster_id)")
+        conn.execute("CREATE INDEX IF NOT EXISTS clusters_cluster_id_idx ON clusters (cluster_id)")
         rows = conn.execute(
             f"SELECT {_SELECT} FROM events WHERE cluster_id IS NULL "
             "ORDER BY published NULLS LAST, article_id, start"
         ).fetchall()
-        if not rows:
-            return
-        _write(conn, cluster_events(_event_from_row(r) for r in rows))
+        if rows:
+            _write(conn, cluster_events(_event_from_row(r) for r in rows))
     except duckdb.Error as exc:
         raise StoreError(f"cannot add the clusters table: {exc}") from exc
 
@@ -966,10 +970,16 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
         return []
     new_ids = [e.event_id for e in events if e.event_id]
     if len(probes) <= _PER_EVENT_QUERIES:
+        # Ids first, rows by primary key next: reading every column of the row groups a
+        # range query touches costs more than the two index lookups.
         marks = {n: "?" for n in _PROBE_NAMES}
         where = _BLOCK_WHERE.format(**marks)
-        sql = " UNION ALL ".join(f"SELECT {_SELECT_E} FROM events e WHERE {where}" for _ in probes)
-        args: list[Any] = [v for q in probes for v in q]
+        ids_sql = " UNION ".join(f"SELECT e.event_id FROM events e WHERE {where}" for _ in probes)
+        ids = [r[0] for r in conn.execute(ids_sql, [v for q in probes for v in q]).fetchall()]
+        if not ids:
+            return []
+        sql = f"SELECT {_SELECT_E} FROM events e WHERE e.event_id IN ({', '.join('?' * len(ids))})"
+        args: list[Any] = ids
     else:
         cols = [list(col) for col in zip(*probes, strict=True)]
         unnest = ", ".join(f"unnest(?) AS {n}" for n in _PROBE_NAMES)
@@ -999,8 +1009,9 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
         if any(_in_block(r, m, p) for r in reports):
             missing.add(cid)
     if missing:
+        marks = ", ".join("?" * len(missing))
         more = conn.execute(
-            f"SELECT {_SELECT} FROM events WHERE list_contains(?, cluster_id)", [sorted(missing)]
+            f"SELECT {_SELECT} FROM events WHERE cluster_id IN ({marks})", sorted(missing)
         ).fetchall()
         for r in more:
             if r[0] not in stored and r[0] not in new_ids:
@@ -1053,9 +1064,10 @@ def _write(
             "     OR events.report_count IS DISTINCT FROM a.n)",
             [[e for e, _ in pairs], [c for _, c in pairs], [size[c] for _, c in pairs]],
         )
-    gone = list(replaced)
+    gone = sorted(replaced)
     if gone:
-        conn.execute("DELETE FROM clusters WHERE list_contains(?, cluster_id)", [gone])
+        marks = ", ".join("?" * len(gone))
+        conn.execute(f"DELETE FROM clusters WHERE cluster_id IN ({marks})", gone)
     if rows:
         columns = [list(col) for col in zip(*rows, strict=True)]
         conn.execute(
