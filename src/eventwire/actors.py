@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .model import ActorMention
 
 __all__ = [
     "KINDS",
@@ -268,9 +269,7 @@ def _mention(
     kind: str | None = None,
     country: str | None = None,
     name: str | None = None,
-) -> Any:
-    from .model import ActorMention
-
+) -> ActorMention:
     return ActorMention(
         text=span.text, start=span.start_char, end=span.end_char,
         name=name or entry.name, country=country or entry.country,
@@ -297,7 +296,7 @@ def _is_prefixed(token: Any) -> bool:
     return False
 
 
-def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> list[Any]:
+def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> list[ActorMention]:
     """Every actor mention in a parsed document, in text order.
 
     Known aliases and demonyms come from the phrase matcher; a name used as a modifier of an
@@ -315,8 +314,6 @@ def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> li
         :class:`~eventwire.model.ActorMention` objects with article offsets.
     """
     from spacy.util import filter_spans
-
-    from .model import ActorMention
 
     lower, exact = table.matcher(nlp)
     found: list[Any] = []
@@ -393,9 +390,9 @@ def _is_entity(span: Any) -> bool:
     return any(e.start == span.start and e.end == span.end for e in span.doc.ents)
 
 
-def _unknown_mentions(doc: Any, table: AliasTable, rules: KindRules, taken: set[int]) -> list[Any]:
-    from .model import ActorMention
-
+def _unknown_mentions(
+    doc: Any, table: AliasTable, rules: KindRules, taken: set[int]
+) -> list[ActorMention]:
     out: list[ActorMention] = []
     for ent in doc.ents:
         if any(i in taken for i in range(ent.start, ent.end)):
