@@ -374,24 +374,38 @@ def test_assign_joins_stored_clusters_and_updates_counts(options: Options) -> No
         assert [c.event_id for c in only_rus] == ["ev90"]
 
 
-def test_assign_equals_in_memory_clustering(options: Options) -> None:
+@pytest.mark.parametrize("batch", [0, 40])
+def test_assign_equals_in_memory_clustering(options: Options, batch: int) -> None:
     """The store only reads each article's block, yet finds the clusters a full in-memory
-    pass finds: blocking loses nothing."""
+    pass finds: blocking loses nothing. ``batch``: articles per transaction (0: one ``add``
+    each, whose few events read their blocks with range queries; 40: ``add_many``, whose many
+    events share one join)."""
     from eventwire.evaluate.dedup import generate_reports, load_acled
 
     rows = [r for r in load_acled() if r["iso3"] in ("UKR", "IND")][:90]
     reports = generate_reports(rows, seed=5)
     expected = cluster_events([replace(r.event) for r in reports])
     want = sorted(sorted(e.event_id for e in ms) for ms in expected.values())
+    items = [
+        (Article(text=f"report {n}", published=r.event.published),
+         [replace(r.event, cluster_id=None, article_id=None)])
+        for n, r in enumerate(reports)
+    ]  # fmt: skip
     with open_store(options) as store:
-        for n, r in enumerate(reports):
-            event = replace(r.event, cluster_id=None, article_id=None)
-            assert store.add(Article(text=f"report {n}", published=event.published), [event])
+        if batch:
+            assert store.add_many(items, batch_articles=batch) == len(items)
+        else:
+            assert all(store.add(article, events) for article, events in items)
         got = store.conn.execute(
             "SELECT list(event_id ORDER BY event_id) FROM events GROUP BY cluster_id"
         ).fetchall()
+        counts = store.conn.execute(
+            "SELECT count(*) FROM events e JOIN clusters c USING (cluster_id) "
+            "WHERE e.report_count <> c.report_count OR len(c.event_ids) <> c.report_count"
+        ).fetchone()
     assert sorted(g[0] for g in got) == want
     assert len(want) < len(reports)  # some reports were merged
+    assert counts == (0,)  # every member carries its cluster's count
 
 
 def test_assign_clusters_the_given_events_in_memory_too(options: Options) -> None:
