@@ -533,6 +533,8 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
             s += 2.0 * share
             if c.country_code == focus.country:
                 s += 1.0
+            elif c.country_code is None:
+                s += 1.5  # oceans, continents, regions: no country to agree or disagree with
             if hint is not None and c.country_code == hint:
                 s += 3.0
             if c.country_code in mentioned and not (c.feature_code or "").startswith("PCL"):
@@ -664,7 +666,8 @@ def _salient_city(position: int, picks: Sequence[tuple[_Span, Candidate, float]]
         if cand.country_code != country or cand.feature_class != "P" or p < 0.5 or \
                 cand.match not in ("name", "alternate"):
             continue
-        weight = p * math.exp(-abs(span.start_char - position) / 800)
+        weight = p * math.exp(-abs(span.start_char - position) / 800) * (
+            1 + math.log10(cand.population + 1) / 7)
         if weight >= 0.1 and (best is None or weight > best[0]):
             best = (weight, cand)
     return best[1] if best else None
