@@ -640,8 +640,8 @@ class Gazetteer:
                     "SELECT name FROM admin2 WHERE code=?", (f"{cc}.{adm1}.{adm2c}",)
                 ).fetchone()
                 adm2 = hit[0] if hit else None
-            values = (cols[1], lat, lon, cc, adm1, adm2c, adm2, cols[6] or None,
-                      cols[7] or None, pop, src.name)
+            values: tuple[Any, ...] = (cols[1], lat, lon, cc, adm1, adm2c, adm2,
+                                       cols[6] or None, cols[7] or None, pop, src.name)
             if cols[6] == "A" and (cols[7] or "").startswith(("ADM", "PCL")):
                 # Keep the packaged name and codes of divisions and countries: other dumps
                 # (Who's On First) often lack their admin codes.
@@ -688,7 +688,7 @@ class Gazetteer:
 
     def _load_ocha(self, src: Path, rows: list[tuple[int, dict[str, str]]], merge_km: float
                    ) -> int:
-        country_rows = {}
+        country_rows: dict[str, list[tuple[int, dict[str, str]]]] = {}
         for lineno, row in rows:
             cc = (row.get("adm0_pcode") or "").strip().upper()
             if not re.fullmatch(r"[A-Z]{2}", cc):
@@ -738,13 +738,14 @@ class Gazetteer:
                     if adm1_en not in admin1_map:
                         admin1_map[adm1_en] = self._admin1_for(cc, adm1_en, lat, lon, index)
                     adm1 = admin1_map[adm1_en] or index.nearest_admin1(lat, lon)
-                    pid = self._db.execute(
+                    new_id = self._db.execute(
                         "INSERT INTO places(geonames_id, name, latitude, longitude, country2, "
                         "admin1, admin2, feature_class, feature_code, population, pcode, source) "
                         "VALUES (NULL,?,?,?,?,?,?,'P','PPL',0,?,'ocha')",
                         (plain or name, lat, lon, cc, adm1, adm2, pcode),
                     ).lastrowid
-                    assert pid is not None
+                    assert new_id is not None
+                    pid = new_id
                     index.add(pid, lat, lon, keys, adm1)
                 self._insert_names(pid, [(n, KIND_ALTERNATE) for n in names])
                 count += 1

@@ -29,7 +29,7 @@ from .gazetteer import (
 )
 from .model import Toponym
 
-__all__ = ["Focus", "article_focus", "find_toponyms", "resolve_spans"]
+__all__ = ["Focus", "article_focus", "event_place", "find_toponyms", "resolve_spans"]
 
 NER_LABELS = frozenset({"GPE", "LOC", "FAC"})
 #: spaCy labels a recovered span may carry (small villages are often tagged PERSON).
@@ -448,8 +448,8 @@ class Focus:
 def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
               hint: str | None) -> Focus:
     picks = list(picks)
-    votes: Counter[str] = Counter()
-    admins: Counter[str] = Counter()
+    votes: dict[str, float] = {}
+    admins: dict[str, float] = {}
     for cand, p, span in picks:
         if not cand.country_code or cand.match in ("phonetic", "fuzzy"):
             continue
@@ -457,18 +457,19 @@ def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
         # which conflict news cites as actors; capitals often stand for governments.
         code = cand.feature_code or ""
         weight = p * (1.0 if code.startswith("PCL") else 0.7 if code == "PPLC" else 1.5)
-        votes[cand.country_code] += weight
+        votes[cand.country_code] = votes.get(cand.country_code, 0.0) + weight
         if cand.admin1_code and not (cand.feature_code or "").startswith("PCL"):
             # Capitals are often metonyms for governments; regions and villages locate events.
             aw = 0.5 if cand.feature_code == "PPLC" else 1.0
             if span is not None and (span.modifier or span.admin_hint):
                 aw *= 2.0
-            admins[f"{cand.country_code}.{cand.admin1_code}"] += p * aw
+            key = f"{cand.country_code}.{cand.admin1_code}"
+            admins[key] = admins.get(key, 0.0) + p * aw
     if hint:
-        votes[hint] += max(2.0, sum(votes.values()))
+        votes[hint] = votes.get(hint, 0.0) + max(2.0, sum(votes.values()))
     if not votes:
         return Focus(None, 0.0, None, 0.0, False)
-    ranked = votes.most_common(2)
+    ranked = sorted(votes.items(), key=lambda kv: -kv[1])[:2]
     country, top = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     share = top / sum(votes.values())
@@ -677,7 +678,7 @@ def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, floa
                      country: str, paragraph: int = 0) -> str | None:
     """Admin1 most salient around character ``position`` (in ``paragraph``): nearby mentions
     weigh more."""
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     for span, cand, p in picks:
         if cand.country_code != country or not cand.admin1_code:
             continue
@@ -690,10 +691,11 @@ def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, floa
             w *= 0.3  # "Damascus tries...": a government, not a place where things happen
         if span.paragraph != paragraph:
             w *= 0.5
-        weights[cand.admin1_code] += w * math.exp(-abs(span.start_char - position) / 400)
+        weights[cand.admin1_code] = weights.get(cand.admin1_code, 0.0) + w * math.exp(
+            -abs(span.start_char - position) / 400)
     if not weights:
         return None
-    code, top = weights.most_common(1)[0]
+    code, top = max(weights.items(), key=lambda kv: kv[1])
     return code if top >= 0.3 * sum(weights.values()) else None
 
 
@@ -904,7 +906,7 @@ def _path_length(a: Any, b: Any) -> int:
 def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
     """Definite references to a division ("the province", "the area") inside a sentence."""
     w = _words()
-    out = []
+    out: list[tuple[int, int, str]] = []
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
         return out
@@ -1103,10 +1105,10 @@ def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Foc
                 focus.country]
     if nation is None or not mentions or not focus.strong:
         return None
-    mention = min(mentions, key=lambda t: abs(t.start - position))
-    t = Toponym(text=mention.text, start=mention.start, end=mention.end)
-    _fill(t, nation, "country", 0.2)
-    return t
+    nearest = min(mentions, key=lambda m: abs(m.start - position))
+    found = Toponym(text=nearest.text, start=nearest.start, end=nearest.end)
+    _fill(found, nation, "country", 0.2)
+    return found
 
 
 def _approximated(t: Toponym) -> bool:

@@ -83,8 +83,10 @@ def _parse_xml(path: Path) -> ET.Element:
 
 
 def _float(text: str | None) -> float | None:
+    if not text:
+        return None
     try:
-        return float(text) if text not in (None, "") else None
+        return float(text)
     except ValueError:
         return None
 
@@ -186,7 +188,7 @@ def resolution_scores(errors_km: Sequence[float]) -> dict[str, float]:
     }
 
 
-def span_scores(predicted: Iterable[tuple[int, int]], gold: Iterable[tuple[int, int]]
+def span_scores(predicted: Iterable[tuple[int, ...]], gold: Iterable[tuple[int, ...]]
                 ) -> dict[str, float]:
     """Span precision, recall and F1, exact and overlapping.
 
