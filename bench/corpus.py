@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(
+    os.environ.get("EVENTWIRE_SHARED") or Path(__file__).resolve().parents[2] / "shared"
+) / "data"
 
 
 def base_texts(data: Path = DATA) -> list[str]:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from eventwire.config import Options, resolve_options
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+def _shared() -> Path:
+    """The shared folder (seed article, labelled data): $EVENTWIRE_SHARED, ../shared, /work/shared.
+
+    A clone outside the workspace (CI, /tmp/fresh) still finds it; when none exists the tests
+    that need it fail naming the folder, never pass silently.
+    """
+    candidates = [os.environ.get("EVENTWIRE_SHARED"),
+                  str(Path(__file__).resolve().parents[2] / "shared"), "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "data").is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED = _shared()
 SEED = SHARED / "seed" / "syria-sitrep.txt"
 DATA = SHARED / "data"
 
