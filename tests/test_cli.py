@@ -242,3 +242,16 @@ def test_interrupted_ingest_then_rerun_stores_each_article_once(
             "select count(*) from articles a where n_events <> "
             "(select count(*) from events e where e.article_id = a.article_id)").fetchone()[0]
         assert mismatched == 0
+
+
+def test_eval_events_prints_figures_and_confusion(run) -> None:
+    from .conftest import DATA
+
+    result = run("eval", "events", "plover", "--limit", "15", "--data", str(DATA))
+    assert result.exit_code == 0, result.stderr
+    assert "type_accuracy" in result.stdout and "confusion" in result.stdout
+    as_json = run("eval", "events", "acled", "--limit", "10", "--data", str(DATA),
+                  "--format", "json")
+    figures = json.loads(as_json.stdout)["acled"]
+    assert figures["n"] == 10 and 0.0 <= figures["event_type_accuracy"] <= 1.0
+    _assert_one_line_error(run("eval", "events", "--data", str(DATA / "nowhere")), "nowhere")

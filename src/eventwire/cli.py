@@ -353,6 +353,70 @@ def stages(ctx: click.Context) -> None:
                    f"adds {', '.join(row['adds'])}")
 
 
+# ---------------------------------------------------------------------------- eval
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Score eventwire on the public labelled data sets (see ../shared/data/README.md)."""
+
+
+def _data_dir_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Folder of the labelled data sets (default ../shared/data or $EVENTWIRE_DATA).",
+    )(fn)
+
+
+def _dataset(options: Options, relative: str) -> Path:
+    path = options.data_dir / relative
+    if not path.exists():
+        raise OptionsError(
+            f"data set not found: {path}; point --data at the folder holding {relative}"
+        )
+    return path
+
+
+def _print_result(name: str, result: dict[str, Any], fmt: str) -> None:
+    from .evaluate.events import format_report
+
+    if fmt == "json":
+        click.echo(json.dumps({name: result}, indent=2, default=str))
+    else:
+        click.echo(f"== {name}")
+        click.echo(format_report(result))
+
+
+@eval_group.command("events")
+@click.argument("datasets", nargs=-1, type=click.Choice(("plover", "acled")))
+@_data_dir_option
+@click.option("--split", type=click.Choice(("test", "dev", "all")), default="test",
+              show_default=True, help="ACLED part to score (test is never used for tuning).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Score the first N.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+@click.pass_context
+def eval_events(
+    ctx: click.Context, datasets: tuple[str, ...], data_dir: Path | None, split: str,
+    limit: int | None, fmt: str,
+) -> None:
+    """Event coding: PLOVER sentences (type, actors) and ACLED notes (type, sub-type,
+    actor1, location, date, fatalities), each with a confusion matrix."""
+    from .api import pipeline_for
+    from .evaluate.events import evaluate_acled, evaluate_plover
+
+    options = _options(ctx, data_dir=data_dir)
+    pipeline = pipeline_for(options)
+    for name in datasets or ("plover", "acled"):
+        if name == "plover":
+            path = _dataset(options, "plover-gsr/PLOVER_GSR_CAMEO.json")
+            result = evaluate_plover(pipeline, path, limit=limit)
+        else:
+            path = _dataset(options, "acled-dev/acled_outside_middle_east.csv")
+            result = evaluate_acled(pipeline, path, split=split, limit=limit)
+        _print_result(name, result, fmt)
+
+
 def _register_commands() -> None:
     # Commands defined next to the library code they wrap, registered like any plugin's.
     from .web.cli import serve

@@ -40,6 +40,8 @@ class Options:
         max_text_chars: Longest article text processed; longer texts are rejected.
         batch_size: Articles per nlp.pipe batch and per store write batch.
         min_confidence: Events below this confidence are dropped.
+        data_dir: Folder of the public labelled data sets used by ``eventwire eval``
+            (``../shared/data`` in the project workspace).
     """
 
     db: Path = Path("eventwire.duckdb")
@@ -52,6 +54,7 @@ class Options:
     max_text_chars: int = 2_000_000
     batch_size: int = 32
     min_confidence: float = 0.0
+    data_dir: Path = Path("../shared/data")
 
 
 def resolve_options(
@@ -81,6 +84,7 @@ def resolve_options(
     opts = Options(
         gazetteer=Path(env.get("EVENTWIRE_GAZETTEER") or _data_home(env) / "gazetteer.sqlite"),
         user_agent=USER_AGENT.format(version=__version__),
+        data_dir=Path(env.get("EVENTWIRE_DATA") or "../shared/data"),
     )
     path = config_file or env.get("EVENTWIRE_CONFIG")
     if path is None:
