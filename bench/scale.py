@@ -72,6 +72,8 @@ class Run:
     #: Dask: seconds on a running cluster whose workers hold the pipeline already;
     #: worker processes: seconds after every worker was ready.
     steady: float = 0.0
+    busy: float = 0.0  # worker processes: wall seconds spent on chunks, summed over workers
+    worker_cpu: float = 0.0  # worker processes: CPU seconds spent on chunks
 
 
 class _Clock:
@@ -108,7 +110,8 @@ def parallel(options: Options, chain: tuple[str, ...], corpus: Path, db: Path,
         with _Clock() as clock:
             ingest_parallel(store, [str(corpus)], options, workers, runner=runner)
         return Run(clock.wall, clock.cpu, clock.load, _events(store),
-                   clock.wall - runner.startup_seconds)  # fmt: skip
+                   clock.wall - runner.startup_seconds, runner.busy_seconds,
+                   runner.cpu_seconds)  # fmt: skip
 
 
 def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) -> Run:
@@ -223,16 +226,20 @@ def main() -> None:
         reference = runs["single"][0].rows
         best = {mode: min(rs, key=lambda x: x.wall) for mode, rs in runs.items() if rs}
         print(f"{'mode':<10} {'articles/s':>10} {'wall s':>8} {'cpu s/article':>14} "
-              f"{'load at start':>14}  same events as single process")  # fmt: skip
+              f"{'cores used':>10} {'load at start':>14}  same events as single process")
         for mode, run in best.items():
             same = all(x.rows == reference for x in runs[mode])
             print(f"{mode:<10} {n / run.wall:10.2f} {run.wall:8.1f} {run.cpu / n:14.3f} "
-                  f"{run.load:14.2f}  {same}")  # fmt: skip
+                  f"{run.cpu / run.wall:10.2f} {run.load:14.2f}  {same}")  # fmt: skip
         s, p1, p2 = best["single"], best["1 worker"], best["2 workers"]
         print(f"events: {len(reference)}; rounds: {args.rounds}, best wall time of each mode")
         print(f"speed-up 2 workers / single process: {s.wall / p2.wall:.2f}x, "
               f"{s.wall / p2.steady:.2f}x after the workers were ready  (target >= 1.7)")
         print(f"speed-up 2 workers / 1 worker      : {p1.wall / p2.wall:.2f}x")
+        if p2.busy:
+            print(f"2 workers had work {100 * p2.busy / (2 * p2.steady):.0f}% of the time after "
+                  f"start, and got {p2.worker_cpu / p2.busy:.2f} of a core each while working "
+                  "(below 1: other processes took the CPU)")  # fmt: skip
         print(f"CPU per article, 2 workers / single process: {p2.cpu / s.cpu:.2f} (the cost "
               "of worker start, transfer and batched writes; contention on a busy machine "
               "shows here too)")  # fmt: skip

@@ -100,12 +100,14 @@ def _worker_main(
         if task is None:
             break
         chunk_id, articles = task
+        wall, cpu = time.perf_counter(), time.process_time()
         outcome: list[list[Event] | tuple[str, str]] = []
         for _article, result in pipeline.run_many(articles):
             # StageError does not survive pickling (two-argument constructor): send a tuple.
             outcome.append((result.stage, result.reason) if isinstance(result, StageError)
                            else result)  # fmt: skip
-        results.send(("done", chunk_id, outcome))
+        timing = (time.perf_counter() - wall, time.process_time() - cpu)
+        results.send(("done", chunk_id, (outcome, timing)))
 
 
 @dataclass
@@ -149,6 +151,10 @@ class ProcessPipeline:
         self.crashes = 0
         #: Seconds from the start of the last :meth:`run_many` until every worker was ready.
         self.startup_seconds = 0.0
+        #: Wall and CPU seconds workers spent on chunks (summed over workers), so a run can
+        #: tell waiting workers (little busy time) from a busy machine (CPU well below busy).
+        self.busy_seconds = 0.0
+        self.cpu_seconds = 0.0
 
     @property
     def version(self) -> str:
@@ -187,7 +193,7 @@ class ProcessPipeline:
             PipelineError: A worker could not load the pipeline (for example no model), or
                 died before it was ready.
         """
-        self.startup_seconds = 0.0
+        self.startup_seconds = self.busy_seconds = self.cpu_seconds = 0.0
         source = iter(articles)
         exhausted = False
         retry: deque[tuple[list[Article], bool]] = deque()
@@ -248,6 +254,9 @@ class ProcessPipeline:
                     w.ready = True
                     continue
                 chunk_id, chunk, _single = w.inflight.popleft()
+                payload, (busy, cpu) = payload
+                self.busy_seconds += busy
+                self.cpu_seconds += cpu
                 assert chunk_id == key, "workers answer chunks in the order they get them"
                 for article, result in zip(chunk, payload, strict=True):
                     if isinstance(result, tuple):
