@@ -32,7 +32,8 @@ GEO_PRECISIONS = ("exact place", "near place", "admin2", "admin1", "country")
 MODALITIES = ("reported", "ongoing", "planned", "threatened", "hypothetical", "negated")
 DATE_PRECISIONS = ("day", "week", "month")
 
-_SPACE = re.compile(r"\s+")
+#: Whitespace runs other than one plain space (which needs no change: see htmltext._HSPACE).
+_SPACE = re.compile(r"[^\S ]\s*| \s+")
 
 
 def normalise_text(text: str) -> str:
