@@ -145,6 +145,25 @@ def test_input_is_read_only_as_fast_as_workers_take_it(small_batches: Options) -
     assert pulled <= bound < 60
     assert sum(1 for _ in results) == 59
     assert pulled == 60
+    assert 0 < runner.cpu_seconds
+    assert runner.busy_seconds > 0
+
+
+def test_paths_are_read_as_a_stream_like_the_serial_ingest(
+    small_batches: Options, tmp_path: Path
+) -> None:
+    import json
+
+    lines = [json.dumps({"text": a.text, "url": a.url}) for a in _articles(5)]
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("\n".join([*lines, "{broken", lines[2]]) + "\n", encoding="utf-8")
+    with Store(small_batches.db, options=small_batches) as store:
+        report = ingest_parallel(store, [str(corpus)], small_batches, 2, stages=CHAIN)
+        assert store.count_articles() == 5
+        assert [r.stage for r in store.rejections()] == ["read"]
+    assert (report.stored, report.duplicates, report.rejected) == (5, 1, 1)
+    assert report.events == sum(len(Pipeline(small_batches, stages=CHAIN).run(a))
+                                for a in _articles(5))  # fmt: skip
 
 
 def test_a_worker_that_cannot_load_the_model_fails_the_run_with_one_error(
