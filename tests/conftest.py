@@ -25,6 +25,9 @@ def _shared() -> Path:
 
 
 SHARED = _shared()
+# Library defaults (eventwire eval, evaluation loaders) read the data folder from the options,
+# which take it from $EVENTWIRE_DATA: point it at the folder found above.
+os.environ.setdefault("EVENTWIRE_DATA", str(SHARED / "data"))
 SEED = SHARED / "seed" / "syria-sitrep.txt"
 DATA = SHARED / "data"
 

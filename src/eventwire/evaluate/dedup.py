@@ -35,6 +35,7 @@ from typing import Any
 from ..cluster import Clusterer, ClusterParams
 from ..errors import InputError
 from ..model import Event
+from . import data_path
 
 __all__ = [
     "ACLED_DEV",
@@ -51,10 +52,7 @@ __all__ = [
 ]
 
 #: Default location of the ACLED development rows (outside the repository; evaluation only).
-ACLED_DEV = (
-    Path(__file__).resolve().parents[4] / "shared" / "data" / "acled-dev"
-    / "acled_outside_middle_east.csv"
-)  # fmt: skip
+ACLED_DEV = data_path("acled-dev/acled_outside_middle_east.csv")
 
 _OUTLETS = (
     "Daily Ledger", "Morning Wire", "Frontier Post", "Capital Times", "Regional Herald",

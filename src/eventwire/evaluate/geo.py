@@ -28,6 +28,7 @@ from ..errors import InputError
 from ..gazetteer import Gazetteer, haversine_km
 from ..geoparsing import event_place, find_toponyms, resolve_spans
 from ..model import Event, Toponym
+from . import data_path
 
 __all__ = [
     "GoldDocument",
@@ -72,7 +73,7 @@ class GoldDocument:
 def _default(path: str | Path | None, relative: str) -> Path:
     if path is not None:
         return Path(path)
-    return Path(__file__).resolve().parents[4] / "shared" / "data" / relative
+    return data_path(relative)
 
 
 def _parse_xml(path: Path) -> ET.Element:
