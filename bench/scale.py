@@ -17,7 +17,7 @@ cluster" leave the start out. The modes run interleaved for ``--rounds`` rounds 
 wall time of each is kept, since the machine may be shared. The package source is frozen
 into a temporary copy first (bench/snapshot.py), so every process runs the same code.
 
-    python bench/scale.py [--articles 240] [--rounds 2] [--memory-articles 40] [--skip-dask]
+    python bench/scale.py [--articles 240] [--rounds 2] [--memory-articles 64] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,21 +147,60 @@ def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) 
     return Run(clock.wall, clock.cpu, clock.load, rows, running)
 
 
+def _hwm_mib(pid: int | str = "self") -> float:
+    """Peak resident memory of one process (VmHWM), in MiB; 0 when it is gone.
+
+    Not ``getrusage``: Linux carries ``ru_maxrss`` over ``fork`` and ``exec``, so a process
+    started by a big one reports the big one's peak.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class _Sampler(threading.Thread):
+    """Samples the peak memory of every child process (the workers) until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = str(os.getpid())
+        while not self.done.wait(0.2):
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if stat.rsplit(")", 1)[1].split()[1] == me:  # the parent pid field
+                    self.peak = max(self.peak, _hwm_mib(entry.name))
+
+
 def memory_child(corpus: Path, db: Path, gazetteer: Path, workers: int) -> None:
-    """Subprocess body: ingest, then print peak RSS (MiB) of self and largest child as JSON."""
+    """Subprocess body: ingest, then print peak memory (MiB) of self and largest child."""
     options = resolve_options(env={}, config_file=None, db=db, gazetteer=gazetteer)
     chain = bench_chain(options)
+    sampler = _Sampler()
+    sampler.start()
     with Store(db, options=options) as store:
         if workers:
             report = ingest_parallel(store, [str(corpus)], options, workers, stages=chain)
         else:
             report = store.ingest(iter_articles([str(corpus)], options=options),
                                   Pipeline(options, stages=chain))  # fmt: skip
-    print(json.dumps({
-        "stored": report.stored,
-        "self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-    }))  # fmt: skip
+    sampler.done.set()
+    sampler.join()
+    print(json.dumps({"stored": report.stored, "self_mib": _hwm_mib(),
+                      "children_mib": sampler.peak}))  # fmt: skip
 
 
 def write_repeated(n: int, copies: int, out: Path) -> Path:
@@ -194,7 +233,9 @@ def measure_memory(tmp: Path, n: int, copies: int, workers: int) -> dict[str, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=240)
-    parser.add_argument("--memory-articles", type=int, default=40)
+    parser.add_argument("--memory-articles", type=int, default=64,
+                        help="1x corpus; rounded up to a multiple of batch_size so the 10x "
+                        "corpus is cut into the same batches")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
@@ -269,7 +310,7 @@ def main() -> None:
                   f"{loaded.events / clock.wall:,.0f} events/s")  # fmt: skip
 
         if not args.skip_memory:
-            m = args.memory_articles
+            m = -(-args.memory_articles // options.batch_size) * options.batch_size
             for workers in (0, 2):
                 small = measure_memory(tmp, m, 1, workers)
                 large = measure_memory(tmp, m, 10, workers)
