@@ -28,6 +28,11 @@ MIN_LETTERS = 20
 SCRIPT_SHARE = 0.5
 #: Margin by which another language's function-word share must beat English's.
 MARGIN = 1.5
+#: Latin-script text needs this many words, and this many distinct function words of the
+#: other language, before it is called non-English (short headlines and runs of Arabic
+#: names such as "Al Jabal Al Gharbi" must not tip it).
+MIN_WORDS = 8
+MIN_DISTINCT = 4
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,20 @@ def detect_language(text: str) -> Guess:
                     code = variant
             return Guess(code, language_name(code), round(n / letters, 3))
     words = [w.casefold().replace("’", "'") for w in _WORD.findall(text)]
-    if not words:
-        return Guess("und", "undetermined", 0.0)
-    shares = {
-        lang: sum(1 for w in words if w in vocab) / len(words)
-        for lang, vocab in prof["wordsets"].items()
-    }
+    if len(words) < MIN_WORDS:
+        return Guess("en", language_name("en"), 0.0)
+    shares, distinct = {}, {}
+    for lang, vocab in prof["wordsets"].items():
+        hits = [w for w in words if w in vocab]
+        shares[lang] = len(hits) / len(words)
+        distinct[lang] = len(set(hits))
     english = shares.get("en", 0.0)
     best, share = max(shares.items(), key=lambda kv: kv[1])
-    if best != "en" and share >= 0.12 and share > MARGIN * english:
+    if (
+        best != "en"
+        and share >= 0.12
+        and share > MARGIN * english
+        and distinct[best] >= MIN_DISTINCT
+    ):
         return Guess(best, language_name(best), round(share, 3))
     return Guess("en", language_name("en"), round(english, 3))
