@@ -30,15 +30,17 @@ FOREIGN = {
     "сообщают местные источники.",
     "uk": "Сирійська армія розпочала наступ на повстанців на півдні провінції Ідліб, "
     "повідомляють місцеві джерела.",
-    "fa": "ارتش سوریه حمله‌ای را علیه شورشیان در جنوب استان ادلب آغاز کرد و گزارش‌ها از بمباران شدید حکایت دارد.",
+    "fa": "ارتش سوریه حمله‌ای را علیه شورشیان در جنوب استان ادلب آغاز کرد "
+    "و گزارش‌ها از بمباران شدید حکایت دارد.",
     "zh": "据当地消息来源称，叙利亚军队在伊德利卜省南部对反对派武装发动了进攻。",
+    "ja": "現地の情報筋によると、シリア軍はイドリブ県南部で反政府勢力に対する攻勢を開始した。",
 }
 
 ENGLISH = [
     "The Syrian army launched an offensive against rebel militias in southern Idlib on "
     "Tuesday, local sources said, reporting heavy shelling of several villages.",
     # mostly English, quoting a French slogan and Arabic place names
-    "Protesters in Paris chanted \"non à la guerre, oui à la paix\" as they marched to the "
+    'Protesters in Paris chanted "non à la guerre, oui à la paix" as they marched to the '
     "embassy on Saturday, and police said the rally in the capital was peaceful overall.",
     "Fighters of Hay'at Tahrir al-Sham attacked positions near Kafr Nabl and Ma'arrat "
     "al-Nu'man, the monitoring group said in a statement on its website.",

@@ -93,8 +93,9 @@ def detect_language(text: str) -> Guess:
     if letters < MIN_LETTERS:
         return Guess("und", "undetermined", 0.0)
     if counts:
-        if "ja" in counts and "zh" in counts and counts["ja"] >= 0.1 * (counts["ja"] + counts["zh"]):
-            counts["ja"] += counts.pop("zh")
+        kana, han = counts.get("ja", 0), counts.get("zh", 0)
+        if kana and han and kana >= 0.1 * (kana + han):
+            counts["ja"] += counts.pop("zh")  # Japanese writes kanji among its kana
         script, n = max(counts.items(), key=lambda kv: kv[1])
         if n / letters >= SCRIPT_SHARE:
             code = script
