@@ -852,8 +852,7 @@ def migrate_clusters_v2(conn: Any) -> None:
 
     Idempotent. Existing events are clustered in publication order (the same result as if
     they had been added one article at a time); ``events.cluster_id`` and
-    ``events.report_count`` are filled; ``events.cluster_id`` and ``clusters.cluster_id`` get
-    an index.
+    ``events.report_count`` are filled; ``clusters.cluster_id`` gets an index.
 
     Args:
         conn: An open DuckDB connection whose ``events`` table has the columns of
@@ -867,9 +866,10 @@ def migrate_clusters_v2(conn: Any) -> None:
     columns = ", ".join(f'"{n}" {t}' for n, t in CLUSTER_COLUMNS)
     try:
         conn.execute(f"CREATE TABLE IF NOT EXISTS clusters ({columns})")
-        # Reading a cluster's members and replacing its row are index lookups, whatever the
-        # size of the store. (DuckDB builds indexes only before a transaction's updates.)
-        conn.execute("CREATE INDEX IF NOT EXISTS events_cluster_id_idx ON events (cluster_id)")
+        # Finding a cluster's members (its row lists their ids; events are then read by primary
+        # key) and replacing its row are index lookups, whatever the size of the store. No
+        # index on events.cluster_id: DuckDB rewrites every row whose indexed column changes,
+        # which would make the backfill and each merge slow.
         conn.execute("CREATE INDEX IF NOT EXISTS clusters_cluster_id_idx ON clusters (cluster_id)")
         rows = conn.execute(
             f"SELECT {_SELECT} FROM events WHERE cluster_id IS NULL "
@@ -972,8 +972,7 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
     if len(probes) <= _PER_EVENT_QUERIES:
         # Ids first, rows by primary key next: reading every column of the row groups a
         # range query touches costs more than the two index lookups.
-        marks = {n: "?" for n in _PROBE_NAMES}
-        where = _BLOCK_WHERE.format(**marks)
+        where = _BLOCK_WHERE.format(**{n: "?" for n in _PROBE_NAMES})
         ids_sql = " UNION ".join(f"SELECT e.event_id FROM events e WHERE {where}" for _ in probes)
         ids = [r[0] for r in conn.execute(ids_sql, [v for q in probes for v in q]).fetchall()]
         if not ids:
@@ -1009,10 +1008,22 @@ def _block_rows(conn: Any, events: Sequence[Event], p: ClusterParams) -> list[Ev
         if any(_in_block(r, m, p) for r in reports):
             missing.add(cid)
     if missing:
-        marks = ", ".join("?" * len(missing))
-        more = conn.execute(
-            f"SELECT {_SELECT} FROM events WHERE cluster_id IN ({marks})", sorted(missing)
-        ).fetchall()
+        placeholders = ", ".join("?" * len(missing))
+        member_ids = [
+            i
+            for (ids,) in conn.execute(
+                f"SELECT event_ids FROM clusters WHERE cluster_id IN ({placeholders})",
+                sorted(missing),
+            ).fetchall()
+            for i in ids or ()
+            if i not in stored
+        ]
+        more = []
+        if member_ids:
+            placeholders = ", ".join("?" * len(member_ids))
+            more = conn.execute(
+                f"SELECT {_SELECT} FROM events WHERE event_id IN ({placeholders})", member_ids
+            ).fetchall()
         for r in more:
             if r[0] not in stored and r[0] not in new_ids:
                 stored[r[0]] = _event_from_row(r)
