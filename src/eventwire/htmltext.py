@@ -395,7 +395,8 @@ def fragment_to_text(fragment: str) -> str:
 
 def _visible_text(html: str) -> str:
     try:
-        root = lxml_html.document_fromstring(html)
+        # Control characters parse, but lxml refuses them when drop_tree merges text nodes.
+        root = lxml_html.document_fromstring(_CONTROL.sub("", html))
     except (etree.ParserError, ValueError):
         return ""
     for element in list(root.iter(*_CHROME)):
