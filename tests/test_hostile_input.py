@@ -108,6 +108,9 @@ def write_hostile_files(folder: Path) -> dict[str, tuple[str, str]]:
         ("<html><body>" + "<div>" * 3000 + story(1) + "</div>" * 3000 + "</body></html>").encode(),
         "read", "no article text",
     )  # fmt: skip
+    # A control character after a dropped <script> used to crash the whole batch (lxml).
+    put("control-after-script.html", b"<body><p><script></script>\x1f ", "read",
+        "no article text")  # fmt: skip
     put("tags-only.html", b"<html><body><div><span></span><p></p></div></body></html>",
         "read", "no article text")  # fmt: skip
     put("garbage.rss", b"<rss><channel><item><title>cut here", "read", "")
