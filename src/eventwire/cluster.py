@@ -503,6 +503,7 @@ class Clusterer:
     _order: dict[str, int] = field(default_factory=dict)
     #: Clusters merged into another since creation: absorbed id -> surviving id.
     merged: dict[str, str] = field(default_factory=dict)
+    _absorbed: dict[str, list[str]] = field(default_factory=dict)
 
     # -- index layout
     # Every report is indexed under ("all", country, date precision, time bucket); reports
@@ -649,10 +650,12 @@ class Clusterer:
             m.cluster = into
             m.event.cluster_id = into
         self.members[into].extend(moved)
-        self.merged[other] = into
-        for old, new in list(self.merged.items()):
-            if new == other:
-                self.merged[old] = into
+        # Keep every absorbed id pointing at the cluster that holds its members now.
+        absorbed = self._absorbed.pop(other, [])
+        absorbed.append(other)
+        for old in absorbed:
+            self.merged[old] = into
+        self._absorbed.setdefault(into, []).extend(absorbed)
 
     def add(self, event: Event) -> str:
         """Cluster one event: join the best compatible cluster or start a new one.
