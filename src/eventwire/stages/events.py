@@ -1,4 +1,5 @@
-"""Stage ``events.lexicon.v1``: events from trigger lexicons and dependency patterns.
+"""Stages ``events.lexicon.v1`` and ``events.hybrid.v1``: events from trigger lexicons and
+dependency patterns, the second with a trained classifier over sentence embeddings.
 
 Per sentence unit (a parser sentence, split again at blank lines so headlines stand
 alone), every verb or eventive noun found in ``data/triggers.json`` is a candidate event.
@@ -6,6 +7,13 @@ A candidate becomes an event when the lexicon's conditions hold (required object
 words, for nouns a support verb or an actor of their own); its governors decide modality
 (``data/modality.json``), its arguments the actors, the sentence the mode and fatalities
 (``data/fatalities.json``). Types map to ACLED and CAMEO through :mod:`eventwire.ontology`.
+
+``events.hybrid.v1`` finds the same candidates, then asks the event-type classifier
+(:mod:`eventwire.classify`) about each one's sentence and trigger context: where the
+classifier is confident of another type and gives the lexicon's type little chance
+(thresholds in ``triggers.json`` under ``classifier``), its type wins and the mode is
+found again for it. The lexicon keeps the last word on the types it decides by arguments
+and context (retyping by actor kind or cue).
 """
 
 from __future__ import annotations
@@ -13,13 +21,14 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from .. import ontology
 from ..actors import AliasTable
+from ..classify import EventTypeClassifier, default_classifier, trigger_context
 from ..model import ActorMention, Document, Event
 from ..pipeline import Context, stage
 
@@ -77,6 +86,7 @@ class Lexicon:
     role_kind_from: frozenset[str]
     modality: dict[str, Any]
     fatalities: dict[str, Any]
+    classifier: dict[str, Any] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -132,6 +142,7 @@ class Lexicon:
             role_kind_from=frozenset(trig["role_kind_from"]),
             modality=modality,
             fatalities=fatal,
+            classifier={k: v for k, v in trig["classifier"].items() if not k.startswith("_")},
         )
 
 
@@ -238,8 +249,15 @@ class _Candidate:
 class _Coder:
     """Codes one document; holds its mention index."""
 
-    def __init__(self, document: Document, lexicon: Lexicon, aliases: AliasTable) -> None:
+    def __init__(
+        self,
+        document: Document,
+        lexicon: Lexicon,
+        aliases: AliasTable,
+        classifier: EventTypeClassifier | None = None,
+    ) -> None:
         self.document = document
+        self.classifier = classifier
         self.doc = document.doc
         self.lex = lexicon
         self.aliases = aliases
@@ -845,6 +863,7 @@ class _Coder:
         article = self.document.article
         article_id = article.article_id  # a hash of the whole text: once per document
         cands = self.candidates()
+        self._classify(cands)
         out: list[tuple[_Candidate, Event]] = []
         fatal_units: set[int] = set()
         for cand in cands:
@@ -887,6 +906,24 @@ class _Coder:
             out.append((cand, event))
         self._trailing_fatalities(out, fatal_units)
         return _deduplicate(out, self.layout)
+
+    def _classify(self, cands: list[_Candidate]) -> None:
+        """Retype candidates the classifier is sure the lexicon got wrong (see module doc)."""
+        if self.classifier is None or not cands:
+            return
+        rule = self.lex.classifier
+        clf = self.classifier
+        probs = clf.probabilities(
+            [c.unit.text for c in cands], [trigger_context(c.token) for c in cands]
+        )
+        keep = frozenset(rule.get("lexicon_keeps", ()))
+        for cand, row in zip(cands, probs, strict=True):
+            best = clf.labels[int(row.argmax())]
+            if best == cand.event_type or cand.event_type in keep or best in keep:
+                continue
+            mine = float(row[clf.labels.index(cand.event_type)])
+            if float(row.max()) >= rule["above"] and mine <= rule["lexicon_below"]:
+                cand.event_type, cand.mode = best, None
 
     def _trailing_fatalities(
         self, pairs: list[tuple[_Candidate, Event]], counted: set[int]
@@ -1155,7 +1192,10 @@ def fatalities_in(unit: Any, lexicon: Lexicon | None = None) -> int | None:
 
 
 def code_events(
-    document: Document, aliases: AliasTable, lexicon: Lexicon | None = None
+    document: Document,
+    aliases: AliasTable,
+    lexicon: Lexicon | None = None,
+    classifier: EventTypeClassifier | None = None,
 ) -> list[Event]:
     """Events reported in a parsed document with actor mentions.
 
@@ -1163,12 +1203,14 @@ def code_events(
         document: A document after ``parse`` and ``actors`` stages.
         aliases: The actor alias table (used to tell generic actors from named ones).
         lexicon: Trigger data; the packaged lexicon by default.
+        classifier: The event-type classifier that may retype candidates; none by default
+            (lexicon only).
 
     Returns:
         Events in text order, with type, mode, modality, actors, fatalities, confidence,
         sentence and trigger offsets, and ACLED/CAMEO mappings.
     """
-    coder = _Coder(document, lexicon or _lexicon(), aliases)
+    coder = _Coder(document, lexicon or _lexicon(), aliases, classifier)
     return coder.events()
 
 
@@ -1181,3 +1223,14 @@ def code_events(
 def events(document: Document, context: Context) -> None:
     """Fill ``document.events`` from the trigger lexicon and dependency patterns."""
     document.events = code_events(document, context.aliases)
+
+
+@stage(
+    "events.hybrid.v1",
+    needs=("doc", "actors"),
+    adds=("events",),
+    components=("parser", "lemmatizer", "ner"),
+)
+def events_hybrid(document: Document, context: Context) -> None:
+    """Fill ``document.events`` from the lexicon, typed again by the trained classifier."""
+    document.events = code_events(document, context.aliases, classifier=default_classifier())

