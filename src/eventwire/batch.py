@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,7 @@ def _part_name(index: int) -> str:
     return f"part-{index:06d}"
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(tmp)
@@ -272,7 +273,7 @@ def process_partition(
                         ("rejections", rejection_rows)):  # fmt: skip
         data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
         target = folder / table / f"{name}.parquet"
-        _write_atomic(target, lambda tmp, data=data: pq.write_table(data, tmp))
+        _write_atomic(target, partial(pq.write_table, data))
     marker = {
         "partition": index,
         "digest": digest,
