@@ -16,7 +16,8 @@ What each input may be:
 - a file, by extension (see :data:`FILE_KINDS`), optionally gzip-compressed (``.gz``):
   ``.html``/``.htm`` pages, ``.txt`` texts, ``.json`` (one record or a list of records),
   ``.jsonl`` (one record per line, streamed), ``.xml``/``.rss``/``.atom`` feeds and
-  ``.urls`` (one URL per line, ``#`` starts a comment).
+  ``.urls`` (one URL per line, ``#`` starts a comment). A page or text file larger than
+  ``fetch_max_bytes`` (after decompression) is a rejection, as a fetched page would be.
 
 A record is a JSON object with ``text`` or ``html`` and optionally ``url``, ``title``,
 ``published`` and ``source``. Locators name where each article came from: ``path``,
@@ -302,7 +303,10 @@ class _Reader:
             yield from self.read_jsonl(path, compressed)
             return
         try:
-            data = _read_bytes(path, compressed)
+            # One page or text is held to the cap of a fetched page: a 20 MB page took
+            # trafilatura minutes and most of a gigabyte. Feeds, JSON and URL lists hold many.
+            limit = self.options.fetch_max_bytes if kind in ("html", "text") else None
+            data = _read_bytes(path, compressed, limit)
         except InputError as exc:
             yield Rejection(exc.source, "read", exc.reason)
             return
@@ -532,17 +536,24 @@ def _open(path: Path, compressed: bool) -> Any:
     return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
 
 
-def _read_bytes(path: Path, compressed: bool) -> bytes:
+def _read_bytes(path: Path, compressed: bool, limit: int | None = None) -> bytes:
     locator = str(path)
     try:
         with _open(path, compressed) as fh:
-            return fh.read()
+            data: bytes = fh.read() if limit is None else fh.read(limit + 1)
     except _GZIP_ERRORS as exc:
         raise InputError(
             locator, f"corrupt or truncated gzip file ({exc}); re-create or re-download it"
         ) from None
     except OSError as exc:
         raise InputError(locator, f"cannot read the file: {exc.strerror or exc}") from None
+    if limit is not None and len(data) > limit:
+        raise InputError(
+            locator,
+            f"file too large: more than {limit:,} bytes, the cap on one page or text "
+            "(fetch_max_bytes, as for fetched pages); raise fetch_max_bytes to read it",
+        )
+    return data
 
 
 def _jsonl_line(raw: bytes, locator: str) -> Article | Rejection:
