@@ -121,12 +121,22 @@ def write_hostile_files(folder: Path) -> dict[str, tuple[str, str]]:
     put("number.json", b"42", "read", "must hold one record")
     put("truncated.txt.gz", gzip.compress(story(2).encode() * 50)[:40], "read", "truncated gzip")
     put("noise.jsonl.gz", os.urandom(3000), "read", "gzip")
-    # 50 MB of text: refused with the size and the limit, in bounded memory.
+    # 50 MB of text, a 50 MB page (and 50 MB inside gzip): refused with the size and the
+    # limit, without reading them whole.
     sentence = b"Rebels attacked the town of Idlib on Monday, killing three people. "
-    with (folder / "big.txt").open("wb") as fh:
-        for _ in range(BIG_BYTES // len(sentence)):
-            fh.write(sentence)
-    bad["big.txt"] = ("parse.spacy.v1", "max_text_chars=2,000,000")
+    for name, wrap in (("big.txt", b"%s"), ("big.html", b"<html><body><p>%s</p></body></html>")):
+        with (folder / name).open("wb") as fh:
+            fh.write(wrap.split(b"%s")[0])
+            for _ in range(BIG_BYTES // len(sentence)):
+                fh.write(sentence)
+            fh.write(wrap.split(b"%s")[1])
+        bad[name] = ("read", f"more than {FETCH_MAX_BYTES:,} bytes")
+    put("big.txt.gz", gzip.compress(sentence * (BIG_BYTES // len(sentence))), "read",
+        f"more than {FETCH_MAX_BYTES:,} bytes")  # fmt: skip
+    # A record of 3 million characters: read, then refused by the parse stage.
+    long_text = (sentence.decode() * (3_000_000 // len(sentence) + 1)).strip()
+    put("long-record.jsonl", json.dumps({"text": long_text}).encode(), "parse.spacy.v1",
+        "more than max_text_chars=2,000,000")  # fmt: skip
     return bad
 
 
@@ -267,7 +277,7 @@ def test_ingest_of_hostile_files_and_urls_rejects_each_and_loses_nothing(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    # A 50 MB file is refused without holding many copies of it (it took ~950 MB before).
+    # Huge inputs are refused without holding copies of them (a 50 MB text took 950 MB).
     assert 0 < peak < 600, f"peak memory {peak} MB"
 
     after = snapshot(db)
@@ -279,7 +289,8 @@ def test_ingest_of_hostile_files_and_urls_rejects_each_and_loses_nothing(
         assert reason and "\n" not in reason and "Traceback" not in reason, (locator, reason)
 
     def rejected(prefix: str) -> list[tuple[str, str, str]]:
-        return [r for r in rejections if r[0] == prefix or r[0].startswith(prefix + "#")]
+        return [r for r in rejections
+                if r[0] == prefix or r[0].startswith((prefix + "#", prefix + ":"))]  # fmt: skip
 
     for name, (stage, fragment) in corpus.bad.items():
         found = rejected(str(corpus.root / "bad" / name))
