@@ -292,3 +292,35 @@ def test_stage_chain_declares_what_it_needs(pipeline: Pipeline) -> None:
     assert described["actors.aliases.v1"]["needs"] == ["doc"]
     assert described["events.lexicon.v1"]["needs"] == ["actors", "doc"]
     assert described["dates.relative.v1"]["adds"] == ["dates"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "actor_text"),
+    [
+        (
+            "On 9 May 2020, in Ciudad Mante, Tamaulipas, hundreds of musicians protested "
+            "about the denial of work permits.",
+            "protesters",
+            "hundreds",
+        ),
+        (
+            "On 8 May 2020, in Morelia, Michoacan, nurses of the general hospital protested "
+            "demanding the payment of their salaries.",
+            "protesters",
+            "nurses",
+        ),
+    ],
+)
+def test_subject_after_fronted_place_is_the_actor(
+    pipeline: Pipeline, text: str, kind: str, actor_text: str
+) -> None:
+    """The parser hangs the subject on the fronted place as an apposition; it is still
+    the one who acts."""
+    event = only(code(pipeline, text))
+    assert event.event_type == "PROTEST"
+    assert event.actor1_kind == kind and event.actor1_text == actor_text
+
+
+def test_parsed_subject_still_wins_after_fronted_place(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "On 9 May 2020, in Kano, Nigeria, police arrested 12 traders."))
+    assert event.event_type == "COERCE" and event.actor1_kind == "police"

@@ -572,7 +572,36 @@ class _Coder:
             ):
                 node, steps = node.head, steps + 1
                 continue
-            return None, False
+            return self._fronted_subject(tok, unit), False
+
+    def _fronted_subject(self, verb: Any, unit: Any) -> Any:
+        """The noun phrase right before a finite verb that the parser gave no subject, when
+        a comma opens it: after fronted adverbials ("On 9 May, in Sucre, health workers of
+        the hospital staged a demonstration") the parser often hangs the subject on the
+        place name as an apposition."""
+        if verb.pos_ != "VERB" or verb.tag_ not in ("VBD", "VBN", "VBZ", "VBP"):
+            return None
+        doc = self.doc
+        i = verb.i - 1
+        while i >= unit.start and doc[i].pos_ in ("ADV", "PART"):
+            i -= 1
+        if i < unit.start or doc[i].pos_ not in ("NOUN", "PROPN"):
+            return None
+        head = doc[i]
+        while head.dep_ not in ("appos", "conj") and head.head.i < verb.i and head.head.i != head.i:
+            if (
+                not self._in(head.head, unit)
+                or head.head.pos_ in ("VERB", "AUX")
+                and (head.head.dep_ not in ("acl", "relcl"))
+            ):
+                return None  # the phrase belongs to another clause
+            head = head.head  # "workers of the university", "armed men driving two cars"
+        if head.dep_ not in ("appos", "conj") or head.pos_ not in ("NOUN", "PROPN", "NUM"):
+            return None  # only a phrase the parser hung on what came before is stray
+        left = min(t.i for t in head.subtree if t.i <= head.i)
+        if left - 1 < unit.start or doc[left - 1].text != ",":
+            return None
+        return head
 
     def _agent(self, tok: Any, unit: Any) -> ActorMention | None:
         for child in tok.children:
