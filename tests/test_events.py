@@ -324,3 +324,13 @@ def test_subject_after_fronted_place_is_the_actor(
 def test_parsed_subject_still_wins_after_fronted_place(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "On 9 May 2020, in Kano, Nigeria, police arrested 12 traders."))
     assert event.event_type == "COERCE" and event.actor1_kind == "police"
+
+
+def test_armed_attack_naming_civilians_is_one_sided(pipeline: Pipeline) -> None:
+    """No target in the clause, but the sentence names civilians: an attack on them, not a
+    clash between armed groups."""
+    event = only(
+        code(pipeline, "On 7 May 2020, an unidentified armed group attacked and killed 4 "
+             "villagers at Cahi hill.")  # fmt: skip
+    )
+    assert event.event_type == "ASSAULT" and event.acled_event_type == "Violence against civilians"

@@ -863,11 +863,21 @@ class _Coder:
                 armed = self.lex.armed_kinds
                 if a2 is not None:
                     mode = "clash" if a2.kind in armed else "firearms"
+                elif self._civilians_in(cand.unit, a1):
+                    mode = "firearms"  # no named target, but civilians named: one-sided
                 else:
                     # a state acting with force acts through its military
                     state = a1 is not None and a1.kind == "government" and a1.country is not None
                     mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
         return mode
+
+    def _civilians_in(self, unit: Any, a1: ActorMention | None) -> bool:
+        """Whether the sentence names civilians other than the actor ("killed 4 people")."""
+        return any(
+            m.kind == "civilians" and unit.start_char <= m.start < unit.end_char
+            and (a1 is None or m.start != a1.start)
+            for m in self.mentions
+        )  # fmt: skip
 
     def _paragraph_rest(self, cand: _Candidate) -> str:
         """The sentences after the event's in its paragraph."""
