@@ -115,3 +115,16 @@ def test_seed_article_default_pipeline(session_options: Options, seed_text: str)
     events = _events(pipeline, seed_text)
     _check(events, seed_text)
     assert all(e.event_id and e.pipeline_version for e in events)
+
+
+def test_seed_article_hybrid_stage_with_language_check(
+    session_options: Options, seed_text: str
+) -> None:
+    """The classifier-backed stage keeps the seed's events; the language check passes it."""
+    import eventwire.stages.language  # noqa: F401  (registers language.detect.v1)
+
+    stages = tuple("events.hybrid.v1" if name == "events.lexicon.v1" else name for name in MINE)
+    stages = stages[:1] + ("language.detect.v1",) + stages[1:]
+    events = _events(_pipeline(session_options, stages), seed_text)
+    _check(events, seed_text)
+    assert len({(e.event_type, e.actor1) for e in events}) >= 8
