@@ -68,19 +68,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
-    """``eventwire serve`` on loopback, in its own process; returns when it answers."""
+def start_server(db: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``eventwire serve`` on loopback, in its own process; returns when it answers.
+
+    Its stderr goes to ``log`` (a pipe nobody reads would stall it once full).
+    """
     env = {**os.environ, "XDG_CONFIG_HOME": str(db.parent / "xdg")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eventwire.cli", "serve", "--db", str(db), "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "eventwire.cli", "serve", "--db", str(db), "--host",
+             "127.0.0.1", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise SystemExit(f"eventwire serve exited with {proc.returncode}: {err.strip()}")
+            text = log.read_text(errors="replace").strip()
+            raise SystemExit(f"eventwire serve exited with {proc.returncode}: {text}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return proc
@@ -217,7 +221,8 @@ def main() -> int:
     if args.rebuild or not args.db.exists():
         build(args.db, args.events)
     port = free_port()
-    server = start_server(args.db, port)
+    log = args.db.with_suffix(".serve.log")
+    server = start_server(args.db, port, log)
     try:
         base = f"http://127.0.0.1:{port}"
         sample = httpx.get(f"{base}/api/events", timeout=30,
@@ -237,6 +242,10 @@ def main() -> int:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+    logged = [line for line in log.read_text(errors="replace").splitlines()[1:] if line.strip()]
+    if logged:
+        print(f"server log ({len(logged)} lines after the start line, {log}):")
+        print("\n".join(f"  {line}" for line in logged[-10:]))
     return 0 if report(results, wall, args.target_ms) else 1
 
 
