@@ -268,3 +268,19 @@ def test_batch_and_load_commands(small: Options, tmp_path: Path, cluster: str) -
     assert "5 articles" in loaded.output and "1 rejections" in loaded.output
     with Store(db, options=small) as store:
         assert store.count_articles() == 5
+
+
+def test_load_refuses_a_wrong_folder_without_creating_a_store(small: Options,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from eventwire.batch_cli import load
+
+    db = tmp_path / "never.duckdb"
+    result = CliRunner().invoke(load, [str(tmp_path), "--db", str(db)],
+                                obj=SimpleNamespace(options=small, debug=False))  # fmt: skip
+    assert isinstance(result.exception, OptionsError)
+    assert "not a batch output folder" in str(result.exception)
+    assert not db.exists()

@@ -49,6 +49,7 @@ __all__ = [
     "BatchReport",
     "LoadReport",
     "arrow_schema",
+    "complete_partitions",
     "load_parquet",
     "query_parquet",
     "run_batch",
@@ -489,8 +490,13 @@ def _remove_stale(folder: Path, partitions: int) -> None:
 # -- reading the output ------------------------------------------------------------------------
 
 
-def _complete_parts(folder: Path) -> list[str]:
-    """Names of the partitions with a completion marker, in order."""
+def complete_partitions(directory: str | os.PathLike[str]) -> list[str]:
+    """Names of the partitions of a batch output that have a completion marker, in order.
+
+    Raises:
+        OptionsError: The folder is not a batch output.
+    """
+    folder = Path(directory).expanduser()
     if not (folder / "_done").is_dir():
         raise OptionsError(
             f"{folder} is not a batch output folder (no _done/ markers); "
@@ -534,7 +540,7 @@ def load_parquet(
     ev_cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     art_cols = ", ".join(f'"{c}"' for c in ARTICLE_COLUMNS)
     rej_cols = ", ".join(f'"{c}"' for c in REJECTION_COLUMNS)
-    for name in _complete_parts(folder):
+    for name in complete_partitions(folder):
         events, articles, rejections = (str(folder / t / f"{name}.parquet") for t in TABLES)
         try:
             conn.execute("BEGIN TRANSACTION")
@@ -605,7 +611,7 @@ def query_parquet(
     from .store import EVENT_COLUMNS, country_codes
 
     folder = Path(directory).expanduser()
-    parts = _complete_parts(folder)
+    parts = complete_partitions(folder)
     if not parts:
         return []
     where: list[str] = []

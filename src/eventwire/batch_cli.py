@@ -93,8 +93,9 @@ def load(ctx: click.Context, directory: Path, db: Path | None) -> None:
     Articles already in the store are skipped with their events, so loading twice is safe.
     """
     from .api import open as open_store
-    from .batch import load_parquet
+    from .batch import complete_partitions, load_parquet
 
+    complete_partitions(directory)  # refuse a wrong folder before creating a store
     options: Any = ctx.obj.options
     if db is not None:
         options = replace(options, db=db)
