@@ -117,7 +117,8 @@ def wordpiece(text: str, vocab: dict[str, int], max_chars: int = 100) -> list[in
     for word in _basic_words(text):
         if len(word) > max_chars:
             continue
-        start, pieces = 0, []
+        start = 0
+        pieces: list[int] = []
         while start < len(word):
             end = len(word)
             found = None

@@ -280,10 +280,10 @@ def _accuracy(clf: EventTypeClassifier, records: Sequence[dict[str, Any]], nlp: 
     """Accuracy of the classifier alone on gold records, around their gold trigger."""
     if not records:
         return 0.0
-    rows = [
-        {"text": r["text"], "trigger": (str(r.get("eventText") or "").split() or [None])[0]}
-        for r in records
-    ]
+    rows: list[dict[str, Any]] = []
+    for r in records:
+        words = str(r.get("eventText") or "").split()
+        rows.append({"text": r["text"], "trigger": words[0] if words else None})
     pred = clf.predict([r["text"] for r in records], trigger_contexts(rows, nlp))
     gold = [normalise_type(r["event"]) for r in records]
     return sum(p == g for (p, _), g in zip(pred, gold, strict=True)) / len(records)
