@@ -13,6 +13,7 @@ import json
 import os
 import re
 import string
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -356,3 +357,64 @@ def test_the_checks_are_not_vacuous(pipeline: Pipeline) -> None:
     assert any(e.actor1_start is not None and e.place_start is not None for e in events)
     assert any(e.actor2_start is not None for e in events)
     assert [t.text for t in eventwire.geoparse(text, options=pipeline.options)][:1] == ["Idlib"]
+
+
+feed_link = st.sampled_from(
+    ["", "http://127.0.0.1:9/closed", "javascript:alert(1)", "relative/page", "http://", "::"]
+) | st.text(max_size=15)
+feed_date = st.sampled_from(
+    ["Tue, 05 May 2020 08:00:00 +0000", "2020-12-10T08:00:00Z", "yesterday", "32 Foo 99999", ""]
+) | st.text(max_size=12)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@st.composite
+def feed_document(draw: st.DrawFn) -> bytes:
+    """A random RSS or Atom document: random entries, sometimes cut short or mis-encoded."""
+    atom = draw(st.booleans())
+    entries = []
+    for _ in range(draw(st.integers(0, 4))):
+        title, link, date = draw(news_text()), draw(feed_link), draw(feed_date)
+        body = draw(news_text() | html_fragment)
+        escape = draw(st.booleans())
+        body = _escape(body) if escape else body
+        if atom:
+            entries.append(f"<entry><title>{_escape(title)}</title><link href=\"{_escape(link)}\"/>"
+                           f"<updated>{_escape(date)}</updated><content type='html'>{body}"
+                           "</content></entry>")  # fmt: skip
+        else:
+            entries.append(f"<item><title>{_escape(title)}</title><link>{_escape(link)}</link>"
+                           f"<pubDate>{_escape(date)}</pubDate><description>{body}"
+                           "</description></item>")  # fmt: skip
+    if atom:
+        doc = ("<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+               f"<title>F</title>{''.join(entries)}</feed>")  # fmt: skip
+    else:
+        doc = (f"<?xml version='1.0'?><rss version='2.0'><channel><title>F</title>"
+               f"{''.join(entries)}</channel></rss>")  # fmt: skip
+    data = doc.encode(draw(st.sampled_from(["utf-8", "utf-16", "latin-1"])), errors="replace")
+    cut = draw(st.integers(0, len(data)))
+    return data if draw(st.booleans()) else data[:cut]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:feedparser")
+@settings(SETTINGS, max_examples=examples(40))
+@given(data=feed_document())
+def test_random_feeds_give_articles_or_rejections(
+    session_options: Options, tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    """Malformed feeds, odd links and dates: every entry is an article or a rejection."""
+    path = tmp_path_factory.mktemp("feeds") / "random.rss"
+    path.write_bytes(data)
+    fast = replace(session_options, fetch_timeout=2.0)
+    for item in iter_articles([str(path)], options=fast):
+        assert isinstance(item, (Article, Rejection))
+        if isinstance(item, Rejection):
+            assert item.reason and "\n" not in item.reason and item.stage in ("read", "fetch")
+            assert item.locator.startswith(str(path))
+        else:
+            assert item.text and clean_text(item.text) == item.text
+            assert item.published is None or item.published.tzinfo is not None
