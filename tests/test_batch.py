@@ -284,3 +284,27 @@ def test_load_refuses_a_wrong_folder_without_creating_a_store(small: Options,
     assert isinstance(result.exception, OptionsError)
     assert "not a batch output folder" in str(result.exception)
     assert not db.exists()
+
+
+def test_a_clustering_store_loads_through_its_own_writer(
+    small: Options, tmp_path: Path, cluster: str
+) -> None:
+    from eventwire.store import CLUSTERING_MIGRATIONS
+
+    corpus = _corpus(tmp_path / "in.jsonl", 6)
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, small, scheduler=cluster, partition_size=4, stages=CHAIN)
+    with Store(tmp_path / "single.duckdb", options=small,
+               migrations=CLUSTERING_MIGRATIONS) as single:  # fmt: skip
+        single.ingest(iter_articles([str(corpus)], options=small),
+                      Pipeline(small, stages=CHAIN))  # fmt: skip
+        expected = _rows(single.conn, "SELECT * FROM events")
+        clustered = single.conn.execute(
+            "SELECT count(*) FROM events WHERE report_count > 1").fetchone()
+    assert clustered is not None and clustered[0] > 0  # the corpus repeats its events
+    with Store(tmp_path / "loaded.duckdb", options=small,
+               migrations=CLUSTERING_MIGRATIONS) as store:  # fmt: skip
+        loaded = load_parquet(store, out)
+        assert (loaded.articles, loaded.events) == (6, len(expected))
+        assert _rows(store.conn, "SELECT * FROM events") == expected
+        assert load_parquet(store, out).articles == 0

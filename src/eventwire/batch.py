@@ -540,8 +540,15 @@ def load_parquet(
     ev_cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     art_cols = ", ".join(f'"{c}"' for c in ARTICLE_COLUMNS)
     rej_cols = ", ".join(f'"{c}"' for c in REJECTION_COLUMNS)
+    # A store that clusters events across articles does so as it adds them: go through its
+    # own writer then (slower, Python objects), else insert straight from the Parquet.
+    through_writer = bool(getattr(store, "_clustering", False))
     for name in complete_partitions(folder):
         events, articles, rejections = (str(folder / t / f"{name}.parquet") for t in TABLES)
+        if through_writer:
+            n_articles, n_events = _load_through_writer(store, articles, events)
+            report.articles += n_articles
+            report.events += n_events
         try:
             conn.execute("BEGIN TRANSACTION")
             conn.execute(
@@ -550,16 +557,19 @@ def load_parquet(
                 "WHERE article_id NOT IN (SELECT article_id FROM articles)",
                 [articles],
             )
-            added = conn.execute(
-                f"INSERT INTO articles ({art_cols}) SELECT {art_cols} FROM read_parquet(?) "
-                "WHERE article_id IN (SELECT article_id FROM _load_ids)",
-                [articles],
-            ).fetchone()
-            added_events = conn.execute(
-                f"INSERT INTO events ({ev_cols}) SELECT {ev_cols} FROM read_parquet(?) "
-                "WHERE article_id IN (SELECT article_id FROM _load_ids)",
-                [events],
-            ).fetchone()
+            added: tuple[Any, ...] | None = None
+            added_events: tuple[Any, ...] | None = None
+            if not through_writer:
+                added = conn.execute(
+                    f"INSERT INTO articles ({art_cols}) SELECT {art_cols} FROM read_parquet(?) "
+                    "WHERE article_id IN (SELECT article_id FROM _load_ids)",
+                    [articles],
+                ).fetchone()
+                added_events = conn.execute(
+                    f"INSERT INTO events ({ev_cols}) SELECT {ev_cols} FROM read_parquet(?) "
+                    "WHERE article_id IN (SELECT article_id FROM _load_ids)",
+                    [events],
+                ).fetchone()
             added_rejections = conn.execute(
                 f"INSERT INTO rejections ({rej_cols}) SELECT {rej_cols} FROM read_parquet(?) r "
                 "WHERE NOT EXISTS (SELECT 1 FROM rejections s WHERE s.locator = r.locator "
@@ -584,6 +594,34 @@ def load_parquet(
         if progress is not None:
             progress(report)
     return report
+
+
+def _load_through_writer(store: Store, articles: str, events: str) -> tuple[int, int]:
+    """Add one partition with :meth:`Store.add_many`; returns (articles, events) added."""
+    import duckdb
+
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        arts = conn.execute(
+            "SELECT article_id, text, title, url, source, published, locator, pipeline_version "
+            "FROM read_parquet(?)", [articles],
+        ).fetchall()  # fmt: skip
+        names = [d[0] for d in conn.execute("SELECT * FROM read_parquet(?) LIMIT 0",
+                                            [events]).description]  # fmt: skip
+        rows = conn.execute("SELECT * FROM read_parquet(?)", [events]).fetchall()
+    by_article: dict[str, list[Event]] = {}
+    for row in rows:
+        event = _event(dict(zip(names, row, strict=True)))
+        by_article.setdefault(event.article_id or "", []).append(event)
+    fresh = {aid for aid, *_ in arts if not store.has_article(aid)}
+    items = [
+        (Article(text, title, url, source, _utc(published), locator), by_article.get(aid, []))
+        for aid, text, title, url, source, published, locator, _version in arts
+        if aid in fresh
+    ]
+    version = arts[0][7] if arts else None
+    added = store.add_many(items, pipeline_version=version) if items else 0
+    return added, sum(len(events) for _, events in items)
 
 
 def query_parquet(
