@@ -39,12 +39,13 @@ TABLE_COLUMNS: tuple[tuple[str, int, str], ...] = (
 _ELLIPSIS = "…"
 
 
-def render(events: Sequence[Event], fmt: str) -> str:
+def render(events: Sequence[Event], fmt: str, *, keys: Sequence[str] = EVENT_KEYS) -> str:
     """The events in a text format, as one string.
 
     Args:
         events: Events to render.
         fmt: One of :data:`TEXT_FORMATS`.
+        keys: Fields to write (:data:`~eventwire.model.CLUSTER_KEYS` for clusters).
 
     Returns:
         The rendered text, ending with a newline unless it is empty.
@@ -56,12 +57,16 @@ def render(events: Sequence[Event], fmt: str) -> str:
     if fmt == "parquet":
         raise OptionsError("parquet is binary: give --output FILE (write_events with a path)")
     buffer = io.StringIO(newline="")
-    _write_text(events, fmt, buffer)
+    _write_text(events, fmt, buffer, keys)
     return buffer.getvalue()
 
 
 def write_events(
-    events: Sequence[Event], fmt: str, out: TextIO | str | os.PathLike[str] | None
+    events: Sequence[Event],
+    fmt: str,
+    out: TextIO | str | os.PathLike[str] | None,
+    *,
+    keys: Sequence[str] = EVENT_KEYS,
 ) -> None:
     """Write events in ``fmt`` to a text stream or a file.
 
@@ -70,6 +75,7 @@ def write_events(
         fmt: One of :data:`FORMATS`.
         out: A text stream, a file path (created or replaced), or None for standard output.
             ``parquet`` needs a path.
+        keys: Fields to write (:data:`~eventwire.model.CLUSTER_KEYS` for clusters).
 
     Raises:
         OptionsError: Unknown format, parquet without a path, or a file that cannot be written.
@@ -78,15 +84,15 @@ def write_events(
     if not isinstance(out, (str, os.PathLike)):
         if fmt == "parquet":
             raise OptionsError("parquet is binary: give --output FILE")
-        _write_text(events, fmt, out if out is not None else sys.stdout)
+        _write_text(events, fmt, out if out is not None else sys.stdout, keys)
         return
     path = Path(out)
     if fmt == "parquet":
-        _write_parquet(events, path)
+        _write_parquet(events, path, keys)
         return
     try:
         with path.open("w", encoding="utf-8", newline="") as fh:
-            _write_text(events, fmt, fh)
+            _write_text(events, fmt, fh, keys)
     except OSError as exc:
         raise OptionsError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -96,39 +102,39 @@ def _check_format(fmt: str) -> None:
         raise OptionsError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
-def _write_text(events: Sequence[Event], fmt: str, out: TextIO) -> None:
+def _write_text(events: Sequence[Event], fmt: str, out: TextIO, keys: Sequence[str]) -> None:
     if fmt == "table":
         out.write(_table(events))
     elif fmt == "json":
-        json.dump([e.to_dict() for e in events], out, ensure_ascii=False, indent=2)
+        json.dump([e.to_dict(keys) for e in events], out, ensure_ascii=False, indent=2)
         out.write("\n")
     elif fmt == "jsonl":
         for event in events:
-            out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            out.write(json.dumps(event.to_dict(keys), ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(EVENT_KEYS)
+        writer.writerow(keys)
         for event in events:
-            row = event.to_dict()
-            writer.writerow(["" if row[k] is None else row[k] for k in EVENT_KEYS])
+            row = event.to_dict(keys)
+            writer.writerow(["" if row[k] is None else row[k] for k in keys])
     elif fmt == "geojson":
-        json.dump(_geojson(events), out, ensure_ascii=False)
+        json.dump(_geojson(events, keys), out, ensure_ascii=False)
         out.write("\n")
 
 
-def _geojson(events: Sequence[Event]) -> dict[str, Any]:
+def _geojson(events: Sequence[Event], keys: Sequence[str]) -> dict[str, Any]:
     features = []
     for event in events:
         has_point = event.latitude is not None and event.longitude is not None
         features.append(
             {
                 "type": "Feature",
-                "id": event.event_id,
+                "id": event.event_id or event.cluster_id,
                 # GeoJSON (RFC 7946) puts longitude first.
                 "geometry": {"type": "Point", "coordinates": [event.longitude, event.latitude]}
                 if has_point
                 else None,
-                "properties": event.to_dict(),
+                "properties": event.to_dict(keys),
             }
         )
     return {"type": "FeatureCollection", "features": features}
@@ -157,12 +163,12 @@ def _table(events: Sequence[Event]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_parquet(events: Sequence[Event], path: Path) -> None:
+def _write_parquet(events: Sequence[Event], path: Path, keys: Sequence[str]) -> None:
     import duckdb
 
     from .store import EVENT_COLUMNS, insert_rows
 
-    columns = {key: EVENT_COLUMNS[key] for key in EVENT_KEYS}
+    columns = {key: EVENT_COLUMNS[key] for key in keys}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

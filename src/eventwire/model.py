@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,9 @@ EVENT_KEYS: tuple[str, ...] = (
     "sentence", "start", "end", "confidence",
     "acled_event_type", "acled_sub_event_type", "cameo_root", "pipeline_version",
 )  # fmt: skip
+
+#: Keys of cluster exports (``--clusters``): the canonical record, then how it was reported.
+CLUSTER_KEYS: tuple[str, ...] = (*EVENT_KEYS, "cluster_id", "report_count", "source")
 
 #: Evidence kept with every event besides :data:`EVENT_KEYS` (offsets index the article text).
 EVIDENCE_KEYS: tuple[str, ...] = (
@@ -191,9 +195,10 @@ class Event:
     cluster_id: str | None = None
     report_count: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The event as JSON-ready values under :data:`EVENT_KEYS` (dates as ISO 8601)."""
-        return {key: _jsonable(getattr(self, key)) for key in EVENT_KEYS}
+    def to_dict(self, keys: Sequence[str] = EVENT_KEYS) -> dict[str, Any]:
+        """The event as JSON-ready values under ``keys`` (default :data:`EVENT_KEYS`; dates
+        as ISO 8601)."""
+        return {key: _jsonable(getattr(self, key)) for key in keys}
 
     def to_record(self) -> dict[str, Any]:
         """Every field, evidence included, as Python values (used by the store)."""

@@ -138,12 +138,12 @@ def _migration_v1(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 #: Schema migrations in order; the schema version of a database is how many have run.
+#: v2 is cross-article clustering (:func:`eventwire.cluster.migrate_clusters_v2`: the
+#: ``clusters`` table, backfilled); a store at v2 clusters every article's events in the
+#: article's own transaction.
 MIGRATIONS: tuple[Migration, ...] = (_migration_v1,)
 
-#: The migrations with cross-article clustering as v2
-#: (:func:`eventwire.cluster.migrate_clusters_v2`: the ``clusters`` table, backfilled). A store
-#: opened with it also clusters every article's events in the article's transaction. Not the
-#: default yet: making it so is appending ``migrate_clusters_v2`` to :data:`MIGRATIONS`.
+#: With clustering (v2); to become the default once batch output compares without it.
 CLUSTERING_MIGRATIONS: tuple[Migration, ...] = (*MIGRATIONS, migrate_clusters_v2)
 
 #: The schema version this code writes.
@@ -545,60 +545,10 @@ class Store:
         Raises:
             OptionsError: A filter value is invalid; the message names the parameter.
         """
-        where: list[str] = []
-        params: list[Any] = []
-        if country is not None:
-            codes = country_codes(country)
-            where.append("country IN (?, ?)")
-            params += list(codes)
-        if type is not None:
-            if not isinstance(type, str) or not type.strip():
-                raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
-            where.append("upper(event_type) = ?")
-            params.append(type.strip().upper())
-        if actor is not None:
-            if not isinstance(actor, str) or not actor.strip():
-                raise OptionsError("actor must be a non-empty name or part of one")
-            where.append(
-                "(" + " OR ".join(
-                    f"contains(lower({c}), ?)"
-                    for c in ("actor1", "actor1_text", "actor2", "actor2_text")
-                ) + ")"
-            )  # fmt: skip
-            params += [actor.strip().lower()] * 4
-        first = _as_date(since, "since")
-        last = _as_date(until, "until")
-        if first is not None and last is not None and first > last:
-            raise OptionsError(
-                f"since ({first.isoformat()}) is after until ({last.isoformat()}); "
-                "swap them or widen the range"
-            )
-        if first is not None:
-            where.append("event_date >= ?")
-            params.append(first)
-        if last is not None:
-            where.append("event_date <= ?")
-            params.append(last)
-        if near is not None:
-            lat, lon, km = _check_near(near)
-            # The latitude band is a cheap prefilter; the haversine decides.
-            band = math.degrees(km / _EARTH_RADIUS_KM)
-            where.append("latitude BETWEEN ? AND ?")
-            params += [lat - band, lat + band]
-            where.append(
-                f"2 * {_EARTH_RADIUS_KM} * asin(sqrt("
-                "pow(sin(radians(latitude - ?) / 2), 2) + "
-                "cos(radians(?)) * cos(radians(latitude)) * "
-                "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
-            )
-            params += [lat, lat, lon, km]
-        if modality is not None:
-            if modality not in MODALITIES:
-                raise OptionsError(f"modality {modality!r} is not one of: {', '.join(MODALITIES)}")
-            where.append("modality = ?")
-            params.append(modality)
-        elif not include_hypothetical:
-            where.append("modality NOT IN ('hypothetical', 'negated')")
+        where, params = _filters(
+            country=country, type=type, actor=actor, since=since, until=until, near=near,
+            modality=modality, include_hypothetical=include_hypothetical,
+        )
         sql = f"SELECT {', '.join(_q(c) for c in EVENT_COLUMNS)} FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -610,6 +560,40 @@ class Store:
             params.append(limit)
         names = tuple(EVENT_COLUMNS)
         return [_event_from_row(names, row) for row in self._fetch(sql, params)]
+
+    def clusters(
+        self,
+        *,
+        country: str | None = None,
+        type: str | None = None,  # noqa: A002  (the public filter name, as on the CLI)
+        actor: str | None = None,
+        since: str | date | None = None,
+        until: str | date | None = None,
+        near: tuple[float, float, float] | None = None,
+        modality: str | None = None,
+        include_hypothetical: bool = False,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Reported events merged across articles: one canonical record per real event, with
+        ``cluster_id``, ``report_count`` and ``source`` (every outlet), most reported first.
+
+        Takes the same filters as :meth:`events`, applied to the canonical records.
+
+        Raises:
+            OptionsError: A filter value is invalid.
+            StoreError: The store was created without clustering (schema before v2).
+        """
+        from .cluster import load_clusters
+
+        where, params = _filters(
+            country=country, type=type, actor=actor, since=since, until=until, near=near,
+            modality=modality, include_hypothetical=include_hypothetical,
+        )
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):
+            raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+        with self._lock:
+            return load_clusters(self.conn, " AND ".join(where), params, limit=limit)
 
     def rejections(self, limit: int | None = None) -> list[Rejection]:
         """Recorded rejections, newest first.
@@ -1009,3 +993,73 @@ def _read_inputs(
             yield from iter_articles([os.fspath(item)], options=options)
         else:
             yield item
+
+
+def _filters(
+    *,
+    country: str | None,
+    type: str | None,  # noqa: A002
+    actor: str | None,
+    since: str | date | None,
+    until: str | date | None,
+    near: tuple[float, float, float] | None,
+    modality: str | None,
+    include_hypothetical: bool,
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions and their parameters for the event filters (events and clusters share
+    the column names)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if country is not None:
+        codes = country_codes(country)
+        where.append("country IN (?, ?)")
+        params += list(codes)
+    if type is not None:
+        if not isinstance(type, str) or not type.strip():
+            raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
+        where.append("upper(event_type) = ?")
+        params.append(type.strip().upper())
+    if actor is not None:
+        if not isinstance(actor, str) or not actor.strip():
+            raise OptionsError("actor must be a non-empty name or part of one")
+        where.append(
+            "(" + " OR ".join(
+                f"contains(lower({c}), ?)"
+                for c in ("actor1", "actor1_text", "actor2", "actor2_text")
+            ) + ")"
+        )  # fmt: skip
+        params += [actor.strip().lower()] * 4
+    first = _as_date(since, "since")
+    last = _as_date(until, "until")
+    if first is not None and last is not None and first > last:
+        raise OptionsError(
+            f"since ({first.isoformat()}) is after until ({last.isoformat()}); "
+            "swap them or widen the range"
+        )
+    if first is not None:
+        where.append("event_date >= ?")
+        params.append(first)
+    if last is not None:
+        where.append("event_date <= ?")
+        params.append(last)
+    if near is not None:
+        lat, lon, km = _check_near(near)
+        # The latitude band is a cheap prefilter; the haversine decides.
+        band = math.degrees(km / _EARTH_RADIUS_KM)
+        where.append("latitude BETWEEN ? AND ?")
+        params += [lat - band, lat + band]
+        where.append(
+            f"2 * {_EARTH_RADIUS_KM} * asin(sqrt("
+            "pow(sin(radians(latitude - ?) / 2), 2) + "
+            "cos(radians(?)) * cos(radians(latitude)) * "
+            "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
+        )
+        params += [lat, lat, lon, km]
+    if modality is not None:
+        if modality not in MODALITIES:
+            raise OptionsError(f"modality {modality!r} is not one of: {', '.join(MODALITIES)}")
+        where.append("modality = ?")
+        params.append(modality)
+    elif not include_hypothetical:
+        where.append("modality NOT IN ('hypothetical', 'negated')")
+    return where, params
