@@ -148,13 +148,14 @@ def extract(
     _write(events, fmt, output)
 
 
-def _write(events: Sequence[Any], fmt: str, output: Path | None) -> None:
+def _write(
+    events: Sequence[Any], fmt: str, output: Path | None, keys: Sequence[str] | None = None
+) -> None:
     from .formats import write_events
+    from .model import EVENT_KEYS
 
-    if output is not None:
-        write_events(events, fmt, output)
-    else:
-        write_events(events, fmt, sys.stdout)
+    write_events(events, fmt, output if output is not None else sys.stdout,
+                 keys=keys or EVENT_KEYS)
 
 
 # ---------------------------------------------------------------------------- ingest
@@ -247,6 +248,9 @@ def _parse_day(name: str, value: str | None) -> date | None:
 @click.option("--all", "include_all", is_flag=True,
               help="Include hypothetical and negated events.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N events.")
+@click.option("--clusters", is_flag=True,
+              help="One record per real event, merged across reports (with report_count and "
+              "sources), instead of one per report.")
 @click.option(
     "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="table", show_default=True
 )
@@ -258,21 +262,24 @@ def _parse_day(name: str, value: str | None) -> date | None:
 def events(
     ctx: click.Context, db: Path | None, country: str | None, event_type: str | None,
     actor: str | None, since: str | None, until: str | None, near: str | None,
-    modality: str | None, include_all: bool, limit: int | None, fmt: str, output: Path | None,
+    modality: str | None, include_all: bool, limit: int | None, clusters: bool, fmt: str,
+    output: Path | None,
 ) -> None:
     """Query stored events and print or export them."""
     from .api import open as open_store
+    from .model import CLUSTER_KEYS, EVENT_KEYS
 
     options = _options(ctx, db=db)
     _require_db(options.db)
     with open_store(options.db, options=options) as store:
-        found = store.events(
+        query = store.clusters if clusters else store.events
+        found = query(
             country=country, type=event_type, actor=actor,
             since=_parse_day("--since", since), until=_parse_day("--until", until),
             near=_parse_near(near), modality=modality, include_hypothetical=include_all,
             limit=limit,
         )
-    _write(found, fmt, output)
+    _write(found, fmt, output, keys=CLUSTER_KEYS if clusters else EVENT_KEYS)
 
 
 def _require_db(path: Path) -> None:
@@ -578,9 +585,11 @@ def eval_geoparse(
 
 def _register_commands() -> None:
     # Commands defined next to the library code they wrap, registered like any plugin's.
+    from .watch import watch
     from .web.cli import serve
 
     cli.add_command(serve)
+    cli.add_command(watch)
 
 
 _register_commands()
