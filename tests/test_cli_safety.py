@@ -114,7 +114,7 @@ def test_ingest_killed_at_random_moments_then_rerun_stores_each_article_once(
         if when == "start":
             time.sleep(rng.uniform(0.2, 1.5))
         else:
-            threshold = wal_size(db) + rng.randint(2_000, 40_000)
+            threshold = wal_size(db) + rng.randint(1_000, 12_000)
             deadline = time.monotonic() + 60
             while proc.poll() is None and time.monotonic() < deadline:
                 if wal_size(db) > threshold:
