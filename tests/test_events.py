@@ -334,3 +334,15 @@ def test_armed_attack_naming_civilians_is_one_sided(pipeline: Pipeline) -> None:
              "villagers at Cahi hill.")  # fmt: skip
     )
     assert event.event_type == "ASSAULT" and event.acled_event_type == "Violence against civilians"
+
+
+def test_violent_crowd_is_a_riot_even_when_police_intervene(pipeline: Pipeline) -> None:
+    """ACLED's convention: demonstrators who throw stones make a riot, whatever the police
+    then do to them."""
+    events = code(
+        pipeline,
+        "On 9 May 2020, hundreds of traders lit tires and pelted stones at police in Korogocho, "
+        "and police fired tear gas to disperse them.",
+    )
+    protests = [e for e in events if e.event_type == "PROTEST"]
+    assert protests and all(e.acled_event_type == "Riots" for e in protests)

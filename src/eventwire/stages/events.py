@@ -996,7 +996,9 @@ def _key(event: Event) -> tuple[Any, ...]:
     return (event.event_type, event.actor1, event.actor2)
 
 
-_PROTEST_STRENGTH = ("excessive-force", "intervention", "riot", "mob")
+#: ACLED's convention: demonstrators who turn violent make a riot whatever the police do;
+#: force and intervention describe what is done to a peaceful crowd.
+_PROTEST_STRENGTH = ("riot", "mob", "excessive-force", "intervention")
 
 
 def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layout: _Layout) -> None:
