@@ -133,6 +133,10 @@ def write_hostile_files(folder: Path) -> dict[str, tuple[str, str]]:
         bad[name] = ("read", f"more than {FETCH_MAX_BYTES:,} bytes")
     put("big.txt.gz", gzip.compress(sentence * (BIG_BYTES // len(sentence))), "read",
         f"more than {FETCH_MAX_BYTES:,} bytes")  # fmt: skip
+    # An endless file (a link to /dev/zero) is read no further than the cap.
+    if Path("/dev/zero").exists():
+        (folder / "endless.txt").symlink_to("/dev/zero")
+        bad["endless.txt"] = ("read", f"more than {FETCH_MAX_BYTES:,} bytes")
     # A record of 3 million characters: read, then refused by the parse stage.
     long_text = (sentence.decode() * (3_000_000 // len(sentence) + 1)).strip()
     put("long-record.jsonl", json.dumps({"text": long_text}).encode(), "parse.spacy.v1",
