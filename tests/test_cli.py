@@ -255,3 +255,62 @@ def test_eval_events_prints_figures_and_confusion(run) -> None:
     figures = json.loads(as_json.stdout)["acled"]
     assert figures["n"] == 10 and 0.0 <= figures["event_type_accuracy"] <= 1.0
     _assert_one_line_error(run("eval", "events", "--data", str(DATA / "nowhere")), "nowhere")
+
+
+REPORTS = [
+    {"url": "https://a.example/1", "source": "Outlet A", "published": "2021-03-10",
+     "text": "Syrian government forces shelled the town of Saraqib in Idlib province on Tuesday, "
+             "killing five civilians, local medics said."},
+    {"url": "https://b.example/7", "source": "Outlet B", "published": "2021-03-10",
+     "text": "Regime artillery shelled Saraqib in Idlib province on Tuesday, killing five "
+             "civilians, according to rescuers."},
+    {"url": "https://c.example/3", "source": "Outlet C", "published": "2021-03-10",
+     "text": "Hundreds of protesters marched in Baghdad on Monday against power cuts."},
+]
+
+
+def _reports(tmp_path: Path) -> Path:
+    path = tmp_path / "reports.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in REPORTS), encoding="utf-8")
+    return path
+
+
+def test_events_clusters_merge_reports_of_one_event(run, tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", str(_reports(tmp_path)), "--db", str(db)).exit_code == 0
+    reports = json.loads(run("events", "--db", str(db), "--format", "json").stdout)
+    clusters = json.loads(run("events", "--db", str(db), "--clusters", "--format",
+                              "json").stdout)
+    assert len(clusters) < len(reports)
+    shelling = next(c for c in clusters if c["place"] and "Saraq" in c["place"])
+    assert shelling["report_count"] == 2
+    assert set(shelling["source"].split(", ")) == {"Outlet A", "Outlet B"}
+    assert all(c["country"] in ("SYR", "IRQ") for c in clusters)
+
+
+def test_ingest_with_workers_stores_what_one_process_stores(run, tmp_path: Path) -> None:
+    corpus = _reports(tmp_path)
+    one, two = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
+    assert run("ingest", str(corpus), "--db", str(one)).exit_code == 0
+    result = run("ingest", str(corpus), "--db", str(two), "--workers", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("stored 3 articles")
+
+    def ids(db: Path) -> list[str]:
+        events = json.loads(run("events", "--db", str(db), "--all", "--format", "json").stdout)
+        return sorted(e["event_id"] for e in events)
+
+    assert ids(one) == ids(two)
+
+
+def test_batch_load_and_query_parquet(run, tmp_path: Path) -> None:
+    corpus = _reports(tmp_path)
+    out = tmp_path / "batch"
+    result = run("batch", str(corpus), "--out", str(out), "--workers", "1", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    in_place = json.loads(run("events", "--parquet", str(out), "--format", "json").stdout)
+    db = tmp_path / "loaded.duckdb"
+    assert run("load", str(out), "--db", str(db)).exit_code == 0
+    loaded = json.loads(run("events", "--db", str(db), "--format", "json").stdout)
+    assert in_place and [e["event_id"] for e in in_place] == [e["event_id"] for e in loaded]
+    _assert_one_line_error(run("events", "--parquet", str(out), "--clusters"), "--clusters")

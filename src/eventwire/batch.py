@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Options
 from .errors import EventwireError, OptionsError, StageError, StoreError
-from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
+from .model import EVENT_FIELDS, Article, Event, Rejection
 from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
 
 if TYPE_CHECKING:
@@ -646,58 +646,16 @@ def query_parquet(
     """
     import duckdb
 
-    from .store import EVENT_COLUMNS, country_codes
+    from .store import EVENT_COLUMNS, event_filters
 
     folder = Path(directory).expanduser()
     parts = complete_partitions(folder)
     if not parts:
         return []
-    where: list[str] = []
-    params: list[Any] = []
-    if country is not None:
-        where.append("country IN (?, ?)")
-        params += list(country_codes(country))
-    if type is not None:
-        if not isinstance(type, str) or not type.strip():
-            raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
-        where.append("upper(event_type) = ?")
-        params.append(type.strip().upper())
-    if actor is not None:
-        if not isinstance(actor, str) or not actor.strip():
-            raise OptionsError("actor must be a non-empty name or part of one")
-        where.append("(" + " OR ".join(
-            f"contains(lower({c}), ?)" for c in ("actor1", "actor1_text", "actor2", "actor2_text")
-        ) + ")")  # fmt: skip
-        params += [actor.strip().lower()] * 4
-    first, last = _day(since, "since"), _day(until, "until")
-    if first is not None and last is not None and first > last:
-        raise OptionsError(f"since ({first}) is after until ({last}); swap them")
-    if first is not None:
-        where.append("event_date >= ?")
-        params.append(first)
-    if last is not None:
-        where.append("event_date <= ?")
-        params.append(last)
-    if near is not None:
-        try:
-            lat, lon, km = (float(v) for v in near)
-        except (TypeError, ValueError):
-            raise OptionsError(f"near must be (latitude, longitude, km), not {near!r}") from None
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and km > 0):
-            raise OptionsError(f"near {near!r}: latitude -90..90, longitude -180..180, km > 0")
-        where.append(
-            "2 * 6371.0088 * asin(sqrt(pow(sin(radians(latitude - ?) / 2), 2) + "
-            "cos(radians(?)) * cos(radians(latitude)) * "
-            "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
-        )
-        params += [lat, lat, lon, km]
-    if modality is not None:
-        if modality not in MODALITIES:
-            raise OptionsError(f"modality {modality!r} is not one of: {', '.join(MODALITIES)}")
-        where.append("modality = ?")
-        params.append(modality)
-    elif not include_hypothetical:
-        where.append("modality NOT IN ('hypothetical', 'negated')")
+    where, params = event_filters(
+        country=country, type=type, actor=actor, since=since, until=until, near=near,
+        modality=modality, include_hypothetical=include_hypothetical,
+    )
     columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     sql = f"SELECT {columns} FROM read_parquet(?)"
     params.insert(0, _files(folder, "events", parts))
@@ -728,12 +686,3 @@ _EVENT_FIELDS = frozenset(EVENT_FIELDS)
 def _event(values: dict[str, Any]) -> Event:
     values["published"] = _utc(values["published"])
     return Event(**{k: v for k, v in values.items() if k in _EVENT_FIELDS})
-
-
-def _day(value: str | date | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value.date() if isinstance(value, datetime) else value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise OptionsError(f"{name} must be a date such as 2020-12-10, not {value!r}") from None

@@ -165,8 +165,13 @@ def _write(
 @click.argument("inputs", nargs=-1, required=True, metavar="PATH|URL...")
 @_db_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress line, only the summary.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes running the stages (default: this process only).")
 @click.pass_context
-def ingest(ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: bool) -> None:
+def ingest(
+    ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: bool,
+    workers: int | None,
+) -> None:
     """Read articles from files, folders, feeds, URL lists or URLs into the store.
 
     Each article is stored once (by content hash), with its events; inputs that cannot be
@@ -177,7 +182,6 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: 
     from .sources import iter_articles
 
     options = _options(ctx, db=db)
-    pipeline = pipeline_for(options)
     show = (not quiet) and sys.stderr.isatty()
     started = time.monotonic()
 
@@ -193,8 +197,13 @@ def ingest(ctx: click.Context, inputs: tuple[str, ...], db: Path | None, quiet: 
             )
 
     with open_store(options.db, options=options) as store:
-        report = store.ingest(iter_articles(list(inputs), options=options), pipeline,
-                              progress=progress)
+        if workers:
+            from .parallel import ingest_parallel
+
+            report = ingest_parallel(store, list(inputs), options, workers, progress=progress)
+        else:
+            report = store.ingest(iter_articles(list(inputs), options=options),
+                                  pipeline_for(options), progress=progress)
     if show:
         click.echo("", err=True)
     rate = (report.stored + report.duplicates + report.rejected) / max(report.seconds, 1e-9)
@@ -248,6 +257,9 @@ def _parse_day(name: str, value: str | None) -> date | None:
 @click.option("--all", "include_all", is_flag=True,
               help="Include hypothetical and negated events.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N events.")
+@click.option("--parquet", "parquet_dir", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Query the Parquet folder written by `eventwire batch` instead of a store.")
 @click.option("--clusters", is_flag=True,
               help="One record per real event, merged across reports (with report_count and "
               "sources), instead of one per report.")
@@ -262,23 +274,30 @@ def _parse_day(name: str, value: str | None) -> date | None:
 def events(
     ctx: click.Context, db: Path | None, country: str | None, event_type: str | None,
     actor: str | None, since: str | None, until: str | None, near: str | None,
-    modality: str | None, include_all: bool, limit: int | None, clusters: bool, fmt: str,
-    output: Path | None,
+    modality: str | None, include_all: bool, limit: int | None, parquet_dir: Path | None,
+    clusters: bool, fmt: str, output: Path | None,
 ) -> None:
     """Query stored events and print or export them."""
     from .api import open as open_store
     from .model import CLUSTER_KEYS, EVENT_KEYS
 
+    filters: dict[str, Any] = dict(
+        country=country, type=event_type, actor=actor,
+        since=_parse_day("--since", since), until=_parse_day("--until", until),
+        near=_parse_near(near), modality=modality, include_hypothetical=include_all,
+        limit=limit,
+    )
+    if parquet_dir is not None:
+        from .batch import query_parquet
+
+        if clusters:
+            raise OptionsError("--clusters needs a store: load the Parquet with eventwire load")
+        _write(query_parquet(parquet_dir, **filters), fmt, output)
+        return
     options = _options(ctx, db=db)
     _require_db(options.db)
     with open_store(options.db, options=options) as store:
-        query = store.clusters if clusters else store.events
-        found = query(
-            country=country, type=event_type, actor=actor,
-            since=_parse_day("--since", since), until=_parse_day("--until", until),
-            near=_parse_near(near), modality=modality, include_hypothetical=include_all,
-            limit=limit,
-        )
+        found = store.clusters(**filters) if clusters else store.events(**filters)
     _write(found, fmt, output, keys=CLUSTER_KEYS if clusters else EVENT_KEYS)
 
 
@@ -585,11 +604,12 @@ def eval_geoparse(
 
 def _register_commands() -> None:
     # Commands defined next to the library code they wrap, registered like any plugin's.
+    from .batch_cli import batch, load
     from .watch import watch
     from .web.cli import serve
 
-    cli.add_command(serve)
-    cli.add_command(watch)
+    for command in (batch, load, serve, watch):
+        cli.add_command(command)
 
 
 _register_commands()

@@ -141,10 +141,13 @@ def _migration_v1(conn: duckdb.DuckDBPyConnection) -> None:
 #: v2 is cross-article clustering (:func:`eventwire.cluster.migrate_clusters_v2`: the
 #: ``clusters`` table, backfilled); a store at v2 clusters every article's events in the
 #: article's own transaction.
-MIGRATIONS: tuple[Migration, ...] = (_migration_v1,)
+MIGRATIONS: tuple[Migration, ...] = (_migration_v1, migrate_clusters_v2)
 
-#: With clustering (v2); to become the default once batch output compares without it.
-CLUSTERING_MIGRATIONS: tuple[Migration, ...] = (*MIGRATIONS, migrate_clusters_v2)
+#: Only the first migration: a store without clustering (for tests of the mechanism).
+BASE_MIGRATIONS: tuple[Migration, ...] = MIGRATIONS[:1]
+
+#: Kept for callers written when clustering was opt-in: the same as :data:`MIGRATIONS`.
+CLUSTERING_MIGRATIONS: tuple[Migration, ...] = MIGRATIONS
 
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -545,7 +548,7 @@ class Store:
         Raises:
             OptionsError: A filter value is invalid; the message names the parameter.
         """
-        where, params = _filters(
+        where, params = event_filters(
             country=country, type=type, actor=actor, since=since, until=until, near=near,
             modality=modality, include_hypothetical=include_hypothetical,
         )
@@ -585,7 +588,7 @@ class Store:
         """
         from .cluster import load_clusters
 
-        where, params = _filters(
+        where, params = event_filters(
             country=country, type=type, actor=actor, since=since, until=until, near=near,
             modality=modality, include_hypothetical=include_hypothetical,
         )
@@ -995,7 +998,7 @@ def _read_inputs(
             yield item
 
 
-def _filters(
+def event_filters(
     *,
     country: str | None,
     type: str | None,  # noqa: A002
@@ -1006,8 +1009,12 @@ def _filters(
     modality: str | None,
     include_hypothetical: bool,
 ) -> tuple[list[str], list[Any]]:
-    """SQL conditions and their parameters for the event filters (events and clusters share
-    the column names)."""
+    """SQL conditions and their parameters for the event filters of :meth:`Store.events`
+    (the ``events`` and ``clusters`` tables and batch Parquet share the column names).
+
+    Raises:
+        OptionsError: A filter value is invalid; the message names the parameter.
+    """
     where: list[str] = []
     params: list[Any] = []
     if country is not None:
