@@ -6,12 +6,23 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_DB ?= demo.duckdb
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean lock
 
-$(STAMP): pyproject.toml
+# Exactly what CI tested: every dependency pinned with its hashes in requirements.lock.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,dev,web]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+# Regenerate requirements.lock after changing a pin in pyproject.toml (needs the registry).
+lock:
+	@test -x $(VENV)-tools/bin/pip-compile || ($(PYTHON) -m venv $(VENV)-tools && \
+		$(VENV)-tools/bin/pip install --quiet pip-tools==7.6.2)
+	$(VENV)-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links \
+		--extra test --extra dev --extra web --extra dask --extra parquet \
+		-o requirements.lock pyproject.toml
 
 install: $(STAMP)
 
