@@ -33,8 +33,8 @@ ACLED_ROWS = 200
 PLOVER_FLOORS = {"type_accuracy": 0.69, "macro_f1": 0.665, "source_match": 0.745}
 ACLED_FLOORS = {
     "event_type_accuracy": 0.80,
-    "event_type_macro_f1": 0.77,
-    "sub_event_type_macro_f1": 0.61,
+    "event_type_macro_f1": 0.78,
+    "sub_event_type_macro_f1": 0.62,
     "actor1_match": 0.59,
     "event_date_exact": 0.93,
     "fatalities_exact": 0.92,
