@@ -272,6 +272,7 @@ class Gazetteer:
         self._cache: dict[tuple[str, str, str | None, int], list[Candidate]] = {}
         self._division_cache: dict[tuple[str | None, str | None], Candidate] | None = None
         self._names_added = 0
+        self._admin1_by_name: dict[tuple[str, str], str] | None = None
         self._load_codes()
 
     # ----------------------------------------------------------------- opening / building
@@ -323,6 +324,7 @@ class Gazetteer:
         self.iso2 = {r[1]: r[0] for r in rows}
         self.country_names = {r[0]: r[2] for r in rows}
         self.admin1_names = dict(self._db.execute("SELECT code, name FROM admin1").fetchall())
+        self._admin1_by_name = None
 
     def country_code(self, code: str | None) -> str | None:
         """ISO alpha-2 for an alpha-2 or alpha-3 code (None when unknown)."""
@@ -453,11 +455,13 @@ class Gazetteer:
         cc = self.country_code(country)
         if cc is None:
             return None
-        key = normalise_name(name)
-        for code, adm_name in self.admin1_names.items():
-            if code.startswith(cc + ".") and normalise_name(adm_name) == key:
-                return code.split(".", 1)[1]
-        return None
+        if self._admin1_by_name is None:  # built once: callers ask per toponym
+            self._admin1_by_name = {}
+            for code, adm_name in self.admin1_names.items():
+                country_part, _, admin_part = code.partition(".")
+                self._admin1_by_name.setdefault((country_part, normalise_name(adm_name)),
+                                                admin_part)
+        return self._admin1_by_name.get((cc, normalise_name(name)))
 
     def admin1_place(self, country: str, admin1_code: str) -> Candidate | None:
         """The first-level division itself (feature ADM1), e.g. ``("SY", "12")`` -> Idlib."""

@@ -362,6 +362,14 @@ def _recognise(
     return spans
 
 
+def _text(doc: Any) -> str:
+    # spaCy rebuilds Doc.text from its tokens on every access: keep one copy per document.
+    cached = doc.user_data.get("eventwire.text")
+    if cached is None:
+        cached = doc.user_data["eventwire.text"] = doc.text
+    return cached
+
+
 def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.modifier = _modifier(doc, span.start, w)
     p1, p2, _ = _left_context(doc, span.start)
@@ -372,7 +380,7 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
     root = doc[span.start:span.end].root
     span.subject = root.dep_ in ("nsubj", "nsubjpass", "poss")
-    span.paragraph = doc.text.count("\n", 0, span.start_char)
+    span.paragraph = _text(doc).count("\n", 0, span.start_char)
 
 
 # ---------------------------------------------------------------------------- resolution
@@ -782,8 +790,9 @@ def resolve_spans(
     for start, end in spans:
         sp = doc.char_span(start, end, alignment_mode="expand")
         ts, te = (sp.start, sp.end) if sp is not None else (0, 0)
-        span = _Span(start=ts, end=te, start_char=start, end_char=end, text=doc.text[start:end],
-                     lookup=doc.text[start:end], origin="gold")
+        text = _text(doc)
+        span = _Span(start=ts, end=te, start_char=start, end_char=end, text=text[start:end],
+                     lookup=text[start:end], origin="gold")
         if te > ts:
             _annotate(doc, span, w)
         built.append(span)
@@ -984,7 +993,7 @@ def event_place(
         ref = _focus_toponym(toponyms, gazetteer, focus, s, level)
         if tok is None or ref is None:
             continue
-        ref.text, ref.start, ref.end = doc.text[s:e], s, e
+        ref.text, ref.start, ref.end = _text(doc)[s:e], s, e
         score, _ = _attachment_score(tok, trigger, ref)
         options.append((score - 0.25, ref, ref.geo_precision))
     options = [(score - _contained_penalty(t, prec, options), t, prec)
