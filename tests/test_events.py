@@ -346,3 +346,14 @@ def test_violent_crowd_is_a_riot_even_when_police_intervene(pipeline: Pipeline) 
     )
     protests = [e for e in events if e.event_type == "PROTEST"]
     assert protests and all(e.acled_event_type == "Riots" for e in protests)
+
+
+def test_clause_on_a_noun_keeps_its_own_modality(pipeline: Pipeline) -> None:
+    """The parser hangs "protested" on the subject noun; "demanding" above it is no plan."""
+    events = code(
+        pipeline,
+        "Around 7 May 2020, around 450 pilgrims and workers protested in Haridwar demanding "
+        "that they be sent back to Bengal.",
+    )
+    protest = next(e for e in events if e.event_type == "PROTEST")
+    assert protest.modality == "reported"

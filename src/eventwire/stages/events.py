@@ -765,8 +765,8 @@ class _Coder:
         chain = [tok]
         node = tok
         while node.head.i != node.i and len(chain) < 7 and self._in(node.head, unit):
-            if node.dep_ == "relcl":
-                break
+            if node.dep_ in ("relcl", "acl") and node.pos_ == "VERB":
+                break  # a clause describing a noun keeps its own modality
             node = node.head
             chain.append(node)
         unit_low = unit.text.casefold()
