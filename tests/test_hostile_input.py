@@ -229,13 +229,16 @@ def run_cli(
     gazetteer: Path, config: Path, *args: str, timeout: float = 180
 ) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run ``eventwire ARGS`` in a real process; return it and its peak memory in MB."""
+    # VmHWM belongs to this process's own address space; getrusage's ru_maxrss would carry
+    # the peak of the forking pytest process over into the child.
     probe = (
-        "import resource, sys\n"
+        "import sys\n"
         "from eventwire.cli import main\n"
         "try:\n"
         "    main(sys.argv[1:])\n"
         "finally:\n"
-        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "    peak = int(status.split()[0]) // 1024\n"
         "    print(f'peak-rss-mb {peak}', file=sys.stderr)\n"
     )
     env = {**os.environ, "XDG_CONFIG_HOME": str(config.parent / "xdg")}

@@ -125,7 +125,11 @@ def extract(
     when = parse_published(published) if published else None
     articles: list[Article] = []
     if source == "-":
-        text = decode_bytes(sys.stdin.buffer.read(), "<stdin>")
+        data = sys.stdin.buffer.read(options.fetch_max_bytes + 1)
+        if len(data) > options.fetch_max_bytes:
+            _fail(f"<stdin>: more than {options.fetch_max_bytes:,} bytes (fetch_max_bytes); "
+                  "give a file, or raise fetch_max_bytes in the config file")
+        text = decode_bytes(data, "<stdin>")
         if looks_like_html(text):
             articles.append(article_from_html(text, url=url, locator="<stdin>"))
         else:
@@ -544,13 +548,16 @@ def _flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 @_data_dir_option
 @click.option("--split", type=click.Choice(("test", "dev", "all")), default="test",
               show_default=True, help="ACLED part to score (test is never used for tuning).")
+@click.option("--plover-split", type=click.Choice(("all", "train", "test")), default="all",
+              show_default=True,
+              help="PLOVER part to score (the classifier trains on 'train' only).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score the first N.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 @click.pass_context
 def eval_events(
     ctx: click.Context, datasets: tuple[str, ...], data_dir: Path | None, split: str,
-    limit: int | None, fmt: str,
+    plover_split: str, limit: int | None, fmt: str,
 ) -> None:
     """Event coding: PLOVER sentences (type, actors) and ACLED notes (type, sub-type,
     actor1, location, date, fatalities), each with a confusion matrix."""
@@ -562,7 +569,7 @@ def eval_events(
     for name in datasets or ("plover", "acled"):
         if name == "plover":
             path = _dataset(options, "plover-gsr/PLOVER_GSR_CAMEO.json")
-            result = evaluate_plover(pipeline, path, limit=limit)
+            result = evaluate_plover(pipeline, path, split=plover_split, limit=limit)
         else:
             path = _dataset(options, "acled-dev/acled_outside_middle_east.csv")
             result = evaluate_acled(pipeline, path, split=split, limit=limit)

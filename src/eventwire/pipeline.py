@@ -51,6 +51,7 @@ REGISTRY: dict[str, Stage] = {}
 #: The default chain, by name, in order.
 DEFAULT_STAGES: tuple[str, ...] = (
     "parse.spacy.v1",
+    "language.detect.v1",
     "toponyms.gazetteer.v1",
     "actors.aliases.v1",
     "events.lexicon.v1",
@@ -80,7 +81,16 @@ def stage(
 
 def _load_builtin_stages() -> None:
     # Imported for their registration side effect, like any plugin module.
-    from .stages import actors, dates, events, finalize, locate, parse, toponyms  # noqa: F401
+    from .stages import (  # noqa: F401
+        actors,
+        dates,
+        events,
+        finalize,
+        language,
+        locate,
+        parse,
+        toponyms,
+    )
 
 
 class Context:
