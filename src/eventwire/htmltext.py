@@ -216,7 +216,8 @@ def _reject_binary(data: bytes, locator: str) -> None:
         return
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13) or b == 127)
     nuls = sample.count(0)
-    if nuls > max(2, len(sample) // 100) or controls > max(4, len(sample) // 10):
+    # Text outside UTF-16 (handled before) holds next to no NULs; random bytes hold 1 in 256.
+    if nuls > max(2, len(sample) // 1000) or controls > max(4, len(sample) // 10):
         raise InputError(
             locator,
             f"binary file, not text ({nuls} NUL and {controls} control bytes in the first "
