@@ -98,3 +98,13 @@ def test_stage_without_publication_date(pipeline: Pipeline) -> None:
     assert _dates(pipeline, "Rebels attacked an army post yesterday.", None) == [
         ("ASSAULT", None, None)
     ]
+
+
+def test_a_bare_year_is_not_the_event_day() -> None:
+    from datetime import date as _date
+
+    from eventwire.eventdates import sentence_date
+
+    published = _date(2021, 2, 20)
+    assert sentence_date(["2016"], published) == (published, "day")
+    assert sentence_date(["the 2016"], published) == (published, "day")

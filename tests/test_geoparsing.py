@@ -210,3 +210,13 @@ def test_geoparse_api(options: Options) -> None:
     tops = eventwire.geoparse("Air strikes hit Aleppo and Idlib.", options=options)
     assert [t.text for t in tops] == ["Aleppo", "Idlib"]
     assert all(t.country == "SYR" and t.geonames_id for t in tops)
+
+
+def test_a_division_named_without_its_suffix_beats_a_foreign_alternate_name(
+    gazetteer_path: Path,
+) -> None:
+    with Gazetteer.open(gazetteer_path) as gaz:
+        top = gaz.candidates("Cauca")
+        assert any(c.country == "COL" and c.feature_code == "ADM1" for c in top)
+        assert any(c.country == "UKR" and c.feature_code == "ADM1"
+                   for c in gaz.candidates("Kherson"))

@@ -59,6 +59,7 @@ _MONTH_ONLY = re.compile(
     rf"\b(?:in|during|since|early|late|mid-?)\s+({_MONTH_RE})\b(?:\s+(\d{{4}}))?", re.I
 )
 _MONTH_YEAR = re.compile(rf"(?:in\s+|during\s+)?({_MONTH_RE})\.?,?\s+(\d{{4}})", re.I)
+_YEAR_ONLY = re.compile(r"(?:in\s+|since\s+|the\s+)?(?:19|20)\d\d", re.I)
 _NOT_A_DATE = re.compile(r"year-old|years? old|\bage[ds]?\b|anniversary|\d+\s*years?\b", re.I)
 
 
@@ -156,6 +157,8 @@ def _dateparser(text: str, base: date) -> tuple[date, str] | None:
 
     if not re.search(r"\d|" + _MONTH_RE, text, re.I):
         return None  # durations and vague phrases: dateparser would guess
+    if _YEAR_ONLY.fullmatch(text.strip()):
+        return None  # "the 2016 peace deal": a year names a reference, not the event's day
     settings: dict[str, Any] = {
         "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12),
         "PREFER_DATES_FROM": "past",

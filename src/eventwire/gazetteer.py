@@ -1108,6 +1108,7 @@ def _fill_default(conn: sqlite3.Connection) -> None:
     n_cities = pid
     admin1 = list(_data_rows("admin1.tsv"))
     conn.executemany("INSERT INTO admin1 VALUES (?, ?)", [(a[0], a[1]) for a in admin1])
+    division_words = {w.lower() for w in lexicon()["admin_words"]}
     for code, name, ascii_name, gid, pop, lat, lon in admin1:
         if not lat:
             continue
@@ -1116,6 +1117,10 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         places.append((pid, int(gid), name, float(lat), float(lon), cc, adm1, "A", "ADM1",
                        int(pop), "geonames-admin1"))
         entries += [(pid, name, KIND_PRIMARY), (pid, ascii_name, KIND_PRIMARY)]
+        # News writes "Cauca" for "Cauca Department" and "Kherson" for "Kherson Oblast".
+        head, _, last = ascii_name.rpartition(" ")
+        if head and last.lower() in division_words:
+            entries.append((pid, head, KIND_PRIMARY))
     n_admin1 = pid - n_cities
     abbreviations = lexicon()["country_abbreviations"]
     country_ids: dict[str, int] = {}
