@@ -595,7 +595,7 @@ def eval_geoparse(
 
     options = _options(ctx, data_dir=data_dir)
     context = pipeline_for(options).context
-    runs = {
+    runs: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {
         "geowebnews": (geo.evaluate_geowebnews, "geowebnews/GWN.xml"),
         "geovirus": (geo.evaluate_geovirus, "geovirus/GeoVirus.xml"),
         "localnews": (geo.evaluate_us_localnews, "toponym-us-localnews"),
