@@ -646,7 +646,7 @@ def query_parquet(
     """
     import duckdb
 
-    from .store import EVENT_COLUMNS, event_filters
+    from .store import EVENT_COLUMNS, check_limit, event_filters
 
     folder = Path(directory).expanduser()
     parts = complete_partitions(folder)
@@ -662,9 +662,7 @@ def query_parquet(
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += ' ORDER BY event_date NULLS LAST, article_id, "start", event_id'
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+    if check_limit(limit) is not None:
         sql += f" LIMIT {limit}"
     conn = duckdb.connect()
     try:

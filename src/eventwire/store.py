@@ -556,9 +556,7 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += ' ORDER BY event_date NULLS LAST, article_id, "start", event_id'
-        if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-                raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+        if check_limit(limit) is not None:
             sql += " LIMIT ?"
             params.append(limit)
         names = tuple(EVENT_COLUMNS)
@@ -592,9 +590,7 @@ class Store:
             country=country, type=type, actor=actor, since=since, until=until, near=near,
             modality=modality, include_hypothetical=include_hypothetical,
         )
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
-                                  or limit < 1):
-            raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+        check_limit(limit)
         with self._lock:
             return load_clusters(self.conn, " AND ".join(where), params, limit=limit)
 
@@ -606,9 +602,7 @@ class Store:
         """
         sql = "SELECT locator, stage, reason, article_id, url FROM rejections ORDER BY id DESC"
         params: list[Any] = []
-        if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-                raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+        if check_limit(limit) is not None:
             sql += " LIMIT ?"
             params.append(limit)
         return [Rejection(*row) for row in self._fetch(sql, params)]
@@ -996,6 +990,17 @@ def _read_inputs(
             yield from iter_articles([os.fspath(item)], options=options)
         else:
             yield item
+
+
+def check_limit(limit: int | None) -> int | None:
+    """``limit`` itself when it is None or a positive whole number.
+
+    Raises:
+        OptionsError: Anything else, naming the parameter.
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise OptionsError(f"limit must be a positive whole number, not {limit!r}")
+    return limit
 
 
 def event_filters(
