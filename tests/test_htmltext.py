@@ -306,3 +306,34 @@ def test_page_url_comes_from_the_canonical_link_unless_given() -> None:
 )  # fmt: skip
 def test_short_html_snippets_are_still_articles(html: str, expected: str) -> None:
     assert article_from_html(html).text == expected
+
+
+_STORY = (
+    "<p>Rebels shelled the village of Barah in southern Idlib on Monday, killing three.</p>"
+    "<p>The army answered with artillery fire on positions near Kafr Uwayd.</p>"
+)
+_AFTER = "<p>Later, clashes spread to the outskirts of Saraqib, residents said.</p>"
+
+
+@pytest.mark.parametrize("depth", [150, 300, 2000])
+@pytest.mark.parametrize("closed", [True, False])
+def test_deeply_nested_pages_keep_all_their_text(depth: int, closed: bool) -> None:
+    # libxml2 silently drops everything below 256 levels; the page must lose nothing.
+    opening = '<div class="w"><span>' * depth
+    closing = "</span></div>" * depth if closed else ""
+    page = f"<html><head><title>T</title></head><body>{opening}{_STORY}{closing}{_AFTER}</body></html>"
+    text = article_from_html(page, locator="deep.html").text
+    assert "Barah in southern Idlib" in text
+    assert "near Kafr Uwayd" in text
+    assert "outskirts of Saraqib" in text
+    assert "three.\n\nThe army" in text  # paragraphs stay apart
+    fragment = fragment_to_text(f"{opening}{_STORY}{closing}{_AFTER}")
+    assert "Barah" in fragment and "Kafr Uwayd" in fragment and "Saraqib" in fragment
+
+
+def test_markup_inside_scripts_and_comments_does_not_count_as_nesting() -> None:
+    script = "<script>" + "document.write('<div>');" * 400 + "</script>"
+    comment = "<!--" + "<div>" * 400 + "-->"
+    page = f"<html><body>{script}{comment}<div><p>Police arrested 12 protesters in Lagos.</p></div></body></html>"
+    text = article_from_html(page, locator="x.html").text
+    assert "arrested 12 protesters" in text

@@ -95,6 +95,28 @@ _HTML_BLOCKS = frozenset(
     }
 )  # fmt: skip
 
+#: Deepest element nesting kept as it is. libxml2 (under lxml and trafilatura) stops
+#: building the tree at 256 levels and silently drops whatever lies deeper.
+_MAX_NESTING = 200
+#: One markup token: a comment, a whole script/style element (its content is not markup), or
+#: a tag with its closing slash, name and self-closing slash.
+_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)[^>]*?(/?)>",
+    re.DOTALL | re.IGNORECASE,
+)
+#: Elements that never hold children.
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr"}
+)  # fmt: skip
+#: Elements kept when a too-deep page is flattened: none of them can nest in parsed HTML
+#: (the parser closes an open ``p``, heading, ``li`` or ``a`` when the next one starts).
+_FLAT_KEEP = frozenset(
+    {"html", "head", "body", "title", "meta", "link", "script", "style", "noscript",
+     "template", "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "a", "time", "br"}
+)  # fmt: skip
+
 
 def looks_like_html(s: str) -> bool:
     """Whether ``s`` is HTML markup rather than plain text.
@@ -331,6 +353,7 @@ def article_from_html(
     import trafilatura
 
     where = locator or url or "<html>"
+    html = _shallow(html)
     try:
         extracted = trafilatura.bare_extraction(
             html,
@@ -386,7 +409,7 @@ def fragment_to_text(fragment: str) -> str:
     if not looks_like_html(fragment):
         return clean_text(fragment)
     try:
-        root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        root = lxml_html.fragment_fromstring(_shallow(fragment), create_parent="div")
     except (etree.ParserError, ValueError):
         return clean_text(fragment)
     parts: list[str] = []
@@ -407,6 +430,44 @@ def _visible_text(html: str) -> str:
     parts: list[str] = []
     _walk_html(body if body is not None else root, parts)
     return clean_text("".join(parts))
+
+
+def _nesting_depth(html: str) -> int:
+    """The deepest element nesting in ``html`` (implicitly closed elements count as open,
+    which can only overstate it)."""
+    depth = deepest = 0
+    for m in _MARKUP.finditer(html):
+        name = m.group(3)
+        if not name or m.group(4) or name.lower() in _VOID:
+            continue
+        if m.group(2):
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _flatten(html: str) -> str:
+    """``html`` without the tags that make it too deep for the parser.
+
+    Wrapper elements (``div``, ``span``, ``section``, tables, lists...) are removed; a block
+    wrapper leaves a line break so paragraphs stay apart. What remains cannot nest, so the
+    whole text survives parsing.
+    """
+
+    def replace(m: re.Match[str]) -> str:
+        name = m.group(3)
+        if not name or name.lower() in _FLAT_KEEP:
+            return m.group(0)
+        return "<br>" if name.lower() in _HTML_BLOCKS else ""
+
+    return _MARKUP.sub(replace, html)
+
+
+def _shallow(html: str) -> str:
+    """``html`` itself when the parser can take its depth, else :func:`_flatten` of it."""
+    return _flatten(html) if _nesting_depth(html) > _MAX_NESTING else html
 
 
 def _walk_html(element: etree._Element, parts: list[str]) -> None:
