@@ -321,19 +321,21 @@ def test_deeply_nested_pages_keep_all_their_text(depth: int, closed: bool) -> No
     # libxml2 silently drops everything below 256 levels; the page must lose nothing.
     opening = '<div class="w"><span>' * depth
     closing = "</span></div>" * depth if closed else ""
-    page = f"<html><head><title>T</title></head><body>{opening}{_STORY}{closing}{_AFTER}</body></html>"
+    body = f"{opening}{_STORY}{closing}{_AFTER}"
+    page = f"<html><head><title>T</title></head><body>{body}</body></html>"
     text = article_from_html(page, locator="deep.html").text
     assert "Barah in southern Idlib" in text
     assert "near Kafr Uwayd" in text
     assert "outskirts of Saraqib" in text
     assert "three.\n\nThe army" in text  # paragraphs stay apart
-    fragment = fragment_to_text(f"{opening}{_STORY}{closing}{_AFTER}")
+    fragment = fragment_to_text(body)
     assert "Barah" in fragment and "Kafr Uwayd" in fragment and "Saraqib" in fragment
 
 
 def test_markup_inside_scripts_and_comments_does_not_count_as_nesting() -> None:
     script = "<script>" + "document.write('<div>');" * 400 + "</script>"
     comment = "<!--" + "<div>" * 400 + "-->"
-    page = f"<html><body>{script}{comment}<div><p>Police arrested 12 protesters in Lagos.</p></div></body></html>"
+    story = "<div><p>Police arrested 12 protesters in Lagos.</p></div>"
+    page = f"<html><body>{script}{comment}{story}</body></html>"
     text = article_from_html(page, locator="x.html").text
     assert "arrested 12 protesters" in text
