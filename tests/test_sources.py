@@ -617,3 +617,57 @@ def test_large_jsonl_with_bom_or_in_utf16_without_bom(tmp_path: Path, options: O
         assert results[0].text.endswith("x— end.")
         assert results[399].text == "Réunion 399 à Genève — “talks”."
         assert results[399].locator == f"{path}:400"
+
+
+# -- files that are not regular files ------------------------------------------------------
+
+
+def test_named_pipe_in_a_folder_is_skipped_not_waited_for(tmp_path: Path, options: Options) -> None:
+    import os
+    import threading
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder / "a.txt", TEXT)
+    os.mkfifo(folder / "b.txt")  # nobody will ever write to it
+    results: list[Article | Rejection] = []
+    reader = threading.Thread(target=lambda: results.extend(read([folder], options)), daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():  # unblock the reader so the test process can end
+        with open(folder / "b.txt", "wb"):
+            pass
+        pytest.fail("reading a folder waited on a named pipe")
+    assert [a.locator for a in articles(results)] == [str(folder / "a.txt")]
+    (rejection,) = [r for r in results if isinstance(r, Rejection)]
+    assert rejection.locator == str(folder / "b.txt")
+    assert "named pipe" in rejection.reason
+
+
+def test_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path, options: Options) -> None:
+    import os
+    import threading
+
+    pipe = tmp_path / "stream.jsonl"
+    os.mkfifo(pipe)
+    lines = "".join(
+        json.dumps({**RECORD, "url": f"https://x.example/{i}"}) + "\n" for i in range(3)
+    )
+
+    def producer() -> None:
+        with open(pipe, "w", encoding="utf-8") as fh:
+            fh.write(lines)
+
+    threading.Thread(target=producer, daemon=True).start()
+    got = articles(read([pipe], options))
+    assert [a.url for a in got] == [f"https://x.example/{i}" for i in range(3)]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_file_given_by_name_is_read_no_further_than_the_cap(
+    tmp_path: Path, fast: Options
+) -> None:
+    endless = tmp_path / "endless.txt"
+    endless.symlink_to("/dev/zero")
+    rejection = only_rejection(read([endless], fast))
+    assert f"more than {fast.fetch_max_bytes:,} bytes" in rejection.reason

@@ -41,7 +41,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -281,7 +281,16 @@ class _Reader:
         path = Path(text).expanduser()
         if path.is_dir():
             for file in _walk(path):
-                yield from self.read_file(file, explicit=False)
+                if file.is_file():
+                    yield from self.read_file(file, explicit=False)
+                elif _file_kind(file)[0] is not None:
+                    # Opening a named pipe waits for a writer that may never come.
+                    yield Rejection(
+                        str(file),
+                        "read",
+                        "not a regular file (a named pipe, socket or device): skipped in a "
+                        "folder; name it on its own to read from it",
+                    )
         elif path.exists():
             yield from self.read_file(path, explicit=True)
         else:
@@ -409,11 +418,11 @@ class _Reader:
                 wide = head.startswith(_WIDE_BOMS) or head.count(0) > len(head) // 4
                 if not wide and not head.startswith(codecs.BOM_UTF8):
                     decode_bytes(head, locator)  # rejects binary content before a flood of lines
-                fh.seek(0)
-                lines: Iterator[bytes] | list[bytes] = fh
+                # No seek back: a named pipe streams once.
+                lines: Iterator[bytes] | list[bytes] = _lines_after(head, fh)
                 if wide:
                     # UTF-16/32 cannot be split on b"\n"; such files are decoded whole.
-                    text = decode_bytes(fh.read(), locator)
+                    text = decode_bytes(head + fh.read(), locator)
                     lines = [line.encode("utf-8") for line in text.splitlines()]
                 for raw in lines:
                     lineno += 1
@@ -530,6 +539,19 @@ def _entry_date(entry: Any, locator: str) -> datetime | None:
             except InputError:
                 continue  # feeds carry odd dates; an entry without one is still an article
     return None
+
+
+def _lines_after(head: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of ``head`` followed by the rest of the stream it was read from."""
+    *whole, carry = head.split(b"\n")
+    for line in whole:
+        yield line + b"\n"
+    for line in rest:
+        if carry:
+            line, carry = carry + line, b""
+        yield line
+    if carry:
+        yield carry
 
 
 def _open(path: Path, compressed: bool) -> Any:
