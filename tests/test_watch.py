@@ -165,9 +165,7 @@ def test_timeouts_and_garbage_are_recorded_and_backed_off(
     assert [r.waiting for r in reports] == [0, 2, 0, 2, 2]
     assert len(server.requests_to("/slow")) == 2
     assert len(server.requests_to("/good")) == 5
-    stages = store.conn.execute(
-        "SELECT stage, locator FROM rejections ORDER BY id"
-    ).fetchall()
+    stages = store.conn.execute("SELECT stage, locator FROM rejections ORDER BY id").fetchall()
     assert stages.count(("watch", server.url("/slow"))) == 2
     assert stages.count(("watch", server.url("/junk"))) == 2
 
@@ -230,6 +228,26 @@ def test_local_feed_file_and_missing_path(
         report = w.poll()
     assert (report.stored, report.failed) == (1, 1)
     assert "cannot read" in report.failures[missing]
+
+
+def test_local_feed_larger_than_the_cap_is_a_failure_not_a_flood(
+    server: LocalServer, store: Store, bare: Pipeline, options: Options, tmp_path: Path
+) -> None:
+    import gzip
+    from dataclasses import replace
+
+    server.route("/a1", page(1))
+    small = replace(options, fetch_max_bytes=4_000)
+    huge = tmp_path / "huge.rss"
+    feed = rss(server, ("/a1", "one")).body
+    assert isinstance(feed, bytes)
+    huge.write_bytes(feed.replace(b"Short teaser.", b"x" * 10_000))
+    packed = tmp_path / "wire.rss.gz"
+    packed.write_bytes(gzip.compress(feed))
+    with Watcher([str(huge), str(packed)], store, bare, options=small, every=0) as w:
+        report = w.poll()
+    assert (report.stored, report.failed) == (1, 1)
+    assert "more than 4,000 bytes" in report.failures[str(huge)]
 
 
 def test_watcher_needs_sources(store: Store, bare: Pipeline, options: Options) -> None:

@@ -65,6 +65,7 @@ __all__ = [
     "iter_articles",
     "dateline_date",
     "parse_date",
+    "read_file_bytes",
     "record_to_article",
 ]
 
@@ -315,7 +316,7 @@ class _Reader:
             # One page or text is held to the cap of a fetched page: a 20 MB page took
             # trafilatura minutes and most of a gigabyte. Feeds, JSON and URL lists hold many.
             limit = self.options.fetch_max_bytes if kind in ("html", "text") else None
-            data = _read_bytes(path, compressed, limit)
+            data = read_file_bytes(path, compressed, limit)
         except InputError as exc:
             yield Rejection(exc.source, "read", exc.reason)
             return
@@ -558,7 +559,13 @@ def _open(path: Path, compressed: bool) -> Any:
     return gzip.open(path, "rb") if compressed else open(path, "rb")  # noqa: SIM115
 
 
-def _read_bytes(path: Path, compressed: bool, limit: int | None = None) -> bytes:
+def read_file_bytes(path: Path, compressed: bool, limit: int | None = None) -> bytes:
+    """The bytes of a file (gunzipped when ``compressed``), at most ``limit`` of them.
+
+    Raises:
+        InputError: The file cannot be read, its gzip stream is corrupt, or it is longer
+            than ``limit``.
+    """
     locator = str(path)
     try:
         with _open(path, compressed) as fh:
@@ -572,7 +579,7 @@ def _read_bytes(path: Path, compressed: bool, limit: int | None = None) -> bytes
     if limit is not None and len(data) > limit:
         raise InputError(
             locator,
-            f"file too large: more than {limit:,} bytes, the cap on one page or text "
+            f"file too large: more than {limit:,} bytes, the cap on a file read whole "
             "(fetch_max_bytes, as for fetched pages); raise fetch_max_bytes to read it",
         )
     return data

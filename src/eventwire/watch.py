@@ -64,9 +64,7 @@ def parse_interval(text: str) -> float:
     value = text.strip()
     parts = list(_INTERVAL.finditer(value))
     if not value or not parts or "".join(p.group(0) for p in parts) != value.replace(" ", ""):
-        raise OptionsError(
-            f"--every {text!r}: expected an interval such as 15m, 1h30m, 90s or 2h"
-        )
+        raise OptionsError(f"--every {text!r}: expected an interval such as 15m, 1h30m, 90s or 2h")
     return sum(float(p.group(1)) * _UNITS[p.group(2).lower()] for p in parts)
 
 
@@ -272,11 +270,12 @@ class Watcher:
             result = self.fetcher.get(source)  # FetchError is an InputError
             data, base, media = result.content, result.final_url, result.content_type
         else:
+            from .sources import read_file_bytes
+
+            # A local feed is held to the cap of a fetched one.
             path = Path(source).expanduser()
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise InputError(source, f"cannot read: {exc.strerror or exc}") from exc
+            data = read_file_bytes(path, path.name.lower().endswith(".gz"),
+                                   self.options.fetch_max_bytes)  # fmt: skip
             base, media = None, ""
         if not data.strip():
             raise InputError(source, "empty response: expected an RSS/Atom feed or a URL list")
@@ -410,7 +409,8 @@ def watch(
         options = replace(options, db=db)
     seconds = parse_interval(every)
     pipeline = pipeline_for(options)
-    with open_store(options.db, options=options) as store, Watcher(
-        sources, store, pipeline, options=options, every=seconds
-    ) as watcher:
+    with (
+        open_store(options.db, options=options) as store,
+        Watcher(sources, store, pipeline, options=options, every=seconds) as watcher,
+    ):
         watcher.run(cycles=cycles, on_cycle=lambda r: click.echo(r.line()))
