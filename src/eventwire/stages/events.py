@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Any
 
 from .. import ontology
-from ..actors import AliasTable
+from ..actors import ActorEntry, AliasTable
 from ..classify import EventTypeClassifier, default_classifier, trigger_context
 from ..model import ActorMention, Document, Event
 from ..pipeline import Context, stage
@@ -87,6 +87,10 @@ class Lexicon:
     modality: dict[str, Any]
     fatalities: dict[str, Any]
     classifier: dict[str, Any] = field(default_factory=dict)
+    demonstration_cues: tuple[str, ...] = ()
+    armed_targets: frozenset[str] = frozenset()
+    civilian_targets: frozenset[str] = frozenset()
+    implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -143,6 +147,12 @@ class Lexicon:
             modality=modality,
             fatalities=fatal,
             classifier={k: v for k, v in trig["classifier"].items() if not k.startswith("_")},
+            demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
+            armed_targets=frozenset(trig["armed_targets"]["words"]),
+            civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
+            implied_actor1={
+                k: v for k, v in trig["implied_actor1"].items() if not k.startswith("_")
+            },
         )
 
 
@@ -270,6 +280,7 @@ class _Coder:
                 for tok in span:
                     self.by_token.setdefault(tok.i, m)
         self.layout = _Layout.of(document.text, self.units)
+        self._paragraph_text: dict[int, str] = {}
         self.unit_of: dict[int, int] = {}
         for idx, unit in enumerate(self.units):
             for tok in unit:
@@ -308,12 +319,8 @@ class _Coder:
                 lemma = self._lemma(tok)
                 if tok.pos_ == "VERB" and lemma in self.lex.verbs:
                     cand = self._verb(tok, lemma, unit, idx, low)
-                elif tok.pos_ in ("NOUN", "PROPN") and (
-                    lemma in self.lex.nouns or tok.lower_ in self.lex.nouns
-                ):
-                    cand = self._noun(
-                        tok, lemma if lemma in self.lex.nouns else tok.lower_, unit, idx
-                    )
+                elif tok.pos_ in ("NOUN", "PROPN") and (key := self._noun_key(tok)):
+                    cand = self._noun(tok, key, unit, idx)
                 elif tok.pos_ == "ADJ" and tok.lower_ in self.lex.adjectives:
                     cand = self._adjective(tok, unit, idx)
                 else:
@@ -360,8 +367,8 @@ class _Coder:
                 key = obj.lemma_.casefold() if obj.lemma_.casefold() in objects else obj.lower_
             if key in objects:
                 etype, mode = objects[key]
-            elif spec.get("require_object"):
-                return None
+            elif spec.get("require_object") and not _has_cue(low, spec.get("or_context", ())):
+                return None  # "set ablaze 6 houses": the parser does not always make it an object
         cues = spec.get("require_context")
         preps = spec.get("or_preps") or ()
         if (
@@ -370,7 +377,11 @@ class _Coder:
             and not any(c.dep_ == "prep" and c.lower_ in preps for c in tok.children)
         ):
             return None
-        if lemma in self.lex.light_verbs and obj is not None and self._noun_spec(obj):
+        if (
+            lemma in self.lex.light_verbs
+            and obj is not None
+            and self._noun(obj, obj.lower_, unit, idx) is not None
+        ):
             return None  # the noun is the event ("sign an agreement", "send reinforcements")
         return _Candidate(tok, unit, idx, etype, mode, False, spec)
 
@@ -383,9 +394,29 @@ class _Coder:
                 return child
         return None
 
-    def _noun_spec(self, tok: Any) -> dict[str, Any] | None:
+    def _noun_key(self, tok: Any) -> str | None:
+        """The lexicon entry of a noun: its lemma, its word form, or the hyphenated word it
+        ends ("shoot-out" is three tokens to the tokenizer)."""
+        nouns = self.lex.nouns
         lemma = self._lemma(tok)
-        spec = self.lex.nouns.get(lemma) or self.lex.nouns.get(tok.lower_)
+        if lemma in nouns:
+            return lemma
+        if tok.lower_ in nouns:
+            return str(tok.lower_)
+        i = tok.i
+        if i >= 2:
+            doc = self.doc
+            hyphen, first = doc[i - 1], doc[i - 2]
+            if hyphen.text == "-" and not hyphen.whitespace_ and not first.whitespace_:
+                word = f"{first.lower_}-{tok.lower_}"
+                for form in (word, word[:-1] if word.endswith("s") else word):
+                    if form in nouns:
+                        return form
+        return None
+
+    def _noun_spec(self, tok: Any) -> dict[str, Any] | None:
+        key = self._noun_key(tok)
+        spec = self.lex.nouns.get(key) if key else None
         if spec and spec.get("plural_only") and tok.tag_ not in ("NNS", "NNPS"):
             return None
         return spec
@@ -604,11 +635,19 @@ class _Coder:
         return head
 
     def _agent(self, tok: Any, unit: Any) -> ActorMention | None:
-        for child in tok.children:
-            if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
-                for pobj in child.children:
-                    if pobj.dep_ == "pobj":
-                        return self.actor_at(pobj, unit)
+        """The "by" phrase of a passive verb or a noun; coordinated passive verbs share it
+        ("was shot and killed by militants")."""
+        verbs = [tok]
+        if tok.pos_ == "VERB":
+            verbs += [c for c in tok.children if c.dep_ == "conj" and c.pos_ == "VERB"]
+            if tok.dep_ == "conj" and tok.head.pos_ == "VERB":
+                verbs.append(tok.head)
+        for verb in verbs:
+            for child in verb.children:
+                if child.dep_ == "agent" or (child.dep_ == "prep" and child.lower_ == "by"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            return self.actor_at(pobj, unit)
         return None
 
     def _noun_actor1(self, tok: Any, unit: Any) -> ActorMention | None:
@@ -850,9 +889,14 @@ class _Coder:
                 if _has_cue(rest, words):
                     mode = name
                     break
+        if etype == "PROTEST" and mode == "riot" and not self._demonstration(cand):
+            mode = "mob"  # crowd violence outside any demonstration (ACLED: mob violence)
         if etype == "ASSAULT":
-            if mode == "firearms" and a2 is not None and a2.kind in self.lex.armed_kinds:
-                mode = "clash"
+            armed = self.lex.armed_kinds
+            target = self._target(cand) if a2 is None or a2.kind not in armed else None
+            armed_target = target is not None and self._armed_target(target)
+            if mode == "firearms" and (a2 is not None and a2.kind in armed or armed_target):
+                mode = "clash"  # "opened fire on a military convoy"
             if (
                 mode == "territory-taken"
                 and a1 is not None
@@ -860,9 +904,11 @@ class _Coder:
             ):
                 mode = "territory-regained"
             if mode is None:
-                armed = self.lex.armed_kinds
-                if a2 is not None:
-                    mode = "clash" if a2.kind in armed else "firearms"
+                if a2 is not None or target is not None:
+                    # the target decides: "attacked a village", "a musician was killed"
+                    # (one-sided) or "attacked NAS rebel positions", "an army base" (a clash)
+                    hit = a2 is not None and a2.kind in armed
+                    mode = "clash" if hit or armed_target else "firearms"
                 elif self._civilians_in(cand.unit, a1):
                     mode = "firearms"  # no named target, but civilians named: one-sided
                 else:
@@ -870,6 +916,59 @@ class _Coder:
                     state = a1 is not None and a1.kind == "government" and a1.country is not None
                     mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
         return mode
+
+    def _target(self, cand: _Candidate) -> Any:
+        """The noun a violent trigger is done to, whether or not it names an actor: the
+        passive subject or object of a verb, the object of "on"/"against"/"at"."""
+        tok = cand.token
+        preps = self.lex.actor2_preps.get(cand.event_type, ())
+        theme = cand.spec.get("object_role") == "theme"
+        for child in tok.children:
+            if not cand.nominal and child.dep_ == "nsubjpass":
+                return child if child.pos_ in ("NOUN", "PROPN", "PRON") else None
+            if not cand.nominal and not theme and child.dep_ in ("dobj", "obj"):
+                return child
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ in preps and child.lower_ != "with":
+                pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                if pobj is not None:
+                    return pobj
+        return None
+
+    def _armed_target(self, tok: Any) -> bool:
+        """Whether a target noun is armed: a military or police post or unit ("NAS rebel
+        positions", "a police patrol"), not a place of civilians ("a cattle camp")."""
+        modifiers = [c for c in tok.children if c.dep_ in ("compound", "amod", "nmod", "poss")]
+        if any(c.lower_ in self.lex.civilian_targets for c in modifiers):
+            return False
+        if tok.lower_ in self.lex.armed_targets or self._lemma(tok) in self.lex.armed_targets:
+            return True
+        for node in [tok, *modifiers]:
+            m = self.by_token.get(node.i)
+            if m is not None and m.kind in self.lex.armed_kinds:
+                return True
+        return False
+
+    def _demonstration(self, cand: _Candidate) -> bool:
+        """Whether the event's paragraph speaks of a demonstration (a protest, march...)."""
+        para = self.layout.paragraph[cand.unit_index]
+        text = self._paragraph_text.get(para)
+        if text is None:
+            members = [u for i, u in enumerate(self.units) if self.layout.paragraph[i] == para]
+            text = self.document.text[members[0].start_char : members[-1].end_char].casefold()
+            self._paragraph_text[para] = text
+        return _has_cue(text, self.lex.demonstration_cues)
+
+    def _imply_actor1(self, event: Event) -> None:
+        """ACLED's stand-in for a perpetrator the text does not name (see
+        ``implied_actor1`` in ``triggers.json``): a generic actor with no text or offsets."""
+        if event.actor1 is not None:
+            return
+        table = self.lex.implied_actor1.get(event.event_type)
+        name = table.get(event.mode or "", table.get("*")) if table else None
+        entry = _generic_entry(self.aliases, name) if name else None
+        if entry is not None:
+            event.actor1, event.actor1_kind, event.actor1_country = entry.name, entry.kind, None
 
     def _civilians_in(self, unit: Any, a1: ActorMention | None) -> bool:
         """Whether the sentence names civilians other than the actor ("killed 4 people")."""
@@ -924,6 +1023,7 @@ class _Coder:
             a1 = self._role_actor(cand, a1, mode)
             acled = ontology.to_acled(cand.event_type, mode)
             unit = cand.unit
+            trigger_start, trigger_end = self._trigger_span(cand)
             event = Event(
                 event_type=cand.event_type, sentence=unit.text, start=unit.start_char,
                 end=unit.end_char, mode=mode, modality=modality,
@@ -931,8 +1031,8 @@ class _Coder:
                 article_id=article_id,
                 acled_event_type=acled[0], acled_sub_event_type=acled[1],
                 cameo_root=ontology.to_cameo(cand.event_type, mode),
-                trigger=cand.token.text, trigger_start=cand.token.idx,
-                trigger_end=cand.token.idx + len(cand.token.text),
+                trigger=self.doc.text[trigger_start:trigger_end], trigger_start=trigger_start,
+                trigger_end=trigger_end,
             )  # fmt: skip
             event.set_actor(1, a1)
             event.set_actor(2, a2)
@@ -944,7 +1044,19 @@ class _Coder:
                     fatal_units.add(cand.unit_index)
             out.append((cand, event))
         self._trailing_fatalities(out, fatal_units)
-        return _deduplicate(out, self.layout)
+        events = _deduplicate(out, self.layout)
+        for event in events:
+            self._imply_actor1(event)
+        return events
+
+    def _trigger_span(self, cand: _Candidate) -> tuple[int, int]:
+        """Offsets of the trigger, a hyphenated noun ("shoot-out") taken whole."""
+        tok = cand.token
+        start, end = tok.idx, tok.idx + len(tok.text)
+        if cand.nominal and tok.i >= 2 and "-" in (self._noun_key(tok) or ""):
+            if "-" not in tok.text:
+                start = self.doc[tok.i - 2].idx
+        return start, end
 
     def _classify(self, cands: list[_Candidate]) -> None:
         """Retype candidates the classifier is sure the lexicon got wrong (see module doc)."""
@@ -983,6 +1095,11 @@ class _Coder:
             count = fatalities_in(unit, self.lex)
             if count is not None and (before[-1].fatalities or 0) < count:
                 before[-1].fatalities = count
+
+
+def _generic_entry(aliases: AliasTable, name: str) -> ActorEntry | None:
+    """The generic row of the alias table named ``name`` ("Unidentified armed group")."""
+    return next((e for e in aliases.entries if e.name == name and e.generic), None)
 
 
 def _anaphoric(cand: _Candidate) -> bool:
