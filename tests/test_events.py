@@ -127,8 +127,7 @@ def test_continues_is_ongoing(pipeline: Pipeline) -> None:
 
 def test_actor_not_in_the_dictionary_is_kept(pipeline: Pipeline) -> None:
     text = (
-        "The Free Idlib Brigade attacked government positions near the town, "
-        "killing five soldiers."
+        "The Free Idlib Brigade attacked government positions near the town, killing five soldiers."
     )
     event = only(code(pipeline, text))
     assert event.actor1 == "Free Idlib Brigade"
@@ -182,8 +181,7 @@ def test_met_to_discuss_is_one_consult(pipeline: Pipeline) -> None:
 
 def test_pronoun_subject_resolves_to_the_previous_subject(pipeline: Pipeline) -> None:
     text = (
-        "Damascus wants stronger air defences. "
-        "It has signed a cooperation agreement with Tehran."
+        "Damascus wants stronger air defences. It has signed a cooperation agreement with Tehran."
     )
     event = only(code(pipeline, text))
     assert (event.event_type, event.actor1, event.actor2) == ("AGREE", "Syria", "Iran")
@@ -206,8 +204,7 @@ def test_no_event_in_a_plain_sentence(pipeline: Pipeline) -> None:
 
 def test_headline_repeated_in_the_body_is_counted_once(pipeline: Pipeline) -> None:
     text = (
-        "Rebels attack army base\n\n"
-        "Rebels attacked an army base on Monday, killing four soldiers."
+        "Rebels attack army base\n\nRebels attacked an army base on Monday, killing four soldiers."
     )
     event = only(code(pipeline, text))
     assert event.trigger == "attacked" and event.fatalities == 4
@@ -333,8 +330,11 @@ def test_armed_attack_naming_civilians_is_one_sided(pipeline: Pipeline) -> None:
     """No target in the clause, but the sentence names civilians: an attack on them, not a
     clash between armed groups."""
     event = only(
-        code(pipeline, "On 7 May 2020, an unidentified armed group attacked and killed 4 "
-             "villagers at Cahi hill.")  # fmt: skip
+        code(
+            pipeline,
+            "On 7 May 2020, an unidentified armed group attacked and killed 4 "
+            "villagers at Cahi hill.",
+        )  # fmt: skip
     )
     assert event.event_type == "ASSAULT" and event.acled_event_type == "Violence against civilians"
 
