@@ -34,9 +34,10 @@ __all__ = ["Focus", "article_focus", "event_place", "find_toponyms", "resolve_sp
 NER_LABELS = frozenset({"GPE", "LOC", "FAC"})
 #: spaCy labels a recovered span may carry (small villages are often tagged PERSON).
 RECOVERABLE_LABELS = frozenset({"", "PERSON"})
-#: Labels the small model also puts on places ("Aleppo" NORP, "Hama" ORG, "UAE" ORG): these
-#: are recovered only with a locative context and a gazetteer name that is not a demonym.
-DOUBTFUL_LABELS = frozenset({"ORG", "NORP"})
+#: Labels the small model also puts on places ("Samarra" NORP, "Hama" ORG, "UAE" ORG,
+#: "Erbil" PRODUCT, "Aleppo" LANGUAGE): these are recovered only with a locative context and a
+#: gazetteer name that is not a demonym.
+DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT"})
 
 _MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "demonym": 0.0,
                 "phonetic": -0.9, "fuzzy": -1.6}
@@ -172,6 +173,9 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
     prev = doc[start - 1] if start > 0 else None
     if p1 in w.locative or p1 in w.directions:
         return True
+    if p1 in w.settlement and p1 != "area" and (p2 in ("the", "a", "'s", "’s") or
+                                               p2 in w.locative):
+        return True  # "the village Huwaysis", "in the capital Dili"
     if prev is not None and prev.lemma_.lower() in w.capture_verbs:
         return True
     if p1 == "of" and (p2 in w.near or p2 in w.admin_prefix or p2 in w.settlement):
@@ -187,19 +191,42 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
     return False
 
 
+#: Parts of speech of capitalised words that start a sentence, not a name ("In", "The").
+_FUNCTION_POS = frozenset({"ADP", "DET", "CCONJ", "SCONJ", "PRON", "AUX", "PART", "ADV"})
+
 #: Prepositions after which a capitalised name the model left untagged is a place.
 _PLACE_PREPS = frozenset({"in", "at", "near", "into", "towards", "toward", "outside",
                           "around", "inside"})
 
 
 def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
+    """Whether a capitalised name the gazetteer lacks is still plainly a place: right after a
+    place preposition ("entered Quraytayn"), after "the villages of" / "the district of", or
+    before a lower-case settlement or division noun ("Huwaysis village", "Mansour district")."""
     if start == 0 or doc[start].is_sent_start:
         return False
-    if doc[start - 1].lower_ not in _PLACE_PREPS:
-        return False
     toks = doc[start:end]
-    return all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks) \
-        and not any(t.text in w.never for t in toks) and len(toks.text) >= 4
+    if not all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks) \
+            or any(t.text in w.never for t in toks) or len(toks.text) < 4:
+        return False
+    prev = doc[start - 1].lower_
+    if prev in _PLACE_PREPS:
+        return True
+    if prev == "of" and start >= 2 and doc[start - 2].lemma_.lower() in _generic_places():
+        return True
+    return end < len(doc) and doc[end].lower_ in _generic_places() and \
+        not doc[end].text[:1].isupper()
+
+
+@cache
+def _generic_places() -> frozenset[str]:
+    """Nouns that say the name before them, or the "of" name after them, is a settlement or a
+    division ("Huwaysis village", "the neighbourhood of Al-Bayaa")."""
+    w = _words()
+    return (w.settlement | w.admin | frozenset({"neighbourhood", "neighborhood", "quarter",
+                                                "district", "suburb", "township", "axis",
+                                                "sector", "farms"})) - {"area", "capital",
+                                                                        "state", "outskirts"}
 
 
 def _name_run_end(doc: Any, i: int, w: _Words) -> int:
@@ -223,6 +250,17 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
     while j > i and (doc[j - 1].is_punct or doc[j - 1].lower_ in _articles()):
         j -= 1
     return j
+
+
+@cache
+def _headed_places() -> frozenset[str]:
+    """Generic nouns that end a place's own name ("Al-Quds Hospital", "Idlib Governorate")."""
+    w = _words()
+    return (w.features | w.urban | w.admin | frozenset(
+        {"village", "town", "city", "camp", "neighbourhood", "neighborhood", "suburb",
+         "quarter", "district", "airbase", "farms", "gorge", "mountains"})) - frozenset(
+        {"front", "court", "house", "club", "way", "place", "hall", "state", "center",
+         "centre", "base", "gate", "field", "market"})
 
 
 @cache
@@ -292,7 +330,9 @@ def _recognise(
     n = len(doc)
     while i < n:
         tok = doc[i]
-        if taken[i] or not tok.text[:1].isupper() or tok.text in w.never:
+        if taken[i] or not tok.text[:1].isupper() or tok.text in w.never or (
+                tok.is_stop and tok.pos_ in _FUNCTION_POS):
+            # "In Samarra, ...": a capitalised preposition or article starts no name.
             i += 1
             continue
         j = _name_run_end(doc, i, w)
@@ -313,10 +353,21 @@ def _recognise(
             continue
         has_feature = e < n and doc[e].lower_ in w.features and not doc[e].text[:1].isupper()
         prefix = doc[s].lower_ in w.feature_prefix and e - s >= 2
+        if e - s >= 2 and doc[e - 1].lower_ in _headed_places() and \
+                labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
+                (s == 0 or doc[s - 1].lower_.rstrip(".") not in w.titles) and \
+                not any(t.text in w.never for t in doc[s:e - 1]):
+            # "the Al-Bassel Hospital", "Deir Ezzor Governorate", "Minya University": a name
+            # with its generic head is a place even when the model calls it an organisation.
+            add(s, e, "feature", lookup_end=e - 1)
+            continue
         if not labels <= RECOVERABLE_LABELS:
             if labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
                     _context_ok(doc, s, e, w, strict=True) and _has_candidates(gaz, text, None):
                 add(s, e, "recovered")
+            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
+                    _plainly_a_place(doc, s, e, w) and doc[s - 1].lower_ not in _PLACE_PREPS:
+                add(s, e, "unlisted")  # "the villages of Aleis", "the Fdhiliyah neighborhood"
             elif has_feature and labels <= {"", "ORG"}:
                 add(s, e + 1, "feature", lookup_end=e)
             continue
@@ -347,10 +398,13 @@ def _recognise(
                 e = _name_run_end(doc, k + 1, w)
                 if e > k + 1 and {t.ent_type_ for t in doc[k + 1:e]} <= \
                         RECOVERABLE_LABELS | DOUBTFUL_LABELS \
-                        and not _is_abbreviation(doc[k + 1:e].text) \
-                        and _has_candidates(gaz, doc[k + 1:e].text, country_hint):
-                    if add(k + 1, e, "recovered") is not None:
-                        grew = True
+                        and not _is_abbreviation(doc[k + 1:e].text):
+                    if _has_candidates(gaz, doc[k + 1:e].text, country_hint):
+                        grew |= add(k + 1, e, "recovered") is not None
+                    elif span.origin == "unlisted" and all(
+                            t.pos_ == "PROPN" or t.is_punct for t in doc[k + 1:e]):
+                        # "the villages of Khan Touman, Aleis and Alzorba": the list goes on
+                        grew |= add(k + 1, e, "unlisted") is not None
 
     spans.sort(key=lambda sp: sp.start)
     for idx, span in enumerate(spans):
@@ -877,10 +931,12 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
         else:
             break
         if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
-            if tok.lower_ in _place_nouns() and (head.ent_type_ in NER_LABELS or any(
-                    c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN"
-                    for c in head.children)):
-                # "Daychopan district of Zabul province": Zabul only says where Daychopan is.
+            named_head = head.ent_type_ in NER_LABELS or any(
+                c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN"
+                for c in head.children)
+            if named_head and (tok.lower_ in _place_nouns() or head.lower_ in _area_nouns()):
+                # "Daychopan district of Zabul province", "the Bala Farms area of rural
+                # Damascus": the second name only says where the first is.
                 return "(container)", head, tok
             # "on the eastern edge of the province", "stormed the village of Mainok",
             # "captured half of Zaire": the place stands where its head noun stands.
@@ -898,6 +954,15 @@ def _place_nouns() -> frozenset[str]:
     w = _words()
     return w.admin | w.settlement | w.features | w.urban | frozenset(
         {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+
+
+@cache
+def _area_nouns() -> frozenset[str]:
+    """Nouns whose own name comes before them and whose "of" phrase is their container ("the
+    Bala Farms area of rural Damascus"), unlike settlements ("the West Bank town of Ramallah")."""
+    return _words().admin | frozenset({"area", "region", "sector", "neighbourhood",
+                                       "neighborhood", "quarter", "farms", "valley", "plain",
+                                       "plains", "district", "axis", "front"})
 
 
 def _path_length(a: Any, b: Any) -> int:
@@ -998,7 +1063,7 @@ def event_place(
         options.append((score - 0.25, ref, ref.geo_precision))
     options = [(score - _contained_penalty(t, prec, options), t, prec)
                for score, t, prec in options]
-    options = [o for o in options if (o[1].name is not None or o[0] > 0.5) and o[0] > 0.0]
+    options = [o for o in options if o[0] > (_FLOOR if o[1].name is not None else _FLOOR_UNLISTED)]
     if options:
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
@@ -1028,15 +1093,14 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         weight = -0.5
     elif prep is not None:
         weight = 0.5
-    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger and \
-            (t.name is not None or node.lower_ in _place_nouns()):
-        weight = 2.5  # "shelled Barah", "Kisangani was captured": what the event hit
+    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
+        weight = _OBJECT_WEIGHT  # "shelled Barah", "Kisangani was captured": what it hit
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
     if prep in ("(modifier)", "(container)"):
         prep = None
-    score = weight - 0.5 * distance + 0.5 * t.confidence
+    score = weight - _DISTANCE * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
     if prep in _AT_PREPS and (head.ent_type_ in NER_LABELS or head.pos_ == "PROPN" or (
             head.lower_ in _place_nouns() and any(
@@ -1045,12 +1109,18 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         # second name only says where the first is.
         score -= 1.5
     if t.name is None:
-        score -= 0.5
+        score -= _UNLISTED_PENALTY
         if prep in _AT_PREPS or prep in _NEAR_PREPS:
-            score += 0.4  # as fine as a village: the gazetteer just does not know it
+            score += _UNLISTED_AT  # as fine as a village: the gazetteer just does not know it
     return score, precision
 
 
+_FLOOR = -1.0
+_OBJECT_WEIGHT = 4.0
+_UNLISTED_PENALTY = 0.0
+_UNLISTED_AT = 0.9
+_DISTANCE = 0.5
+_FLOOR_UNLISTED = -1.0
 _PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
 
 
