@@ -97,3 +97,28 @@ def test_parse_stage_batches_and_refuses_oversized_text(options: Options) -> Non
     assert isinstance(results[0][1], list) and isinstance(results[2][1], list)
     error = results[1][1]
     assert isinstance(error, StageError) and "max_text_chars" in error.reason
+
+
+def test_stages_before_the_parse_reject_before_anything_is_parsed(options: Options) -> None:
+    """The language check runs first: a French article is rejected without being parsed,
+    and the batch keeps its order."""
+    pipeline = Pipeline(replace(options, batch_size=3),
+                        stages=("language.detect.v1", "parse.spacy.v1"))  # fmt: skip
+    nlp = pipeline.context.nlp
+    parsed: list[str] = []
+
+    class Spy:  # the real model, counting what reaches it
+        def pipe(self, texts: object) -> object:
+            texts = list(texts)  # type: ignore[call-overload]
+            parsed.extend(texts)
+            return nlp.pipe(texts)
+
+    pipeline.context.nlp = Spy()
+    english = "Rebels attacked an army post near Idlib on Monday, the monitoring group said."
+    french = ("Les rebelles ont attaqué un poste de l'armée près d'Idlib lundi, a indiqué "
+              "le groupe de surveillance dans un communiqué publié dans la soirée.")  # fmt: skip
+    results = list(pipeline.run_many([Article(english), Article(french), Article(english + " ")]))
+    assert [type(r).__name__ for _, r in results] == ["list", "StageError", "list"]
+    assert results[1][1].stage == "language.detect.v1"  # type: ignore[union-attr]
+    assert parsed == [english, english + " "]
+    assert DEFAULT_STAGES.index("language.detect.v1") < DEFAULT_STAGES.index("parse.spacy.v1")

@@ -49,9 +49,11 @@ class Stage:
 REGISTRY: dict[str, Stage] = {}
 
 #: The default chain, by name, in order.
+#: The language check comes first: an article in another language is rejected before the
+#: costly parse, not after.
 DEFAULT_STAGES: tuple[str, ...] = (
-    "parse.spacy.v1",
     "language.detect.v1",
+    "parse.spacy.v1",
     "toponyms.gazetteer.v1",
     "actors.aliases.v1",
     "events.lexicon.v1",
@@ -205,26 +207,53 @@ class Pipeline:
     def _run_batch(
         self, batch: list[Article]
     ) -> Iterable[tuple[Article, list[Event] | StageError]]:
-        parsed: list[Any] = [None] * len(batch)
-        if self.chain and self.chain[0].name.startswith("parse.spacy"):
+        # The stages before the spaCy parse run article by article; the articles they let
+        # through are parsed together with nlp.pipe; the rest of the chain runs on each.
+        split = next(
+            (i for i, st in enumerate(self.chain) if st.name.startswith("parse.spacy")), None
+        )
+        if split is None:
+            for article in batch:
+                try:
+                    yield article, self._run_prepared(article, None)
+                except StageError as exc:
+                    yield article, exc
+            return
+        documents: list[Document | StageError] = []
+        for article in batch:
+            document = Document(article)
             try:
-                cap = self.options.max_text_chars
-                texts = (a.text if len(a.text) <= cap else "" for a in batch)
-                parsed = [
-                    doc if len(a.text) <= cap else None
-                    for a, doc in zip(batch, self.context.nlp.pipe(texts), strict=True)
-                ]
-            except Exception:  # fall back to one at a time so one bad text fails alone
-                parsed = [None] * len(batch)
-        for article, doc in zip(batch, parsed, strict=True):
+                self._run_stages(document, self.chain[:split])
+                documents.append(document)
+            except StageError as exc:
+                documents.append(exc)
+        cap = self.options.max_text_chars
+        to_parse = [d for d in documents if isinstance(d, Document) and len(d.text) <= cap]
+        try:
+            for document, doc in zip(
+                to_parse, self.context.nlp.pipe(d.text for d in to_parse), strict=True
+            ):
+                document.doc = doc
+        except Exception:  # fall back to one at a time so one bad text fails alone
+            for document in to_parse:
+                document.doc = None
+        for article, prepared in zip(batch, documents, strict=True):
+            if isinstance(prepared, StageError):
+                yield article, prepared
+                continue
             try:
-                yield article, self._run_prepared(article, doc)
+                self._run_stages(prepared, self.chain[split:])
+                yield article, prepared.events
             except StageError as exc:
                 yield article, exc
 
     def _run_prepared(self, article: Article, doc: Any) -> list[Event]:
         document = Document(article, doc=doc)
-        for st in self.chain:
+        self._run_stages(document, self.chain)
+        return document.events
+
+    def _run_stages(self, document: Document, stages: Sequence[Stage]) -> None:
+        for st in stages:
             try:
                 st.fn(document, self.context)
             except StageError:
@@ -233,4 +262,3 @@ class Pipeline:
                 raise StageError(st.name, str(exc)) from exc
             except Exception as exc:  # a bug or bad data in one document must not stop a batch
                 raise StageError(st.name, f"{type(exc).__name__}: {exc}") from exc
-        return document.events
