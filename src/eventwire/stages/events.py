@@ -88,6 +88,7 @@ class Lexicon:
     fatalities: dict[str, Any]
     classifier: dict[str, Any] = field(default_factory=dict)
     demonstration_cues: tuple[str, ...] = ()
+    individuals: tuple[str, ...] = ()
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -148,6 +149,7 @@ class Lexicon:
             fatalities=fatal,
             classifier={k: v for k, v in trig["classifier"].items() if not k.startswith("_")},
             demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
+            individuals=tuple(trig["retype_unless_actor"]["words"]),
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             implied_actor1={
@@ -744,7 +746,10 @@ class _Coder:
             subj, passive = self._subject(tok, unit)
             subj_m = self.actor_at(subj, unit) if subj is not None else None
             if cand.spec.get("subject_role") == "actor2" or (
-                passive and subj is not None and subj.head.i == tok.i
+                passive
+                and subj is not None
+                # "was tied up and beaten by police": the subject of the first passive
+                and (subj.head.i == tok.i or (tok.dep_ == "conj" and tok.tag_ == "VBN"))
             ):
                 a2 = subj_m
                 a1 = self._agent(tok, unit)
@@ -757,6 +762,9 @@ class _Coder:
                     if child.dep_ in ("dobj", "obj", "dative"):
                         a2 = self._object_actor(child, unit)
                         break
+                else:
+                    shared = _shared_object(tok)
+                    a2 = self._object_actor(shared, unit) if shared is not None else None
                 if a2 is None:
                     for child in tok.children:
                         if child.dep_ in ("ccomp", "xcomp"):
@@ -891,6 +899,10 @@ class _Coder:
                     break
         if etype == "PROTEST" and mode == "riot" and not self._demonstration(cand):
             mode = "mob"  # crowd violence outside any demonstration (ACLED: mob violence)
+        elif etype == "PROTEST" and mode == "mob" and self._demonstration(cand):
+            mob = [w for name, ws in self.lex.mode_cues["PROTEST"] if name == "mob" for w in ws]
+            if not _has_cue(low, mob):  # "lynch", "mob": the crowd's act, not a protest
+                mode = "riot"  # "a brawl between the demonstrators and the police"
         if etype == "ASSAULT":
             armed = self.lex.armed_kinds
             target = self._target(cand) if a2 is None or a2.kind not in armed else None
@@ -928,6 +940,9 @@ class _Coder:
                 return child if child.pos_ in ("NOUN", "PROPN", "PRON") else None
             if not cand.nominal and not theme and child.dep_ in ("dobj", "obj"):
                 return child
+        shared = _shared_object(tok) if not cand.nominal and not theme else None
+        if shared is not None:
+            return shared
         for child in tok.children:
             if child.dep_ == "prep" and child.lower_ in preps and child.lower_ != "with":
                 pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
@@ -946,6 +961,10 @@ class _Coder:
         for node in [tok, *modifiers]:
             m = self.by_token.get(node.i)
             if m is not None and m.kind in self.lex.armed_kinds:
+                return True
+        for node in modifiers:  # "the gendarmerie station": the parser made it an adjective
+            entry = self.aliases.lookup(node.text) if node.pos_ == "ADJ" else None
+            if entry is not None and entry.kind in self.lex.armed_kinds:
                 return True
         return False
 
@@ -1012,6 +1031,7 @@ class _Coder:
                 a1 is not None
                 and a1.kind in self.lex.retype.get(cand.event_type, {})
                 and not _has_cue(low, unless)
+                and not _has_cue(a1.text.casefold(), self.lex.individuals)
             ):
                 cand.event_type, cand.mode = self.lex.retype[cand.event_type][a1.kind]
             for cues, (new_type, new_mode) in self.lex.retype_cues.get(cand.event_type, ()):
@@ -1095,6 +1115,20 @@ class _Coder:
             count = fatalities_in(unit, self.lex)
             if count is not None and (before[-1].fatalities or 0) < count:
                 before[-1].fatalities = count
+
+
+def _shared_object(verb: Any) -> Any:
+    """The object a verb shares with the next verb it is coordinated with ("shot and killed
+    a policewoman"): the conjunct's object, when the verb has none and the conjunct no
+    subject of its own."""
+    if any(c.dep_ in ("dobj", "obj") for c in verb.children):
+        return None
+    for conj in verb.children:
+        if conj.dep_ == "conj" and conj.pos_ == "VERB" and conj.i > verb.i:
+            if any(c.dep_ in ("nsubj", "nsubjpass") for c in conj.children):
+                return None
+            return next((c for c in conj.children if c.dep_ in ("dobj", "obj")), None)
+    return None
 
 
 def _generic_entry(aliases: AliasTable, name: str) -> ActorEntry | None:
@@ -1207,7 +1241,7 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list
                 and j not in drop
                 and cj.unit_index == ci.unit_index
                 and ej.event_type == "ASSAULT"
-                and ej.actor1 is not None
+                and (ej.actor1 is not None or j < i)
                 and ej.modality == ei.modality
             ):
                 drop.add(i)
