@@ -485,7 +485,8 @@ def test_ingest_stores_rejects_and_counts_duplicates(store: Store) -> None:
     assert (report.stored, report.duplicates, report.rejected) == (11, 3, 2)
     assert report.events == sum(len(attack_sentences(a.text)) for a in articles[1:])
     assert report.seconds > 0
-    assert len(seen_reports) == len(items)
+    # after every rejection and duplicate (5), and every write batch (at least one)
+    assert len(items) >= len(seen_reports) > 5
     assert seen_reports[-1] == (11, 3, 2)
     assert all(a <= b for x, y in zip(seen_reports, seen_reports[1:], strict=False)
                for a, b in zip(x, y, strict=True))  # fmt: skip
@@ -516,6 +517,29 @@ def test_ingest_a_second_time_stores_nothing_new(store: Store) -> None:
     assert (second.stored, second.duplicates, second.rejected, second.events) == (0, 10, 0, 0)
     assert crash_worker.SEEN == []
     assert store.count_articles() == 10
+
+
+def test_ingest_writes_in_batches_and_lists_a_bounded_number_of_rejections(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eventwire.store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_REPORTED_REJECTIONS", 2)
+    unreadable = [Rejection(f"bad{i}.html", "read", "no text") for i in range(3)]
+    stored: list[int] = []
+    report = store.ingest(
+        [*unreadable, *make_articles(7)],
+        worker_pipeline(store.options),
+        progress=lambda r: stored.append(r.stored),
+        write_batch=3,
+    )
+    assert (report.stored, report.rejected) == (7, 3)
+    assert report.rejections == unreadable[:2]  # listed up to the bound, all counted
+    assert len(store.rejections()) == 3  # and all stored
+    assert sorted(set(stored)) == [0, 3, 6, 7]  # one transaction per 3 articles
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(OptionsError, match="write_batch must be a positive whole number"):
+            store.ingest(make_articles(1), worker_pipeline(store.options), write_batch=bad)
 
 
 def test_ingest_of_nothing(store: Store) -> None:

@@ -340,11 +340,11 @@ def ingest_parallel(
 ) -> IngestReport:
     """Ingest inputs into ``store`` with the stages running in ``workers`` processes.
 
-    Like :meth:`Store.ingest`: rejections among the inputs are recorded, articles already
-    stored (or repeated in the inputs) are counted as duplicates and never run, and an article
-    a stage fails on becomes a rejection. Stored articles are written ``write_batch`` at a time
-    (one transaction each), so an interrupted run loses at most the last unwritten batch and
-    can simply be run again.
+    :meth:`Store.ingest` with a :class:`ProcessPipeline`: rejections among the inputs are
+    recorded, articles already stored (or repeated in the inputs) are counted as duplicates
+    and never run, and an article a stage fails on becomes a rejection. Stored articles are
+    written ``write_batch`` at a time (one transaction each), so an interrupted run loses at
+    most the last unwritten batch and can simply be run again.
 
     Args:
         store: The open store; only this process writes to it.
@@ -352,7 +352,8 @@ def ingest_parallel(
             :func:`eventwire.sources.iter_articles`), or already-read articles and rejections.
         options: Resolved options.
         workers: Number of worker processes.
-        progress: Called with the running totals after every article.
+        progress: Called with the running totals after every rejection, duplicate and
+            write batch.
         stages: Stage names; defaults to the default chain.
         write_batch: Articles per store transaction.
         runner: A :class:`ProcessPipeline` to use instead of one built from ``options``,
@@ -366,84 +367,16 @@ def ingest_parallel(
         PipelineError: The chain is inconsistent or a worker cannot load it.
         StoreError: A write failed.
     """
-    from .store import IngestReport
-
-    if write_batch < 1:
-        raise OptionsError(f"write_batch must be at least 1, not {write_batch}")
+    if isinstance(write_batch, bool) or not isinstance(write_batch, int) or write_batch < 1:
+        raise OptionsError(f"write_batch must be at least 1, not {write_batch!r}")
     runner = runner or ProcessPipeline(options, workers, stages)
-    items: Iterable[Article | Rejection]
+    items: Iterable[Article | Rejection | str]
     if isinstance(inputs, Sequence) and all(isinstance(i, str) for i in inputs):
         from .sources import iter_articles
 
         items = iter_articles(list(inputs), options=options)  # type: ignore[arg-type]
     else:
         items = inputs  # type: ignore[assignment]
-
-    report = IngestReport()
-    started = time.perf_counter()
-    version = runner.version
-    # Ids sent to workers but not yet written: together with the store this finds every
-    # duplicate, and it stays small (in flight + one write batch), whatever the corpus size.
-    pending_ids: set[str] = set()
-    batch: list[tuple[Article, list[Event]]] = []
-
-    def tick() -> None:
-        report.seconds = time.perf_counter() - started
-        if progress is not None:
-            progress(report)
-
-    def reject(rejection: Rejection) -> None:
-        store.add_rejection(rejection)
-        report.rejected += 1
-        report.rejections.append(rejection)
-        tick()
-
-    def new_articles() -> Iterator[Article]:
-        for item in items:
-            if isinstance(item, Rejection):
-                reject(item)
-                continue
-            article_id = item.article_id
-            if article_id in pending_ids or store.has_article(article_id):
-                report.duplicates += 1
-                tick()
-                continue
-            pending_ids.add(article_id)
-            yield item
-
-    def flush() -> None:
-        if not batch:
-            return
-        written = store.add_many(batch, pipeline_version=version, batch_articles=len(batch))
-        for article, _ in batch:
-            pending_ids.discard(article.article_id)
-        # Only a concurrent writer can make written < len(batch): count those as duplicates.
-        report.duplicates += len(batch) - written
-        report.stored += written
-        report.events += sum(len(events) for _, events in batch) if written == len(batch) else 0
-        batch.clear()
-        tick()
-
-    try:
-        for article, result in runner.run_many(new_articles()):
-            if isinstance(result, StageError):
-                pending_ids.discard(article.article_id)
-                reject(
-                    Rejection(
-                        locator=article.locator or article.url or article.article_id,
-                        stage=result.stage,
-                        reason=result.reason,
-                        article_id=article.article_id,
-                        url=article.url,
-                    )
-                )
-                continue
-            batch.append((article, result))
-            if len(batch) >= write_batch:
-                flush()
-    except KeyboardInterrupt:
-        flush()  # keep what the workers finished; a rerun skips it
-        raise
-    flush()
-    report.seconds = time.perf_counter() - started
-    return report
+    # The bookkeeping (duplicates, rejections, batched writes, Ctrl-C) is Store.ingest's:
+    # only what runs the stages differs.
+    return store.ingest(items, runner, progress=progress, write_batch=write_batch)

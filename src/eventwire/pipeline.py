@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from .config import Options
 from .errors import EventwireError, PipelineError, StageError
@@ -44,6 +44,22 @@ class Stage:
     needs: frozenset[str]
     adds: frozenset[str]
     components: frozenset[str] = frozenset()
+
+
+class Runner(Protocol):
+    """What :meth:`Store.ingest <eventwire.store.Store.ingest>` runs articles through: a
+    :class:`Pipeline` in this process, or a :class:`~eventwire.parallel.ProcessPipeline`."""
+
+    @property
+    def version(self) -> str:
+        """The pipeline version stamped on what it produces."""
+        ...
+
+    def run_many(
+        self, articles: Iterable[Article]
+    ) -> Iterable[tuple[Article, list[Event] | StageError]]:
+        """Each article with its events or the error that stopped it (any order)."""
+        ...
 
 
 REGISTRY: dict[str, Stage] = {}

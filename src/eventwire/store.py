@@ -33,7 +33,7 @@ from .errors import OptionsError, StageError, StoreError
 from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from .pipeline import Runner
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -103,6 +103,9 @@ ARTICLE_COLUMNS: dict[str, str] = {
     "n_events": "INTEGER",
 }
 
+#: Rejections an :class:`IngestReport` lists (all are counted, and stored in the store).
+MAX_REPORTED_REJECTIONS = 1000
+
 _NOT_NULL = {"event_type", "sentence", "start", "end", "article_id", "modality", "confidence"}
 _EARTH_RADIUS_KM = 6371.0088
 _INSERT_CHUNK = 2000
@@ -164,7 +167,9 @@ class IngestReport:
         rejected: Inputs that became rejections (unreadable inputs and stage failures).
         events: Events stored with the new articles.
         seconds: Time spent so far.
-        rejections: The rejections of this run, in order.
+        rejections: The rejections of this run, in order (the first
+            :data:`MAX_REPORTED_REJECTIONS`; ``rejected`` counts them all and the store holds
+            them all), so a run over millions of articles holds no list that grows with it.
     """
 
     stored: int = 0
@@ -299,10 +304,10 @@ class Store:
             for item in items:
                 batch.append(item)
                 if len(batch) >= batch_articles:
-                    stored += self._add_batch(batch, seen, pipeline_version)
+                    stored += self._add_batch(batch, seen, pipeline_version)[0]
                     batch = []
             if batch:
-                stored += self._add_batch(batch, seen, pipeline_version)
+                stored += self._add_batch(batch, seen, pipeline_version)[0]
         return stored
 
     def _add_batch(
@@ -310,7 +315,12 @@ class Store:
         batch: list[tuple[Article, list[Event]]],
         seen: set[str],
         pipeline_version: str | None,
-    ) -> int:
+    ) -> tuple[int, int]:
+        """Write the articles of ``batch`` not stored yet in one transaction.
+
+        Returns:
+            (articles, events) written.
+        """
         ids = [a.article_id for a, _ in batch]
         stored = {
             row[0]
@@ -327,7 +337,7 @@ class Store:
                          pipeline_version))  # fmt: skip
         if todo:
             self._write_articles(todo)
-        return len(todo)
+        return len(todo), sum(len(records) for _, records, _ in todo)
 
     def _write_articles(
         self, items: list[tuple[Article, list[dict[str, Any]], str | None]]
@@ -402,40 +412,58 @@ class Store:
     def ingest(
         self,
         items: Iterable[Article | Rejection | str | os.PathLike[str]],
-        pipeline: Pipeline | None = None,
+        pipeline: Runner | None = None,
         *,
         progress: Callable[[IngestReport], None] | None = None,
+        write_batch: int | None = None,
     ) -> IngestReport:
-        """Run ``pipeline`` over new articles and store each one as soon as it is done.
+        """Run ``pipeline`` over new articles and store them, ``write_batch`` per transaction.
 
         Rejections among ``items`` are recorded as they are. Articles already stored, or
         repeated within ``items``, are counted as duplicates and not run. An article a stage
-        fails on becomes a rejection naming the stage. Each article is committed in its own
-        transaction, so an interrupted run keeps every article finished before the interruption
-        and can simply be run again.
+        fails on becomes a rejection naming the stage. Finished articles are written in
+        batches, each in one transaction, so a killed run keeps every batch written before
+        and loses at most one; Ctrl-C (KeyboardInterrupt) writes the finished ones first. A
+        rerun skips what is stored.
+
+        The parent holds only the articles in flight and one write batch, never an id per
+        article of the run: a duplicate is found in the store or among those.
 
         Args:
             items: Articles and input rejections, e.g. from the readers, or paths and URLs
                 (files, folders, feeds, URL lists), which are read with
                 :func:`eventwire.sources.iter_articles`.
-            pipeline: The checked stage chain; the default pipeline for the store's options
-                when omitted.
-            progress: Called with the running report after every input.
+            pipeline: What runs the stages: a :class:`~eventwire.pipeline.Pipeline` (this
+                process) or a :class:`~eventwire.parallel.ProcessPipeline` (worker
+                processes); the default pipeline for the store's options when omitted.
+            progress: Called with the running report after every rejection, duplicate and
+                write batch.
+            write_batch: Articles per transaction; defaults to ``options.batch_size`` (the
+                articles one ``nlp.pipe`` batch finishes together).
 
         Returns:
-            The totals of this run, with its rejections.
+            The totals of this run, with (the first :data:`MAX_REPORTED_REJECTIONS` of) its
+            rejections; all of them are in the store (:meth:`rejections`).
 
         Raises:
+            OptionsError: ``write_batch`` is not a positive whole number.
             StoreError: A write failed.
         """
         if pipeline is None:
             from .api import pipeline_for
 
             pipeline = pipeline_for(self.options)
+        size = self.options.batch_size if write_batch is None else write_batch
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise OptionsError(f"write_batch must be a positive whole number, not {size!r}")
         report = IngestReport()
         started = time.perf_counter()
-        seen: set[str] = set()
         version = pipeline.version
+        # Ids read but not yet written (in flight or in the open batch): with the store they
+        # find every duplicate; failed ones stay, so a repeat of one is a duplicate too.
+        pending: set[str] = set()
+        failed: set[str] = set()
+        batch: list[tuple[Article, list[Event]]] = []
 
         def tick() -> None:
             report.seconds = time.perf_counter() - started
@@ -445,7 +473,8 @@ class Store:
         def reject(rejection: Rejection) -> None:
             self.add_rejection(rejection)
             report.rejected += 1
-            report.rejections.append(rejection)
+            if len(report.rejections) < MAX_REPORTED_REJECTIONS:
+                report.rejections.append(rejection)
             tick()
 
         def new_articles() -> Iterator[Article]:
@@ -456,32 +485,48 @@ class Store:
                     reject(item)
                     continue
                 article_id = item.article_id
-                if article_id in seen or self.has_article(article_id):
+                if article_id in pending or article_id in failed or self.has_article(article_id):
                     report.duplicates += 1
                     tick()
                     continue
-                seen.add(article_id)
+                pending.add(article_id)
                 yield item
 
+        def flush() -> None:
+            if not batch:
+                return
+            articles, events = self._add_batch(batch, set(), version)
+            pending.difference_update(article.article_id for article, _ in batch)
+            # Only a concurrent writer makes articles < len(batch): those are duplicates.
+            report.duplicates += len(batch) - articles
+            report.stored += articles
+            report.events += events
+            batch.clear()
+            tick()
+
         with self._lock:
-            for article, result in pipeline.run_many(new_articles()):
-                if isinstance(result, StageError):
-                    reject(
-                        Rejection(
-                            locator=article.locator or article.url or article.article_id,
-                            stage=result.stage,
-                            reason=result.reason,
-                            article_id=article.article_id,
-                            url=article.url,
+            try:
+                for article, result in pipeline.run_many(new_articles()):
+                    if isinstance(result, StageError):
+                        pending.discard(article.article_id)
+                        failed.add(article.article_id)
+                        reject(
+                            Rejection(
+                                locator=article.locator or article.url or article.article_id,
+                                stage=result.stage,
+                                reason=result.reason,
+                                article_id=article.article_id,
+                                url=article.url,
+                            )
                         )
-                    )
-                    continue
-                if self.add(article, result, pipeline_version=version):
-                    report.stored += 1
-                    report.events += len(result)
-                else:  # stored by someone else between the check and now
-                    report.duplicates += 1
-                tick()
+                        continue
+                    batch.append((article, result))
+                    if len(batch) >= size:
+                        flush()
+            except KeyboardInterrupt:
+                flush()  # keep what is finished; a rerun skips it
+                raise
+            flush()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -971,6 +1016,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "MAX_REPORTED_REJECTIONS",
     "IngestReport",
     "Migration",
     "Store",
