@@ -30,8 +30,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -56,8 +58,26 @@ def _options(tmp: Path) -> Options:
                            gazetteer=tmp / "gazetteer.sqlite")  # fmt: skip
 
 
-def _events(store: Store) -> set[tuple[object, ...]]:
-    return set(store.conn.execute("SELECT * FROM events").fetchall())
+def _events(store: Store) -> tuple[set[tuple[object, ...]], Partition]:
+    return _rows_and_partition(store.conn.execute("SELECT * FROM events"))
+
+
+#: Clusters as sets of event ids (None: the output has no clusters, e.g. batch Parquet).
+Partition = frozenset[frozenset[object]] | None
+_CLUSTER_COLUMNS = ("cluster_id", "report_count")
+
+
+def _rows_and_partition(cursor: Any) -> tuple[set[tuple[object, ...]], Partition]:
+    """Event rows without the clustering columns, and the clustering as a partition of event
+    ids: the two are compared apart, since a partition may be the same under other ids."""
+    names = [d[0] for d in cursor.description]
+    keep = [i for i, n in enumerate(names) if n not in _CLUSTER_COLUMNS]
+    rows, groups = set(), defaultdict(set)
+    for row in cursor.fetchall():
+        rows.add(tuple(row[i] for i in keep))
+        groups[row[names.index("cluster_id")]].add(row[names.index("event_id")])
+    partition = None if set(groups) <= {None} else frozenset(map(frozenset, groups.values()))
+    return rows, partition
 
 
 @dataclass
@@ -69,6 +89,7 @@ class Run:
     cpu: float
     load: float
     rows: set[tuple[object, ...]]
+    partition: Partition
     #: Dask: seconds on a running cluster whose workers hold the pipeline already;
     #: worker processes: seconds after every worker was ready.
     steady: float = 0.0
@@ -99,7 +120,7 @@ def single(options: Options, chain: tuple[str, ...], corpus: Path, db: Path) -> 
     with Store(db, options=options) as store:
         with _Clock() as clock:
             store.ingest(iter_articles([str(corpus)], options=options), pipeline)
-        return Run(clock.wall, clock.cpu, clock.load, _events(store))
+        return Run(clock.wall, clock.cpu, clock.load, *_events(store))
 
 
 def parallel(options: Options, chain: tuple[str, ...], corpus: Path, db: Path,
@@ -109,7 +130,7 @@ def parallel(options: Options, chain: tuple[str, ...], corpus: Path, db: Path,
     with Store(db, options=options) as store:
         with _Clock() as clock:
             ingest_parallel(store, [str(corpus)], options, workers, runner=runner)
-        return Run(clock.wall, clock.cpu, clock.load, _events(store),
+        return Run(clock.wall, clock.cpu, clock.load, *_events(store),
                    clock.wall - runner.startup_seconds, runner.busy_seconds,
                    runner.cpu_seconds)  # fmt: skip
 
@@ -142,9 +163,10 @@ def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) 
         running = time.perf_counter() - t1
     with duckdb.connect() as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        rows = set(conn.execute("SELECT * FROM read_parquet(?)",
-                                [str(out / "events" / "*.parquet")]).fetchall())  # fmt: skip
-    return Run(clock.wall, clock.cpu, clock.load, rows, running)
+        rows, partition = _rows_and_partition(
+            conn.execute("SELECT * FROM read_parquet(?)", [str(out / "events" / "*.parquet")])
+        )
+    return Run(clock.wall, clock.cpu, clock.load, rows, partition, running)
 
 
 def _hwm_mib(pid: int | str = "self") -> float:
@@ -264,14 +286,18 @@ def main() -> None:
             runs["2 workers"].append(parallel(options, chain, corpus, tmp / f"p2{r}.duckdb", 2))
             if not args.skip_dask:
                 runs["dask"].append(dask_run(options, chain, corpus, tmp / f"batch{r}"))
-        reference = runs["single"][0].rows
+        reference, ref_partition = runs["single"][0].rows, runs["single"][0].partition
         best = {mode: min(rs, key=lambda x: x.wall) for mode, rs in runs.items() if rs}
         print(f"{'mode':<10} {'articles/s':>10} {'wall s':>8} {'cpu s/article':>14} "
-              f"{'cores used':>10} {'load at start':>14}  same events as single process")
+              f"{'cores used':>10} {'load at start':>14}  same as single process: "
+              "event rows / clusters (n/a: output has none)")  # fmt: skip
         for mode, run in best.items():
             same = all(x.rows == reference for x in runs[mode])
+            same_clusters = ("n/a" if any(x.partition is None for x in runs[mode]) else
+                             all(x.partition == ref_partition for x in runs[mode]))  # fmt: skip
             print(f"{mode:<10} {n / run.wall:10.2f} {run.wall:8.1f} {run.cpu / n:14.3f} "
-                  f"{run.cpu / run.wall:10.2f} {run.load:14.2f}  {same}")  # fmt: skip
+                  f"{run.cpu / run.wall:10.2f} {run.load:14.2f}  {same} / "
+                  f"{same_clusters}")  # fmt: skip
         s, p1, p2 = best["single"], best["1 worker"], best["2 workers"]
         print(f"events: {len(reference)}; rounds: {args.rounds}, best wall time of each mode")
         print(f"speed-up 2 workers / single process: {s.wall / p2.wall:.2f}x, "
@@ -308,6 +334,10 @@ def main() -> None:
                 loaded = load_parquet(store, out)
             print(f"load_parquet: {loaded.articles / clock.wall:,.0f} articles/s, "
                   f"{loaded.events / clock.wall:,.0f} events/s")  # fmt: skip
+            with Store(tmp / "loaded.duckdb", options=options) as store:
+                rows, partition = _events(store)
+            print(f"dask output loaded into a store, same as single process: event rows "
+                  f"{rows == reference}, clusters {partition == ref_partition}")  # fmt: skip
 
         if not args.skip_memory:
             m = -(-args.memory_articles // options.batch_size) * options.batch_size
