@@ -1039,6 +1039,11 @@ class _Coder:
                     cand.event_type, cand.mode = new_type, new_mode
                     break
             modality = self.modality(cand)
+            restated = self._restate(cand, modality, a1)
+            if restated is not None:
+                cand.event_type, cand.mode, modality = restated[0], restated[1], "reported"
+                if restated[0] == "REQUEST":
+                    a1, a2 = restated[2], a1
             mode = self.mode(cand, a1, a2)
             a1 = self._role_actor(cand, a1, mode)
             acled = ontology.to_acled(cand.event_type, mode)
@@ -1068,6 +1073,51 @@ class _Coder:
         for event in events:
             self._imply_actor1(event)
         return events
+
+    def _restate(
+        self, cand: _Candidate, modality: str, a1: ActorMention | None
+    ) -> tuple[str, str, ActorMention | None] | None:
+        """What a party says it will or must do, as the statement it is (``statements``
+        in ``modality.json``): (type, mode, speaker) or None when the trigger is no such
+        statement. The speaker is only looked for when the statement is a demand."""
+        rules = self.lex.modality.get("statements")
+        if not rules:
+            return None
+        tok, unit = cand.token, cand.unit
+        verb = tok.head if cand.nominal and self._lemma(tok.head) in self.lex.light_verbs else tok
+        auxes = {c.lower_ for c in verb.children if c.dep_ == "aux"}
+        obligation = bool(auxes & set(rules["obligation"]))
+        if not obligation and not auxes & set(rules["future"]):
+            return None
+        speech = self._speech_verb(verb, unit, rules["speech_verbs"])
+        if speech is None:
+            return None
+        if obligation and modality != "negated":
+            speaker, _ = self._subject(speech, unit)
+            found = self.actor_at(speaker, unit) if speaker is not None else None
+            return "REQUEST", "demand", found
+        if modality == "negated":
+            return "REJECT", "refuse", a1
+        if any(t.dep_ == "mark" and t.lower_ in rules["conditions"] for t in unit):
+            return "THREATEN", "ultimatum", a1
+        if cand.event_type in rules["cooperative"]:
+            return "AGREE", "intent", a1
+        conflict = rules["conflictual"].get(cand.event_type)
+        return ("THREATEN", conflict, a1) if conflict else None
+
+    def _speech_verb(self, verb: Any, unit: Any, lemmas: list[str]) -> Any:
+        """The verb of saying that reports ``verb`` ("X said it will ...", "..., X said")."""
+        for child in verb.children:
+            if child.dep_ in ("parataxis", "ccomp", "advcl") and self._lemma(child) in lemmas:
+                return child
+        node, steps = verb, 0
+        while node.head.i != node.i and steps < 4 and self._in(node.head, unit):
+            if node.dep_ not in ("ccomp", "xcomp", "conj", "advcl", "parataxis"):
+                return None
+            node, steps = node.head, steps + 1
+            if self._lemma(node) in lemmas:
+                return node
+        return None
 
     def _trigger_span(self, cand: _Candidate) -> tuple[int, int]:
         """Offsets of the trigger, a hyphenated noun ("shoot-out") taken whole."""
