@@ -25,7 +25,7 @@ from eventwire.errors import OptionsError  # noqa: E402
 from eventwire.model import Document, Event  # noqa: E402
 from eventwire.pipeline import Context, Pipeline, stage  # noqa: E402
 from eventwire.sources import iter_articles  # noqa: E402
-from eventwire.store import Store  # noqa: E402
+from eventwire.store import EventFilters, Store  # noqa: E402
 
 # Test stages, registered through the public decorator; Dask workers import this module when
 # they unpickle the stage functions, which registers the stages there too.
@@ -252,6 +252,10 @@ def test_load_into_a_store_and_query_the_parquet_in_place(
             in_store = [_unclustered(e) for e in store.events(**filters)]  # type: ignore[arg-type]
             in_place = [_unclustered(e) for e in query_parquet(out, **filters)]  # type: ignore[arg-type]
             assert in_place == in_store, filters
+            criteria = {k: v for k, v in filters.items() if k != "limit"}
+            as_value = EventFilters(**criteria)  # type: ignore[arg-type]
+            limit = filters.get("limit")
+            assert query_parquet(out, as_value, limit=limit) == query_parquet(out, **filters)  # type: ignore[arg-type]
     assert len(query_parquet(out, include_hypothetical=True)) > len(query_parquet(out))
 
 

@@ -21,6 +21,7 @@ from eventwire.store import (
     EVENT_COLUMNS,
     MIGRATIONS,
     SCHEMA_VERSION,
+    EventFilters,
     IngestReport,
     Migration,
     Store,
@@ -640,6 +641,21 @@ def test_events_are_ordered_by_date_article_and_offset(filled: Store) -> None:
 )  # fmt: skip
 def test_event_filters(filled: Store, filters: dict[str, object], expected: set[str]) -> None:
     assert set(ids(filled.events(**filters))) == expected  # type: ignore[arg-type]
+    # the same filters as one EventFilters value, and as keywords overriding one
+    as_value = EventFilters(**filters)  # type: ignore[arg-type]
+    assert set(ids(filled.events(as_value))) == expected
+    assert set(ids(filled.events(EventFilters(type="AGREE"), **filters))) == (  # type: ignore[arg-type]
+        expected if "type" in filters else set()
+    )
+
+
+def test_event_filters_refuse_an_unknown_name(filled: Store) -> None:
+    with pytest.raises(OptionsError, match="unknown event filter 'colour'; the filters are"):
+        filled.events(colour="red")  # type: ignore[call-arg]
+    with pytest.raises(OptionsError, match="unknown event filter"):
+        filled.clusters(colour="red")  # type: ignore[call-arg]
+    assert EventFilters.of(None) == EventFilters()
+    assert EventFilters.of(EventFilters(country="SY"), actor="x") == EventFilters("SY", actor="x")
 
 
 def test_event_limit(filled: Store) -> None:

@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,9 @@ from .model import EVENT_FIELDS, Article, Event, Rejection
 from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
 
 if TYPE_CHECKING:
-    from .store import Store
+    from typing_extensions import Unpack
+
+    from .store import EventFilters, FilterArgs, Store
 
 __all__ = [
     "BatchReport",
@@ -626,42 +628,34 @@ def _load_through_writer(store: Store, articles: str, events: str) -> tuple[int,
 
 def query_parquet(
     directory: str | os.PathLike[str],
+    filters: EventFilters | None = None,
     *,
-    country: str | None = None,
-    type: str | None = None,  # noqa: A002  (the public filter name, as in Store.events)
-    actor: str | None = None,
-    since: str | date | None = None,
-    until: str | date | None = None,
-    near: tuple[float, float, float] | None = None,
-    modality: str | None = None,
-    include_hypothetical: bool = False,
     limit: int | None = None,
+    **criteria: Unpack[FilterArgs],
 ) -> list[Event]:
     """Events of a batch output matching every filter, read in place with DuckDB.
 
-    The filters and the order are those of :meth:`eventwire.store.Store.events`.
+    The filters (an :class:`~eventwire.store.EventFilters`, or its fields as keywords) and
+    the order are those of :meth:`eventwire.store.Store.events`.
 
     Raises:
         OptionsError: The folder is not a batch output, or a filter value is invalid.
     """
     import duckdb
 
-    from .store import EVENT_COLUMNS, check_limit, event_filters
+    from .store import EVENT_COLUMNS, EVENT_ORDER, EventFilters, check_limit
 
     folder = Path(directory).expanduser()
     parts = complete_partitions(folder)
     if not parts:
         return []
-    where, params = event_filters(
-        country=country, type=type, actor=actor, since=since, until=until, near=near,
-        modality=modality, include_hypothetical=include_hypothetical,
-    )
+    where, params = EventFilters.of(filters, **criteria).sql()
     columns = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     sql = f"SELECT {columns} FROM read_parquet(?)"
     params.insert(0, _files(folder, "events", parts))
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += ' ORDER BY event_date NULLS LAST, article_id, "start", event_id'
+    sql += f" ORDER BY {EVENT_ORDER}"
     if check_limit(limit) is not None:
         sql += f" LIMIT {limit}"
     conn = duckdb.connect()

@@ -18,12 +18,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import duckdb
 
@@ -33,6 +33,8 @@ from .errors import OptionsError, StageError, StoreError
 from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .pipeline import Runner
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
@@ -560,32 +562,19 @@ class Store:
 
     def events(
         self,
+        filters: EventFilters | None = None,
         *,
-        country: str | None = None,
-        type: str | None = None,  # noqa: A002  (the public filter name, as on the CLI)
-        actor: str | None = None,
-        since: str | date | None = None,
-        until: str | date | None = None,
-        near: tuple[float, float, float] | None = None,
-        modality: str | None = None,
-        include_hypothetical: bool = False,
         limit: int | None = None,
+        **criteria: Unpack[FilterArgs],
     ) -> list[Event]:
         """Stored events matching every filter given.
 
         Args:
-            country: ISO 3166 alpha-3 (``SYR``) or alpha-2 (``SY``) code, or an English
-                country name, of where the event happened.
-            type: PLOVER event type (``ASSAULT``), any case.
-            actor: Case-insensitive substring of actor1 or actor2 (canonical name or text).
-            since: First event date included (ISO date string or date).
-            until: Last event date included.
-            near: ``(latitude, longitude, km)``: events within ``km`` of the point.
-            modality: Only events of this modality (reported, ongoing, planned, threatened,
-                hypothetical, negated).
-            include_hypothetical: Without ``modality``, hypothetical and negated events are
-                left out unless this is True.
+            filters: The filters as one :class:`EventFilters`; or give its fields as keywords
+                (``country=``, ``type=``, ``actor=``, ``since=``, ``until=``, ``near=``,
+                ``modality=``, ``include_hypothetical=``), which override it.
             limit: At most this many events.
+            **criteria: Fields of :class:`EventFilters`.
 
         Returns:
             Events ordered by event date (undated last), article and position in the text.
@@ -593,14 +582,11 @@ class Store:
         Raises:
             OptionsError: A filter value is invalid; the message names the parameter.
         """
-        where, params = event_filters(
-            country=country, type=type, actor=actor, since=since, until=until, near=near,
-            modality=modality, include_hypothetical=include_hypothetical,
-        )
+        where, params = EventFilters.of(filters, **criteria).sql()
         sql = f"SELECT {', '.join(_q(c) for c in EVENT_COLUMNS)} FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += ' ORDER BY event_date NULLS LAST, article_id, "start", event_id'
+        sql += f" ORDER BY {EVENT_ORDER}"
         if check_limit(limit) is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -609,16 +595,10 @@ class Store:
 
     def clusters(
         self,
+        filters: EventFilters | None = None,
         *,
-        country: str | None = None,
-        type: str | None = None,  # noqa: A002  (the public filter name, as on the CLI)
-        actor: str | None = None,
-        since: str | date | None = None,
-        until: str | date | None = None,
-        near: tuple[float, float, float] | None = None,
-        modality: str | None = None,
-        include_hypothetical: bool = False,
         limit: int | None = None,
+        **criteria: Unpack[FilterArgs],
     ) -> list[Event]:
         """Reported events merged across articles: one canonical record per real event, with
         ``cluster_id``, ``report_count`` and ``source`` (every outlet), most reported first.
@@ -631,10 +611,7 @@ class Store:
         """
         from .cluster import load_clusters
 
-        where, params = event_filters(
-            country=country, type=type, actor=actor, since=since, until=until, near=near,
-            modality=modality, include_hypothetical=include_hypothetical,
-        )
+        where, params = EventFilters.of(filters, **criteria).sql()
         check_limit(limit)
         with self._lock:
             return load_clusters(self.conn, " AND ".join(where), params, limit=limit)
@@ -1014,6 +991,9 @@ __all__ = [
     "ARTICLE_COLUMNS",
     "CLUSTERING_MIGRATIONS",
     "EVENT_COLUMNS",
+    "EVENT_ORDER",
+    "EventFilters",
+    "FilterArgs",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "MAX_REPORTED_REJECTIONS",
@@ -1049,75 +1029,136 @@ def check_limit(limit: int | None) -> int | None:
     return limit
 
 
-def event_filters(
-    *,
-    country: str | None,
-    type: str | None,  # noqa: A002
-    actor: str | None,
-    since: str | date | None,
-    until: str | date | None,
-    near: tuple[float, float, float] | None,
-    modality: str | None,
-    include_hypothetical: bool,
-) -> tuple[list[str], list[Any]]:
-    """SQL conditions and their parameters for the event filters of :meth:`Store.events`
-    (the ``events`` and ``clusters`` tables and batch Parquet share the column names).
+#: The order of events in every listing (store and Parquet): by date, then article and place.
+EVENT_ORDER = 'event_date NULLS LAST, article_id, "start", event_id'
+
+
+class FilterArgs(TypedDict, total=False):
+    """The fields of :class:`EventFilters` as keyword arguments (for type checkers)."""
+
+    country: str | None
+    type: str | None
+    actor: str | None
+    since: str | date | None
+    until: str | date | None
+    near: tuple[float, float, float] | None
+    modality: str | None
+    include_hypothetical: bool
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """The event filters of :meth:`Store.events`, :meth:`Store.clusters` and
+    :func:`eventwire.batch.query_parquet`, in one value (the ``events`` and ``clusters``
+    tables and batch Parquet share the column names). Every filter given must match.
+
+    Attributes:
+        country: ISO 3166 alpha-3 (``SYR``) or alpha-2 (``SY``) code, or an English country
+            name, of where the event happened.
+        type: PLOVER event type (``ASSAULT``), any case.
+        actor: Case-insensitive substring of actor1 or actor2 (canonical name or text).
+        since: First event date included (ISO date string or date).
+        until: Last event date included.
+        near: ``(latitude, longitude, km)``: events within ``km`` of the point.
+        modality: Only events of this modality (reported, ongoing, planned, threatened,
+            hypothetical, negated).
+        include_hypothetical: Without ``modality``, hypothetical and negated events are left
+            out unless this is True.
+    """
+
+    country: str | None = None
+    type: str | None = None
+    actor: str | None = None
+    since: str | date | None = None
+    until: str | date | None = None
+    near: tuple[float, float, float] | None = None
+    modality: str | None = None
+    include_hypothetical: bool = False
+
+    @classmethod
+    def of(cls, filters: EventFilters | None = None, **criteria: Any) -> EventFilters:
+        """``filters`` (or no filter) with the fields given as keywords replaced.
+
+        Raises:
+            OptionsError: A keyword is not a filter name.
+        """
+        unknown = sorted(set(criteria) - set(FilterArgs.__annotations__))
+        if unknown:
+            allowed = ", ".join(FilterArgs.__annotations__)
+            raise OptionsError(f"unknown event filter {unknown[0]!r}; the filters are: {allowed}")
+        base = filters if filters is not None else cls()
+        return replace(base, **criteria) if criteria else base
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions (to join with AND) and their parameters.
+
+        Raises:
+            OptionsError: A filter value is invalid; the message names the parameter.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if self.country is not None:
+            codes = country_codes(self.country)
+            where.append("country IN (?, ?)")
+            params += list(codes)
+        if self.type is not None:
+            if not isinstance(self.type, str) or not self.type.strip():
+                raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
+            where.append("upper(event_type) = ?")
+            params.append(self.type.strip().upper())
+        if self.actor is not None:
+            if not isinstance(self.actor, str) or not self.actor.strip():
+                raise OptionsError("actor must be a non-empty name or part of one")
+            where.append(
+                "(" + " OR ".join(
+                    f"contains(lower({c}), ?)"
+                    for c in ("actor1", "actor1_text", "actor2", "actor2_text")
+                ) + ")"
+            )  # fmt: skip
+            params += [self.actor.strip().lower()] * 4
+        first = _as_date(self.since, "since")
+        last = _as_date(self.until, "until")
+        if first is not None and last is not None and first > last:
+            raise OptionsError(
+                f"since ({first.isoformat()}) is after until ({last.isoformat()}); "
+                "swap them or widen the range"
+            )
+        if first is not None:
+            where.append("event_date >= ?")
+            params.append(first)
+        if last is not None:
+            where.append("event_date <= ?")
+            params.append(last)
+        if self.near is not None:
+            lat, lon, km = _check_near(self.near)
+            # The latitude band is a cheap prefilter; the haversine decides.
+            band = math.degrees(km / _EARTH_RADIUS_KM)
+            where.append("latitude BETWEEN ? AND ?")
+            params += [lat - band, lat + band]
+            where.append(
+                f"2 * {_EARTH_RADIUS_KM} * asin(sqrt("
+                "pow(sin(radians(latitude - ?) / 2), 2) + "
+                "cos(radians(?)) * cos(radians(latitude)) * "
+                "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
+            )
+            params += [lat, lat, lon, km]
+        if self.modality is not None:
+            if self.modality not in MODALITIES:
+                raise OptionsError(
+                    f"modality {self.modality!r} is not one of: {', '.join(MODALITIES)}"
+                )
+            where.append("modality = ?")
+            params.append(self.modality)
+        elif not self.include_hypothetical:
+            where.append("modality NOT IN ('hypothetical', 'negated')")
+        return where, params
+
+
+def event_filters(**criteria: Unpack[FilterArgs]) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters for the filters given as keywords: the same as
+    ``EventFilters(**criteria).sql()`` (kept for callers written before :class:`EventFilters`).
 
     Raises:
         OptionsError: A filter value is invalid; the message names the parameter.
     """
-    where: list[str] = []
-    params: list[Any] = []
-    if country is not None:
-        codes = country_codes(country)
-        where.append("country IN (?, ?)")
-        params += list(codes)
-    if type is not None:
-        if not isinstance(type, str) or not type.strip():
-            raise OptionsError("type must be a PLOVER event type such as ASSAULT or PROTEST")
-        where.append("upper(event_type) = ?")
-        params.append(type.strip().upper())
-    if actor is not None:
-        if not isinstance(actor, str) or not actor.strip():
-            raise OptionsError("actor must be a non-empty name or part of one")
-        where.append(
-            "(" + " OR ".join(
-                f"contains(lower({c}), ?)"
-                for c in ("actor1", "actor1_text", "actor2", "actor2_text")
-            ) + ")"
-        )  # fmt: skip
-        params += [actor.strip().lower()] * 4
-    first = _as_date(since, "since")
-    last = _as_date(until, "until")
-    if first is not None and last is not None and first > last:
-        raise OptionsError(
-            f"since ({first.isoformat()}) is after until ({last.isoformat()}); "
-            "swap them or widen the range"
-        )
-    if first is not None:
-        where.append("event_date >= ?")
-        params.append(first)
-    if last is not None:
-        where.append("event_date <= ?")
-        params.append(last)
-    if near is not None:
-        lat, lon, km = _check_near(near)
-        # The latitude band is a cheap prefilter; the haversine decides.
-        band = math.degrees(km / _EARTH_RADIUS_KM)
-        where.append("latitude BETWEEN ? AND ?")
-        params += [lat - band, lat + band]
-        where.append(
-            f"2 * {_EARTH_RADIUS_KM} * asin(sqrt("
-            "pow(sin(radians(latitude - ?) / 2), 2) + "
-            "cos(radians(?)) * cos(radians(latitude)) * "
-            "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
-        )
-        params += [lat, lat, lon, km]
-    if modality is not None:
-        if modality not in MODALITIES:
-            raise OptionsError(f"modality {modality!r} is not one of: {', '.join(MODALITIES)}")
-        where.append("modality = ?")
-        params.append(modality)
-    elif not include_hypothetical:
-        where.append("modality NOT IN ('hypothetical', 'negated')")
-    return where, params
+    return EventFilters.of(None, **criteria).sql()
