@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import shutil
 import warnings
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +26,28 @@ with warnings.catch_warnings():
 
 from eventwire.config import Options
 from eventwire.errors import OptionsError, StoreError
-from eventwire.model import EVENT_FIELDS, EVENT_KEYS
+from eventwire.model import CLUSTER_KEYS, EVENT_FIELDS, EVENT_KEYS, Article
 from eventwire.web.app import create_app
 from eventwire.web.cli import check_serve_options
 from eventwire.web.queries import (
     MAX_LIMIT,
-    TWO_PHASE_MAX,
+    SORTS,
     EventsDB,
     decode_cursor,
     encode_cursor,
+    parse_filter,
 )
 from eventwire.web.safety import content_security_policy, is_loopback
 
-from .web_fixtures import ARTICLES, HOSTILE_SENTENCE, Spec, all_specs, build_store, visible
+from .web_fixtures import (
+    ARTICLES,
+    HOSTILE_SENTENCE,
+    Spec,
+    all_specs,
+    build_store,
+    make_events,
+    visible,
+)
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 
@@ -457,11 +468,55 @@ def test_the_server_connection_cannot_write(store_path: Path) -> None:
     try:
         with pytest.raises(StoreError):
             db._fetch("DELETE FROM events")
-        with pytest.raises(duckdb.Error):
-            duckdb.connect(str(store_path))  # a writer cannot open beside a read-only reader
     finally:
         db.close()
     assert EventsDB(store_path).health()["events"] == len(all_specs())
+
+
+def _add_article(store: Any, title: str, day: str) -> None:
+    spec = Spec("ASSAULT", "reported", day, ("Saraqib", 35.86, 36.80, "SYR"), "rebels", None,
+                f"Rebels shelled Saraqib ({title}).", 0.7)  # fmt: skip
+    published = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    events = make_events(spec.sentence, [spec], published, f"https://news.example/{title}")
+    store.add(Article(spec.sentence, title=title, url=f"https://news.example/{title}",
+                      published=published), events, pipeline_version="test")  # fmt: skip
+
+
+def test_writers_write_while_serving_and_answers_follow_the_store(
+    store_path: Path, tmp_path: Path, session_options: Options
+) -> None:
+    """The server never holds the store: ingest can write while it runs, and the next request
+    after a write sees it (remembered answers included); while a writer still holds the store,
+    the last content read is served and health says so."""
+    import eventwire
+
+    path = tmp_path / "live.duckdb"
+    shutil.copyfile(store_path, path)
+    before = len(visible(all_specs()))
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as c:
+        first = c.get("/api/events", params={"limit": 500})
+        assert first.json()["count"] == before
+        assert c.get("/api/events", params={"limit": 500}).headers["x-eventwire-cache"] == "hit"
+        version = c.get("/api/health").json()["data_version"]
+        with eventwire.open(path, options=session_options) as store:  # a writer opens it
+            _add_article(store, "saraqib-1", "2020-12-11")
+            held = c.get("/api/events", params={"limit": 500})
+            assert held.status_code == 200 and held.json()["count"] == before
+            health = c.get("/api/health").json()
+            assert health["status"] == "stale" and "written" in health["problem"]
+            assert health["data_version"] == version
+        after = c.get("/api/events", params={"limit": 500})
+        assert after.headers["x-eventwire-cache"] == "miss"
+        assert after.json()["count"] == before + 1
+        assert after.json()["events"][0]["sentence"] == "Rebels shelled Saraqib (saraqib-1)."
+        health = c.get("/api/health").json()
+        assert health["status"] == "ok" and health["data_version"] != version
+        assert health["articles"] == len(ARTICLES) + 1
+        stats = c.get("/api/stats").json()
+        assert stats["total"] == before + 1 and stats["last_date"] == "2020-12-11"
+        with eventwire.open(path, options=session_options) as store:  # and again
+            _add_article(store, "saraqib-2", "2020-12-12")
+        assert c.get("/api/events", params={"limit": 500}).json()["count"] == before + 2
 
 
 # ------------------------------------------------------------------------------ safety
@@ -596,13 +651,20 @@ def test_openapi_and_docs_describe_every_route(client: TestClient) -> None:
     paths = set(spec["paths"])
     assert paths == {
         "/api/health", "/api/events", "/api/events/{event_id}", "/api/articles/{article_id}",
-        "/api/stats",
+        "/api/stats", "/api/clusters",
     }  # fmt: skip
-    params = {p["name"] for p in spec["paths"]["/api/events"]["get"]["parameters"]}
-    assert params == {"type", "modality", "include_hypothetical", "actor", "country", "since",
-                      "until", "bbox", "near", "q", "sort", "limit", "cursor", "format", "fields"}
+    for route in ("/api/events", "/api/clusters"):
+        params = {p["name"] for p in spec["paths"][route]["get"]["parameters"]}
+        assert params == {"type", "modality", "include_hypothetical", "actor", "country",
+                          "since", "until", "bbox", "near", "q", "sort", "limit", "cursor",
+                          "format", "fields"}  # fmt: skip
+    stats_params = {p["name"] for p in spec["paths"]["/api/stats"]["get"]["parameters"]}
+    assert "clusters" in stats_params and "limit" not in stats_params
     schemas = spec["components"]["schemas"]
     assert list(schemas["EventRecord"]["properties"]) == list(EVENT_KEYS)
+    assert list(schemas["ClusterRecord"]["properties"]) == [
+        *CLUSTER_KEYS, "sources", "urls", "event_ids"
+    ]
     assert set(schemas["EventDetail"]["properties"]) == set(EVENT_FIELDS)
     assert set(schemas["ErrorDetail"]["properties"]) == {"status", "code", "message", "parameter"}
     for path, methods in spec["paths"].items():
@@ -655,9 +717,18 @@ def many_path(tmp_path_factory: pytest.TempPathFactory, session_options: Options
     return path
 
 
-@pytest.mark.parametrize("sort", ["-event_date", "confidence", "-fatalities", "published"])
-def test_large_and_small_pages_give_the_same_order(many_path: Path, sort: str) -> None:
+@pytest.mark.parametrize(
+    "sort", ["-event_date", "event_date", "confidence", "-fatalities", "published"]
+)
+def test_pages_of_any_size_walk_the_store_in_sort_order(many_path: Path, sort: str) -> None:
+    """Newest-first pages come in the snapshot's storage order, others from a sort of the keys:
+    both must give every row once, in (key, event_id) order, whatever the page size."""
+    name = sort.lstrip("-")
+    with duckdb.connect(str(many_path), read_only=True) as con:
+        keyed = con.execute(f"SELECT {SORTS[name][0]}, event_id FROM events").fetchall()
+    expected = [i for _, i in sorted(keyed, reverse=sort.startswith("-"))]
     with TestClient(create_app(many_path), base_url="http://127.0.0.1") as c:
+
         def walk(limit: int) -> list[str]:
             ids: list[str] = []
             params: dict[str, Any] = {"sort": sort, "limit": limit, "fields": "event_id"}
@@ -668,11 +739,24 @@ def test_large_and_small_pages_give_the_same_order(many_path: Path, sort: str) -
                     return ids
                 params["cursor"] = page["next_cursor"]
 
-        big = walk(1500)  # sorted by threshold
-        small = walk(150)  # sorted by keys, rows fetched by id
-    assert len(big) == len(set(big)) == 2400
-    assert big == small
-    assert 150 <= TWO_PHASE_MAX < 1500  # the two walks take the two strategies
+        big = walk(1500)
+        small = walk(150)
+    assert big == small == expected
+    assert len(expected) == 2400
+
+
+def test_default_page_json_is_the_rows_as_python_writes_them(many_path: Path) -> None:
+    """The snapshot's precomputed JSON of each row equals the value-by-value rendering."""
+    db = EventsDB(many_path)
+    try:
+        for sort in ("-event_date", "confidence"):
+            page = db.events(parse_filter(), sort=sort, limit=300)
+            fast = db.events(parse_filter(), sort=sort, limit=300, encoded=True)
+            assert fast.rows == [] and fast.encoded is not None
+            assert [json.loads(row) for row in fast.encoded] == page.rows
+            assert fast.next_cursor == page.next_cursor
+    finally:
+        db.close()
 
 
 # ------------------------------------------------------------------------------ random input

@@ -16,10 +16,11 @@ server excepted, for images only).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import html
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -35,12 +36,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import EventwireError, StoreError
 from . import render, schemas
+from .cache import AnswerCache
 from .queries import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     MAX_TEXT,
     EventFilter,
     EventsDB,
+    Page,
     ParameterError,
     parse_fields,
 )
@@ -62,14 +65,13 @@ FILTER_PARAMS = frozenset({
     "near", "q",
 })  # fmt: skip
 EVENTS_PARAMS = FILTER_PARAMS | {"sort", "limit", "cursor", "format", "fields"}
+STATS_PARAMS = FILTER_PARAMS | {"clusters"}
 
 
 class ApiError(Exception):
     """An error answered with the common JSON shape."""
 
-    def __init__(
-        self, status: int, code: str, message: str, parameter: str | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -158,6 +160,33 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
+def _page_response(page: Page, format: str, member: str) -> Response:  # noqa: A002
+    """A page of events or clusters as JSON (``{member, next_cursor, count}``), GeoJSON or CSV."""
+    headers = {"x-next-cursor": page.next_cursor} if page.next_cursor else {}
+    if format == "geojson":
+        id_field = "cluster_id" if member == "clusters" else "event_id"
+        body = json.dumps(
+            render.geojson(page, id_field=id_field), ensure_ascii=False, separators=(",", ":")
+        )
+        return Response(body, media_type="application/geo+json", headers=headers)
+    if format == "csv":
+        headers["content-disposition"] = f'attachment; filename="{member}.csv"'
+        return Response(
+            render.csv_text(page), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    if page.encoded is not None:
+        # Rows already JSON text (from the snapshot): only the envelope is written here.
+        cursor = json.dumps(page.next_cursor)
+        body = (
+            f'{{"{member}":[{",".join(page.encoded)}],"next_cursor":{cursor},'
+            f'"count":{len(page.encoded)}}}'
+        )
+        return Response(body, media_type="application/json", headers=headers)
+    response = _json({member: page.rows, "next_cursor": page.next_cursor, "count": len(page.rows)})
+    response.headers.update(headers)
+    return response
+
+
 def _check_params(request: Request, allowed: frozenset[str]) -> None:
     for name in request.query_params:
         if name not in allowed:
@@ -173,7 +202,6 @@ def _check_params(request: Request, allowed: frozenset[str]) -> None:
             )  # fmt: skip
         if len(value) > 4000:
             raise ApiError(422, "invalid_parameter", f"{name}: value too long", name)
-
 
 
 # Shared parameter declarations, so the OpenAPI document describes every filter once.
@@ -200,16 +228,21 @@ def create_app(
     *,
     token: str | None = None,
     tiles_url: str | None = None,
+    snapshot_dir: str | Path | None = None,
 ) -> Any:
     """The ASGI application serving one store, read-only.
 
     Args:
-        db_path: The store's DuckDB file (opened read-only once, here).
+        db_path: The store's DuckDB file. It is never held open: answers come from a copy
+            taken again whenever the store changes (see :mod:`eventwire.web.snapshot`), so
+            ``ingest`` and ``watch`` can write while the server runs.
         token: When given, every ``/api`` route requires it and any Host header is accepted;
             when None, only loopback Host headers are answered.
         tiles_url: Optional tile URL template for an online base map (e.g.
             ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``); the bundled country outline
             is always drawn.
+        snapshot_dir: Directory the processes of one server share for the store's copies;
+            a private temporary one when None.
 
     Returns:
         The application (FastAPI, wrapped in the safety middleware).
@@ -219,9 +252,16 @@ def create_app(
         OptionsError: ``tiles_url`` is not a valid template.
     """
     tiles_url = check_tiles_url(tiles_url)
-    db = EventsDB(db_path)
+    db = EventsDB(db_path, snapshot_dir=snapshot_dir)
     db.stats(EventFilter())  # what the dashboard asks first: ready before the first visitor
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="eventwire",
         version=__version__,
         description="Events extracted from news: who did what to whom, where and when. "
@@ -231,8 +271,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.db = db
-    index_html = (STATIC / "index.html").read_text(encoding="utf-8").replace(
-        "{{TILES_URL}}", html.escape(tiles_url or "", quote=True)
+    index_html = (
+        (STATIC / "index.html")
+        .read_text(encoding="utf-8")
+        .replace("{{TILES_URL}}", html.escape(tiles_url or "", quote=True))
     )
 
     @app.exception_handler(ApiError)
@@ -316,15 +358,26 @@ def create_app(
         bbox: str | None = P_BBOX,
         near: str | None = P_NEAR,
         q: str | None = P_Q,
-        sort: str = Query("-event_date", description="event_date, published, confidence or "
-                          "fatalities; a leading - sorts descending.", max_length=40),
+        sort: str = Query(
+            "-event_date",
+            description="event_date, published, confidence or "
+            "fatalities; a leading - sorts descending.",
+            max_length=40,
+        ),
         limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
-        cursor: str | None = Query(None, description="next_cursor of the previous page.",
-                                   max_length=1000),
-        format: str = Query("json", pattern="^(json|geojson|csv)$",  # noqa: A002
-                            description="json, geojson or csv."),
-        fields: str | None = Query(None, description="Event fields to return, comma-separated "
-                                   "(default: the export keys).", max_length=4000),
+        cursor: str | None = Query(
+            None, description="next_cursor of the previous page.", max_length=1000
+        ),
+        format: str = Query(
+            "json",
+            pattern="^(json|geojson|csv)$",  # noqa: A002
+            description="json, geojson or csv.",
+        ),
+        fields: str | None = Query(
+            None,
+            description="Event fields to return, comma-separated (default: the export keys).",
+            max_length=4000,
+        ),
     ) -> Response:
         """Filter, sort and page through events (cursor pagination: pass `next_cursor` back)."""
         _check_params(request, EVENTS_PARAMS)
@@ -332,21 +385,76 @@ def create_app(
             type=type, modality=modality, include_hypothetical=include_hypothetical,
             actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
         )  # fmt: skip
-        page = db.events(filt, sort=sort, limit=limit, cursor=cursor, fields=parse_fields(fields))
-        headers = {"x-next-cursor": page.next_cursor} if page.next_cursor else {}
-        if format == "geojson":
-            body = json.dumps(render.geojson(page), ensure_ascii=False, separators=(",", ":"))
-            return Response(body, media_type="application/geo+json", headers=headers)
-        if format == "csv":
-            headers["content-disposition"] = 'attachment; filename="events.csv"'
-            return Response(
-                render.csv_text(page), media_type="text/csv; charset=utf-8", headers=headers
-            )
-        response = _json(
-            {"events": page.rows, "next_cursor": page.next_cursor, "count": len(page.rows)}
-        )
-        response.headers.update(headers)
-        return response
+        page = db.events(
+            filt, sort=sort, limit=limit, cursor=cursor, fields=parse_fields(fields),
+            encoded=format == "json",
+        )  # fmt: skip
+        return _page_response(page, format, "events")
+
+    @app.get(
+        "/api/clusters",
+        tags=["api"],
+        summary="Merged events (one record per real event, with its reports), one page at a time",
+        responses={
+            **schemas.responses(None, 422),
+            200: {
+                "model": schemas.ClustersPage,
+                "description": "JSON `{clusters, next_cursor, count}`; with format=geojson a "
+                "FeatureCollection (`next_cursor` as a member); with format=csv a header row of "
+                "field names (next cursor in the X-Next-Cursor header).",
+                "content": {"application/geo+json": {}, "text/csv": {}},
+            },
+        },
+    )  # fmt: skip
+    def clusters(
+        request: Request,
+        type: str | None = P_TYPE,  # noqa: A002
+        modality: str | None = P_MODALITY,
+        include_hypothetical: bool = P_HYPO,
+        actor: str | None = P_ACTOR,
+        country: str | None = P_COUNTRY,
+        since: str | None = P_SINCE,
+        until: str | None = P_UNTIL,
+        bbox: str | None = P_BBOX,
+        near: str | None = P_NEAR,
+        q: str | None = P_Q,
+        sort: str = Query(
+            "-event_date",
+            description="event_date, published, confidence, "
+            "fatalities or report_count; a leading - sorts descending.",
+            max_length=40,
+        ),
+        limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
+        cursor: str | None = Query(
+            None, description="next_cursor of the previous page.", max_length=1000
+        ),
+        format: str = Query(
+            "json",
+            pattern="^(json|geojson|csv)$",  # noqa: A002
+            description="json, geojson or csv.",
+        ),
+        fields: str | None = Query(
+            None,
+            description="Fields to return, comma-separated "
+            "(default: the cluster export keys; also sources, urls, "
+            "event_ids).",
+            max_length=4000,
+        ),
+    ) -> Response:
+        """Reports of one real event merged across articles: the canonical record (most
+        precise place and date, largest credible fatality figure) with `cluster_id`,
+        `report_count` and `source` (every outlet). Filters apply to the canonical record,
+        as in `eventwire events --clusters`; paging as in /api/events."""
+        _check_params(request, EVENTS_PARAMS)
+        filt = _filter(
+            type=type, modality=modality, include_hypothetical=include_hypothetical,
+            actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
+        )  # fmt: skip
+        page = db.clusters(
+            filt, sort=sort, limit=limit, cursor=cursor,
+            fields=parse_fields(fields, clusters=True), encoded=format == "json",
+        )  # fmt: skip
+        return _page_response(page, format, "clusters")
 
     @app.get(
         "/api/events/{event_id}", tags=["api"], summary="One event, every stored field",
@@ -388,14 +496,17 @@ def create_app(
         bbox: str | None = P_BBOX,
         near: str | None = P_NEAR,
         q: str | None = P_Q,
+        clusters: bool = Query(
+            False, description="Count merged events (/api/clusters) instead of reports."
+        ),
     ) -> Response:
-        """Counts of the events matching the same filters as /api/events."""
-        _check_params(request, FILTER_PARAMS)
+        """Counts of the events (or merged events) matching the same filters as /api/events."""
+        _check_params(request, STATS_PARAMS)
         filt = _filter(
             type=type, modality=modality, include_hypothetical=include_hypothetical,
             actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
         )  # fmt: skip
-        return _json(db.stats(filt))
+        return _json(db.stats(filt, clusters=clusters))
 
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:
@@ -413,7 +524,7 @@ def create_app(
     # Big pages (the map's 10,000 events are ~3 MB of JSON) shrink ~6x at the fastest level;
     # small answers are sent as they are.
     app.add_middleware(GZipMiddleware, minimum_size=64_000, compresslevel=1)
-    return _Guard(app, token=token, csp=content_security_policy(tiles_url))
+    return _Guard(AnswerCache(app, db), token=token, csp=content_security_policy(tiles_url))
 
 
 def render_docs(spec: dict[str, Any]) -> str:

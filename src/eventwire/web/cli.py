@@ -26,8 +26,7 @@ def check_serve_options(host: str, port: int, token: str | None) -> None:
         raise OptionsError(f"--port {port}: must be between 1 and 65535")
     if token is not None and len(token) < 16:
         raise OptionsError(
-            "--token: use at least 16 characters, for example "
-            f"--token {secrets.token_urlsafe(24)}"
+            f"--token: use at least 16 characters, for example --token {secrets.token_urlsafe(24)}"
         )
     if not is_loopback(host) and token is None:
         raise OptionsError(

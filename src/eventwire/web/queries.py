@@ -19,7 +19,7 @@ import json
 import math
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,7 +29,8 @@ from typing import Any
 import duckdb
 
 from ..errors import OptionsError, StoreError
-from ..model import EVENT_FIELDS, EVENT_KEYS, MODALITIES
+from ..model import CLUSTER_KEYS, EVENT_FIELDS, EVENT_KEYS, MODALITIES
+from .snapshot import JSON_COLUMN, SORTED_BY_DATE, Snapshot, Snapshots
 
 #: PLOVER root event types the ``type`` filter accepts.
 EVENT_TYPES: tuple[str, ...] = (
@@ -44,10 +45,10 @@ DEFAULT_LIMIT = 100
 MAX_TEXT = 200
 #: Most values in one list filter (type, modality, country).
 MAX_LIST = 32
-#: Pages up to this size fetch rows by id after sorting keys; larger ones use a threshold.
-TWO_PHASE_MAX = 200
-#: Filters whose stats are remembered (least recently used dropped first).
+#: Filters whose stats are remembered per snapshot (least recently used dropped first).
 STATS_CACHE = 256
+#: Selections up to this many rows are counted in Python rather than by grouping in SQL.
+COUNT_IN_PYTHON = 2_000
 #: Rows in each "top" list of :meth:`EventsDB.stats`.
 TOP_N = 20
 
@@ -64,13 +65,10 @@ SORTS: dict[str, tuple[str, str]] = {
     "fatalities": ("coalesce(fatalities, -1)", "int"),
 }
 DEFAULT_SORT = "-event_date"
-#: Per value kind, SQL literals below and above every stored sort value.
-_EXTREMES: dict[str, tuple[str, str]] = {
-    "date": ("DATE '0001-01-01'", "DATE '9999-12-31'"),
-    "time": ("TIMESTAMPTZ '0001-01-02 00:00:00+00'", "TIMESTAMPTZ '9999-12-30 00:00:00+00'"),
-    "float": ("CAST('-inf' AS DOUBLE)", "CAST('inf' AS DOUBLE)"),
-    "int": ("-2147483648", "2147483647"),
-}
+#: Sort keys of merged events: those of events, and how many reports were merged.
+CLUSTER_SORTS: dict[str, tuple[str, str]] = {**SORTS, "report_count": ("report_count", "int")}
+#: Fields a merged event can return: the cluster export keys and the reports' lists.
+CLUSTER_FIELDS: tuple[str, ...] = (*CLUSTER_KEYS, "sources", "urls", "event_ids")
 
 
 class ParameterError(OptionsError):
@@ -112,11 +110,17 @@ class EventFilter:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of events and the cursor of the next (None on the last page)."""
+    """One page of events and the cursor of the next (None on the last page).
+
+    ``encoded`` is filled instead of ``rows`` when the caller asked for JSON text and the
+    default fields: the snapshot holds each row's record as JSON, so no value is converted.
+    """
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
     fields: tuple[str, ...]
+    #: With ``encoded=True``, each row as JSON text instead (``rows`` is then empty).
+    encoded: list[str] | None = None
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -286,8 +290,9 @@ def parse_filter(
     )
 
 
-def parse_sort(value: str | None) -> tuple[str, bool]:
-    """``name`` or ``-name`` (descending) of a key in :data:`SORTS`; returns (name, descending).
+def parse_sort(value: str | None, sorts: dict[str, tuple[str, str]] = SORTS) -> tuple[str, bool]:
+    """``name`` or ``-name`` (descending) of a key in ``sorts`` (:data:`SORTS` or
+    :data:`CLUSTER_SORTS`); returns (name, descending).
 
     Raises:
         ParameterError: Unknown sort key.
@@ -295,28 +300,32 @@ def parse_sort(value: str | None) -> tuple[str, bool]:
     raw = (value or DEFAULT_SORT).strip()
     descending = raw.startswith("-")
     name = raw.lstrip("-+")
-    if name not in SORTS:
-        allowed = ", ".join(f"{k}, -{k}" for k in SORTS)
+    if name not in sorts:
+        allowed = ", ".join(f"{k}, -{k}" for k in sorts)
         raise ParameterError("sort", f"{value!r} is not a sort key; allowed: {allowed}")
     return name, descending
 
 
-def parse_fields(value: str | None) -> tuple[str, ...]:
-    """Comma-separated event fields to return (default :data:`~eventwire.model.EVENT_KEYS`).
+def parse_fields(value: str | None, *, clusters: bool = False) -> tuple[str, ...]:
+    """Comma-separated fields to return: of events (default
+    :data:`~eventwire.model.EVENT_KEYS`) or, with ``clusters``, of merged events (default
+    :data:`~eventwire.model.CLUSTER_KEYS`, any of :data:`CLUSTER_FIELDS`).
 
     Raises:
         ParameterError: An unknown field name.
     """
     if value is None:
-        return EVENT_KEYS
+        return CLUSTER_KEYS if clusters else EVENT_KEYS
     names = _split("fields", value) if len(value) < 4000 else None
     if not names:
         raise ParameterError("fields", "give one or more field names separated by commas")
-    known = set(EVENT_FIELDS)
+    allowed = CLUSTER_FIELDS if clusters else EVENT_FIELDS
+    known = set(allowed)
     for name in names:
         if name not in known:
+            what = "a merged-event" if clusters else "an event"
             raise ParameterError(
-                "fields", f"{name!r} is not an event field; allowed: {', '.join(EVENT_FIELDS)}"
+                "fields", f"{name!r} is not {what} field; allowed: {', '.join(allowed)}"
             )
     return tuple(dict.fromkeys(names))
 
@@ -388,8 +397,10 @@ def encode_cursor(sort: str, value: Any, event_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
-    """The (sort value, event_id) a cursor holds.
+def decode_cursor(
+    cursor: str, sort: str, sorts: dict[str, tuple[str, str]] = SORTS
+) -> tuple[Any, str]:
+    """The (sort value, event_id or cluster_id) a cursor holds.
 
     Raises:
         ParameterError: Not a cursor of this API, or one made for another sort order.
@@ -408,7 +419,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
         )
     if not isinstance(event_id, str):
         raise bad
-    kind = SORTS[key][1]
+    kind = sorts[key][1]
     try:
         if kind == "date":
             return date.fromisoformat(value), event_id
@@ -444,66 +455,90 @@ def _q(name: str) -> str:
 
 
 class EventsDB:
-    """A read-only view of one store file, safe to share between request threads.
+    """A read-only view of one store, safe to share between request threads.
+
+    Queries run on a :class:`~eventwire.web.snapshot.Snapshot`, a private copy of the store
+    refreshed when the store changes, so writers (``ingest``, ``watch``) can write while the
+    server runs and every answer reflects the store as it was when the request arrived (or,
+    while a writer holds the store, as it was when the writer took it).
 
     Args:
         path: The store's DuckDB file.
+        snapshot_dir: Directory shared by the processes of one server for their snapshots;
+            a private temporary one when None.
 
     Raises:
         StoreError: The file is missing, not a DuckDB database, not an eventwire store, or
             locked by a process writing to it.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, snapshot_dir: str | os.PathLike[str] | None = None
+    ) -> None:
         self.path = Path(path).expanduser()
         if not self.path.is_file():
             raise StoreError(
                 f"database {self.path} does not exist; create it with "
                 f"'eventwire ingest ... --db {self.path}' or give another --db"
             )
-        try:
-            self._conn = duckdb.connect(str(self.path), read_only=True)
-        except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            if "lock" in message.lower():
-                raise StoreError(
-                    f"database {self.path} is being written by another process ({message}); "
-                    "serve it when the ingest has finished"
-                ) from exc
-            raise StoreError(f"cannot open database {self.path}: {message}") from exc
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._stats_cache: OrderedDict[EventFilter, dict[str, Any]] = OrderedDict()
-        tables = {r[0] for r in self._cursor().execute("SHOW TABLES").fetchall()}
-        if not {"events", "articles"} <= tables:
-            self.close()
-            raise StoreError(
-                f"{self.path} is not an eventwire store (it has no events and articles tables)"
-            )
-        columns = {r[0] for r in self._cursor().execute("DESCRIBE events").fetchall()}
-        self.columns: tuple[str, ...] = tuple(c for c in EVENT_FIELDS if c in columns)
+        self._snapshots = Snapshots(
+            self.path, Path(snapshot_dir) if snapshot_dir is not None else None
+        )
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        self._conn.close()
+        """Close the snapshot and remove its files (idempotent)."""
+        self._snapshots.close()
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        # One DuckDB cursor per thread: a connection object must not be used concurrently.
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._conn.cursor()
+    @property
+    def version(self) -> str:
+        """Names the data answers come from now (refreshing the snapshot if the store changed)."""
+        return self._snapshots.current().version
+
+    def changed(self) -> bool:
+        """Whether the store has changed since the current snapshot (cheap: two ``stat``)."""
+        return self._snapshots.changed()
+
+    def current_version(self) -> str:
+        """The version of the snapshot in use, without looking at the store."""
+        return self._snapshots.peek().version
+
+    def refresh(self) -> str:
+        """Take a new snapshot if the store changed (blocking); returns the version in use."""
+        return self._snapshots.current().version
+
+    def _snap(self) -> Snapshot:
+        return self._snapshots.current()
+
+    def _cursor(self, snap: Snapshot) -> duckdb.DuckDBPyConnection:
+        # One DuckDB cursor per thread and snapshot: a connection must not be used concurrently.
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] is not snap:
+            cur = snap.conn.cursor()
             cur.execute("SET TimeZone = 'UTC'")
-            self._local.cursor = cur
-        return cur
+            held = self._local.held = (snap, cur)
+        return held[1]
 
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _fetch(
+        self, sql: str, params: Sequence[Any] = (), snap: Snapshot | None = None
+    ) -> list[tuple[Any, ...]]:
         try:
-            return self._cursor().execute(sql, list(params)).fetchall()
+            return self._cursor(snap or self._snap()).execute(sql, list(params)).fetchall()
         except duckdb.Error as exc:
             raise StoreError(f"query failed: {str(exc).splitlines()[0]}") from exc
 
-    def _select(self, fields: Sequence[str]) -> str:
-        return ", ".join(_q(c) if c in self.columns else f"NULL AS {_q(c)}" for c in fields)
+    def _select(self, snap: Snapshot, table: str, fields: Sequence[str]) -> str:
+        columns = snap.columns.get(table, ())
+        out = []
+        for name in fields:
+            if name in columns:
+                out.append(_q(name))
+            elif table == "clusters" and name == "source" and "sources" in columns:
+                out.append("nullif(array_to_string(sources, ', '), '') AS source")
+            else:
+                out.append(f"NULL AS {_q(name)}")
+        return ", ".join(out)
 
     def events(
         self,
@@ -513,6 +548,7 @@ class EventsDB:
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
         fields: Sequence[str] = EVENT_KEYS,
+        encoded: bool = False,
     ) -> Page:
         """One page of events matching ``f``, in ``sort`` order.
 
@@ -522,78 +558,135 @@ class EventsDB:
             limit: Page size, 1 to :data:`MAX_LIMIT`.
             cursor: ``next_cursor`` of the previous page.
             fields: Event fields to return.
+            encoded: Return the rows as JSON text (:attr:`Page.encoded`) when ``fields`` are
+                the default ones.
 
         Raises:
             ParameterError: Bad sort, limit or cursor.
         """
-        key, descending = parse_sort(sort)
+        return self._page("events", f, sort, limit, cursor, tuple(fields), encoded)
+
+    def clusters(
+        self,
+        f: EventFilter,
+        *,
+        sort: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        fields: Sequence[str] = CLUSTER_KEYS,
+        encoded: bool = False,
+    ) -> Page:
+        """One page of merged events: the canonical record of each cluster of reports.
+
+        The records :meth:`eventwire.store.Store.clusters` returns (same table, same filters
+        applied to the canonical record), paged like :meth:`events`. ``source`` lists every
+        outlet that reported the event, ``report_count`` how many reports were merged;
+        ``sources``, ``urls`` and ``event_ids`` (the reports) can be asked for as fields.
+        ``article_id``, ``start`` and ``end`` are null: a cluster spans articles.
+
+        Args:
+            f: The filters.
+            sort: A key of :data:`CLUSTER_SORTS`, ``-`` first for descending.
+            limit: Page size, 1 to :data:`MAX_LIMIT`.
+            cursor: ``next_cursor`` of the previous page.
+            fields: Fields of :data:`CLUSTER_FIELDS` to return.
+            encoded: As for :meth:`events`.
+
+        Raises:
+            ParameterError: Bad sort, limit or cursor.
+            StoreError: The store has no clusters (created before clustering existed).
+        """
+        return self._page("clusters", f, sort, limit, cursor, tuple(fields), encoded)
+
+    def _page(
+        self,
+        table: str,
+        f: EventFilter,
+        sort: str | None,
+        limit: int,
+        cursor: str | None,
+        fields: tuple[str, ...],
+        encoded: bool = False,
+    ) -> Page:
+        sorts = CLUSTER_SORTS if table == "clusters" else SORTS
+        ident = "cluster_id" if table == "clusters" else "event_id"
+        key, descending = parse_sort(sort, sorts)
         if not 1 <= limit <= MAX_LIMIT:
             raise ParameterError("limit", f"must be between 1 and {MAX_LIMIT}, not {limit}")
-        expr, kind = SORTS[key]
+        snap = self._snap()
+        if table not in snap.columns:
+            raise StoreError(
+                f"database {self.path} has no clusters table; open it once with this version "
+                "of eventwire (eventwire stats --db ...) to add it"
+            )
+        expr = sorts[key][0]
         where, params = where_sql(f)
+        # The snapshot stores rows newest first (ties by id, descending): the default order.
+        in_storage_order = key == "event_date" and descending and table in SORTED_BY_DATE
         if cursor is not None:
-            value, last_id = decode_cursor(cursor, key)
+            value, last_id = decode_cursor(cursor, key, sorts)
             op = "<" if descending else ">"
-            clause = f"({expr} {op} ? OR ({expr} = ? AND event_id {op} ?))"
-            where = f"{where} AND {clause}" if where else f" WHERE {clause}"
+            clause = f"({expr} {op} ? OR ({expr} = ? AND {ident} {op} ?))"
             params += [value, value, last_id]
+            if in_storage_order:
+                # The same condition on the bare column, which min/max pruning can use.
+                clause += " AND (event_date <= ? OR event_date IS NULL)"
+                params.append(value)
+            where = f"{where} AND {clause}" if where else f" WHERE {clause}"
         where = where or " WHERE TRUE"
         order = "DESC" if descending else "ASC"
-        fields = tuple(fields)
-        if limit <= TWO_PHASE_MAX:
-            rows = self._top_by_ids(fields, where, params, expr, order, limit)
-        else:
-            rows = self._top_by_threshold(fields, where, params, expr, kind, descending, limit)
+        default = CLUSTER_KEYS if table == "clusters" else EVENT_KEYS
+        as_json = encoded and fields == default and JSON_COLUMN in snap.columns[table]
+        select = JSON_COLUMN if as_json else self._select(snap, table, fields)
+        rows: list[tuple[Any, ...]] = []
+        if in_storage_order:
+            # Without ORDER BY, DuckDB returns rows in storage order (insertion order is
+            # preserved) and stops reading once it has enough: no sort, no full scan.
+            rows = self._fetch(
+                f"SELECT {select}, {expr} AS __k, {ident} AS __id FROM {table}{where} LIMIT ?",
+                [*params, limit + 1],
+                snap,
+            )
+            keys = [(r[-2], r[-1]) for r in rows]
+            if any(a < b for a, b in zip(keys, keys[1:], strict=False)):
+                in_storage_order = False  # a real date equal to the NULL sentinel: sort
+        if not in_storage_order:
+            # Sort the narrow keys (row number, sort value, id), then read the wide columns of
+            # the page's rows by row number: sorting rows with every column costs far more.
+            top = self._fetch(
+                f"SELECT rowid AS __r, {expr} AS __k, {ident} AS __id FROM {table}{where} "
+                f"ORDER BY __k {order}, __id {order} LIMIT ?",
+                [*params, limit + 1],
+                snap,
+            )
+            wide: dict[int, tuple[Any, ...]] = {}
+            if top:
+                found = self._fetch(
+                    f"SELECT rowid, {select} FROM {table} "
+                    "SEMI JOIN (SELECT unnest(?) AS __r) ON rowid = __r",
+                    [[r[0] for r in top]],
+                    snap,
+                )
+                wide = {r[0]: r[1:] for r in found}
+            rows = [(*wide[r[0]], r[1], r[2]) for r in top]
         more = len(rows) > limit
         rows = rows[:limit]
-        n = len(fields)
+        n = 1 if as_json else len(fields)
+        next_cursor = encode_cursor(key, rows[-1][n], rows[-1][n + 1]) if more else None
+        if as_json:
+            return Page([], next_cursor, fields, [row[0] for row in rows])
         out = [
             {name: _jsonable(v) for name, v in zip(fields, row[:n], strict=True)} for row in rows
         ]
-        next_cursor = encode_cursor(key, rows[-1][n], rows[-1][n + 1]) if more else None
         return Page(out, next_cursor, fields)
-
-    def _top_by_ids(
-        self, fields: tuple[str, ...], where: str, params: list[Any], expr: str, order: str,
-        limit: int,
-    ) -> list[tuple[Any, ...]]:
-        # Small pages: sort only (key, event_id), then fetch the wide rows by primary key.
-        # Materialising every column of every row the filter passes costs far more.
-        top = self._fetch(
-            f"SELECT {expr} AS __k, event_id AS __id FROM events{where} "
-            f"ORDER BY __k {order}, __id {order} LIMIT ?",
-            [*params, limit + 1],
-        )
-        if not top:
-            return []
-        wide = self._fetch(
-            f"SELECT {self._select(fields)}, event_id AS __id FROM events "
-            f"WHERE event_id IN ({', '.join('?' * len(top))})",
-            [event_id for _, event_id in top],
-        )
-        by_id = {row[-1]: row[:-1] for row in wide}
-        return [(*by_id[event_id], k, event_id) for k, event_id in top if event_id in by_id]
-
-    def _top_by_threshold(
-        self, fields: tuple[str, ...], where: str, params: list[Any], expr: str, kind: str,
-        descending: bool, limit: int,
-    ) -> list[tuple[Any, ...]]:
-        # Large pages: find the (limit+1)-th sort value over one column, then materialise and
-        # sort only the rows on the near side of it (ties at the threshold are all kept).
-        order = "DESC" if descending else "ASC"
-        keep = ">=" if descending else "<="
-        everything = _EXTREMES[kind][0 if descending else 1]
-        return self._fetch(
-            f"SELECT {self._select(fields)}, {expr} AS __k, event_id AS __id FROM events{where} "
-            f"AND {expr} {keep} coalesce((SELECT {expr} FROM events{where} ORDER BY 1 {order} "
-            f"LIMIT 1 OFFSET ?), {everything}) ORDER BY __k {order}, __id {order} LIMIT ?",
-            [*params, *params, limit, limit + 1],
-        )
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         """Every stored field of one event, or None."""
+        snap = self._snap()
         rows = self._fetch(
-            f"SELECT {self._select(EVENT_FIELDS)} FROM events WHERE event_id = ?", [event_id]
+            f"SELECT {self._select(snap, 'events', EVENT_FIELDS)} FROM events WHERE event_id = ?",
+            [event_id],
+            snap,
         )
         if not rows:
             return None
@@ -608,10 +701,12 @@ class EventsDB:
             ``spans``, a list of ``{"role", "start", "end"}`` for the sentence, trigger,
             actor1, actor2 and place (offsets index ``text``).
         """
+        snap = self._snap()
         rows = self._fetch(
             "SELECT article_id, url, title, source, published, text FROM articles "
             "WHERE article_id = ?",
             [article_id],
+            snap,
         )
         if not rows:
             return None
@@ -623,9 +718,10 @@ class EventsDB:
         events = []
         length = len(article["text"] or "")
         for row in self._fetch(
-            f"SELECT {self._select(cols)} FROM events WHERE article_id = ? "
+            f"SELECT {self._select(snap, 'events', cols)} FROM events WHERE article_id = ? "
             'ORDER BY "start", event_id',
             [article_id],
+            snap,
         ):
             rec = dict(zip(cols, row, strict=True))
             spans = []
@@ -641,37 +737,63 @@ class EventsDB:
         article["events"] = events
         return article
 
-    def stats(self, f: EventFilter) -> dict[str, Any]:
-        """Counts of the events matching ``f`` (computed once per filter, then remembered).
+    def stats(self, f: EventFilter, *, clusters: bool = False) -> dict[str, Any]:
+        """Counts of the events (or, with ``clusters``, merged events) matching ``f``.
 
-        The connection is read-only and DuckDB's file lock keeps writers out while it is open,
-        so the counts of a filter cannot change during the life of this object.
+        Computed once per filter and snapshot, then remembered until the store changes.
 
         Returns:
             ``total``, ``first_date``/``last_date``, ``by_day`` (``[[date, n], ...]`` in date
             order), ``by_type``, ``by_modality``, ``by_country`` and ``by_actor`` (each
             ``[[value, n], ...]``, largest first; at most :data:`TOP_N` countries and actors,
             an actor counted once per event whichever side it is on).
+
+        Raises:
+            StoreError: ``clusters`` on a store without clusters.
         """
+        snap = self._snap()
+        table = "clusters" if clusters else "events"
+        if table not in snap.columns:
+            raise StoreError(f"database {self.path} has no clusters table")
+        key = ("stats", table, f)
         with self._lock:
-            cached = self._stats_cache.get(f)
+            cache: OrderedDict[Any, dict[str, Any]] = snap.memo.setdefault("stats", OrderedDict())
+            cached = cache.get(key)
             if cached is not None:
-                self._stats_cache.move_to_end(f)
+                cache.move_to_end(key)
                 return cached
-        result = self._compute_stats(f)
+        result = self._compute_stats(f, table, snap)
         with self._lock:
-            self._stats_cache[f] = result
-            while len(self._stats_cache) > STATS_CACHE:
-                self._stats_cache.popitem(last=False)
+            cache[key] = result
+            while len(cache) > STATS_CACHE:
+                cache.popitem(last=False)
         return result
 
-    def _compute_stats(self, f: EventFilter) -> dict[str, Any]:
+    def _compute_stats(
+        self, f: EventFilter, table: str = "events", snap: Snapshot | None = None
+    ) -> dict[str, Any]:
+        snap = snap or self._snap()
         where, params = where_sql(f)
+        # A selection of a few thousand rows is counted here: one narrow scan costs less than
+        # planning the six groupings below. Larger ones are counted by DuckDB.
+        rows = self._fetch(
+            f"SELECT event_date, event_type, modality, country, actor1, actor2 FROM {table}"
+            f"{where} LIMIT ?",
+            [*params, COUNT_IN_PYTHON + 1],
+            snap,
+        )
+        if len(rows) <= COUNT_IN_PYTHON:
+            return _stats_of_rows(rows)
+        return self._sql_stats(where, params, table, snap)
+
+    def _sql_stats(
+        self, where: str, params: list[Any], table: str, snap: Snapshot
+    ) -> dict[str, Any]:
         # One statement: the filter runs once into a narrow materialised set, then each count
         # groups that set. Each actor counts once per event (actor2 only where it differs).
         rows = self._fetch(
             "WITH s AS MATERIALIZED (SELECT event_date, event_type, modality, country, actor1, "
-            f"actor2 FROM events{where}) "
+            f"actor2 FROM {table}{where}) "
             "SELECT 'total', NULL, count(*) FROM s UNION ALL "
             "SELECT 'day', CAST(event_date AS VARCHAR), count(*) FROM s "
             "WHERE event_date IS NOT NULL GROUP BY event_date UNION ALL "
@@ -682,6 +804,7 @@ class EventsDB:
             "UNION ALL SELECT actor2 FROM s WHERE actor2 IS DISTINCT FROM actor1) "
             "WHERE a IS NOT NULL GROUP BY a ORDER BY n DESC, a LIMIT ?)",
             [*params, TOP_N],
+            snap,
         )
         groups: dict[str, list[list[Any]]] = {
             k: [] for k in ("day", "type", "modality", "country", "actor")
@@ -692,22 +815,72 @@ class EventsDB:
                 total = int(n)
             else:
                 groups[group].append([value if value is not None else "unknown", int(n)])
-        by_day = sorted(groups.pop("day"))
-        for g in groups.values():
-            g.sort(key=lambda r: (-r[1], r[0]))
-        return {
-            "total": total,
-            "first_date": by_day[0][0] if by_day else None,
-            "last_date": by_day[-1][0] if by_day else None,
-            "by_day": by_day,
-            "by_type": groups["type"],
-            "by_modality": groups["modality"],
-            "by_country": groups["country"][:TOP_N],
-            "by_actor": groups["actor"],
-        }
+        return _stats_result(total, groups)
 
     def health(self) -> dict[str, Any]:
-        """Whether the store answers, with its article and event counts."""
-        (n_events,) = self._fetch("SELECT count(*) FROM events")[0]
-        (n_articles,) = self._fetch("SELECT count(*) FROM articles")[0]
-        return {"status": "ok", "events": int(n_events), "articles": int(n_articles)}
+        """Whether the store answers, with its article and event counts and data version.
+
+        ``status`` is ``ok``, or ``stale`` when the store changed but could not be read again
+        yet (a writer holds it; ``problem`` says why): answers then come from ``data_version``,
+        the last content read.
+        """
+        snap = self._snap()
+        problem = self._snapshots.problem if self._snapshots.changed() else None
+        out: dict[str, Any] = {
+            "status": "stale" if problem else "ok",
+            "events": snap.counts.get("events", 0),
+            "articles": snap.counts.get("articles", 0),
+            "clusters": snap.counts.get("clusters"),
+            "data_version": snap.version,
+        }
+        if problem:
+            out["problem"] = problem
+        return out
+
+
+def _stats_result(total: int, groups: dict[str, list[list[Any]]]) -> dict[str, Any]:
+    by_day = sorted(groups.pop("day"))
+    for g in groups.values():
+        g.sort(key=lambda r: (-r[1], r[0]))
+    return {
+        "total": total,
+        "first_date": by_day[0][0] if by_day else None,
+        "last_date": by_day[-1][0] if by_day else None,
+        "by_day": by_day,
+        "by_type": groups["type"],
+        "by_modality": groups["modality"],
+        "by_country": groups["country"][:TOP_N],
+        "by_actor": groups["actor"][:TOP_N],
+    }
+
+
+def _stats_of_rows(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """The counts of :meth:`EventsDB.stats` over fetched rows (the same rules as its SQL)."""
+    days: Counter[str] = Counter()
+    types: Counter[Any] = Counter()
+    modalities: Counter[Any] = Counter()
+    countries: Counter[Any] = Counter()
+    actors: Counter[str] = Counter()
+    for day, event_type, modality, country, actor1, actor2 in rows:
+        if day is not None:
+            days[day.isoformat() if isinstance(day, date) else str(day)] += 1
+        types[event_type] += 1
+        modalities[modality] += 1
+        countries[country] += 1
+        if actor1 is not None:
+            actors[actor1] += 1
+        if actor2 is not None and actor2 != actor1:
+            actors[actor2] += 1
+
+    def pairs(counts: Counter[Any]) -> list[list[Any]]:
+        return [[k if k is not None else "unknown", n] for k, n in counts.items()]
+
+    top_actors = sorted(actors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_N]
+    groups = {
+        "day": [[d, n] for d, n in days.items()],
+        "type": pairs(types),
+        "modality": pairs(modalities),
+        "country": pairs(countries),
+        "actor": [[a, n] for a, n in top_actors],
+    }
+    return _stats_result(len(rows), groups)

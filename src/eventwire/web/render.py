@@ -12,11 +12,11 @@ from .queries import Page
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def geojson(page: Page) -> dict[str, Any]:
+def geojson(page: Page, *, id_field: str = "event_id") -> dict[str, Any]:
     """A GeoJSON FeatureCollection (RFC 7946) of the page.
 
     Events without coordinates are kept, with a null geometry; ``next_cursor`` is a foreign
-    member of the collection.
+    member of the collection; each feature's ``id`` is its row's ``id_field``.
     """
     features = []
     for row in page.rows:
@@ -27,7 +27,7 @@ def geojson(page: Page) -> dict[str, Any]:
             else None
         )
         features.append(
-            {"type": "Feature", "id": row.get("event_id"), "geometry": geometry, "properties": row}
+            {"type": "Feature", "id": row.get(id_field), "geometry": geometry, "properties": row}
         )
     return {"type": "FeatureCollection", "features": features, "next_cursor": page.next_cursor}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model
 
-from ..model import EVENT_FIELDS, EVENT_KEYS, Event
+from ..model import CLUSTER_KEYS, EVENT_FIELDS, EVENT_KEYS, Event
 
 
 def _field_type(annotation: Any) -> Any:
@@ -36,11 +36,30 @@ EventDetail: type[BaseModel] = create_model(  # type: ignore[call-overload]
     **{name: (_field_type(_HINTS[name]), None) for name in EVENT_FIELDS},
 )
 
+ClusterRecord: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ClusterRecord",
+    __doc__="A merged event: the canonical record of reports of one real event (the cluster "
+    "export keys; `source` lists every outlet; also `sources`, `urls` and `event_ids` with "
+    "`fields`). `article_id`, `start` and `end` are null: a cluster spans articles.",
+    **{name: (_field_type(_HINTS[name]), None) for name in CLUSTER_KEYS},
+    sources=(list[str] | None, None),
+    urls=(list[str] | None, None),
+    event_ids=(list[str] | None, None),
+)
+
 
 class EventsPage(BaseModel):
     """One page of ``/api/events`` (format=json)."""
 
     events: list[EventRecord]  # type: ignore[valid-type]
+    next_cursor: str | None = Field(description="Pass back as `cursor`; null on the last page.")
+    count: int
+
+
+class ClustersPage(BaseModel):
+    """One page of ``/api/clusters`` (format=json)."""
+
+    clusters: list[ClusterRecord]  # type: ignore[valid-type]
     next_cursor: str | None = Field(description="Pass back as `cursor`; null on the last page.")
     count: int
 
@@ -105,9 +124,17 @@ class Stats(BaseModel):
 class Health(BaseModel):
     """The server answers and the store can be read."""
 
-    status: str
+    status: str = Field(
+        description="ok, or stale when the store changed but a writer still "
+        "holds it: answers come from the last content read (see problem)"
+    )
     events: int
     articles: int
+    clusters: int | None = Field(None, description="Merged events (null: store not clustered).")
+    data_version: str = Field(
+        description="Names the content answers come from; changes when the store does."
+    )
+    problem: str | None = None
     version: str
     time: str
 
