@@ -89,6 +89,7 @@ class Lexicon:
     classifier: dict[str, Any] = field(default_factory=dict)
     demonstration_cues: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
+    crowd_nouns: frozenset[str] = frozenset()
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -150,6 +151,7 @@ class Lexicon:
             classifier={k: v for k, v in trig["classifier"].items() if not k.startswith("_")},
             demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
             individuals=tuple(trig["retype_unless_actor"]["words"]),
+            crowd_nouns=frozenset(trig["retype_unless_actor"]["crowds"]),
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             implied_actor1={
@@ -794,7 +796,7 @@ class _Coder:
         if a1 is None:
             head = cand.token.head if cand.nominal else cand.token
             subj, passive = self._subject(head, cand.unit)
-            if subj is None or passive or subj.pos_ not in ("NOUN", "PROPN"):
+            if subj is None or passive or subj.pos_ not in ("NOUN", "PROPN") or subj == cand.token:
                 return None
             left = min([subj.i] + [c.i for c in subj.lefts if c.dep_ in ("compound", "amod")])
             span = self.doc[left : subj.i + 1]
@@ -958,6 +960,8 @@ class _Coder:
             return False
         if tok.lower_ in self.lex.armed_targets or self._lemma(tok) in self.lex.armed_targets:
             return True
+        if any(f"{c.lower_} {tok.lower_}" in self.lex.armed_targets for c in modifiers):
+            return True  # "check points"
         for node in [tok, *modifiers]:
             m = self.by_token.get(node.i)
             if m is not None and m.kind in self.lex.armed_kinds:
@@ -966,7 +970,8 @@ class _Coder:
             entry = self.aliases.lookup(node.text) if node.pos_ == "ADJ" else None
             if entry is not None and entry.kind in self.lex.armed_kinds:
                 return True
-        return False
+        # "a Govt (assumed military) troop position": the parser made the target an apposition
+        return any(self._armed_target(c) for c in tok.children if c.dep_ == "appos")
 
     def _demonstration(self, cand: _Candidate) -> bool:
         """Whether the event's paragraph speaks of a demonstration (a protest, march...)."""
@@ -1027,13 +1032,13 @@ class _Coder:
             a1, a2 = self.actors_for(cand)
             low = cand.unit.text.casefold()
             unless = self.lex.retype_unless.get(cand.event_type, ())
+            kind = a1.kind if a1 is not None else self._crowd(cand)
             if (
-                a1 is not None
-                and a1.kind in self.lex.retype.get(cand.event_type, {})
+                kind in self.lex.retype.get(cand.event_type, {})
                 and not _has_cue(low, unless)
-                and not _has_cue(a1.text.casefold(), self.lex.individuals)
+                and (a1 is None or not _has_cue(a1.text.casefold(), self.lex.individuals))
             ):
-                cand.event_type, cand.mode = self.lex.retype[cand.event_type][a1.kind]
+                cand.event_type, cand.mode = self.lex.retype[cand.event_type][kind]
             for cues, (new_type, new_mode) in self.lex.retype_cues.get(cand.event_type, ()):
                 if _has_cue(low, cues):
                     cand.event_type, cand.mode = new_type, new_mode
@@ -1069,10 +1074,24 @@ class _Coder:
                     fatal_units.add(cand.unit_index)
             out.append((cand, event))
         self._trailing_fatalities(out, fatal_units)
-        events = _deduplicate(out, self.layout)
+        events = _deduplicate(out, self.layout, self.lex.armed_kinds)
         for event in events:
             self._imply_actor1(event)
         return events
+
+    def _crowd(self, cand: _Candidate) -> str | None:
+        """ "civilians" when an event's unnamed actor is a crowd or a group of people ("two
+        groups clashed", "a clash between two groups of the community"), else None."""
+        tok = cand.token
+        if cand.nominal:
+            between = self._between(tok) or self._between(tok.head)  # "took place between"
+            subj = between[0] if between is not None else None
+        else:
+            subj, passive = self._subject(tok, cand.unit)
+            subj = None if passive else subj
+        if subj is None or self.by_token.get(subj.i) is not None:
+            return None
+        return "civilians" if self._lemma(subj) in self.lex.crowd_nouns else None
 
     def _restate(
         self, cand: _Candidate, modality: str, a1: ActorMention | None
@@ -1230,11 +1249,7 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         strongest = next((m for m in _PROTEST_STRENGTH if m in modes), pairs[keep][1].mode)
         kept = pairs[keep][1]
         if strongest != kept.mode:
-            kept.mode = strongest
-            kept.acled_event_type, kept.acled_sub_event_type = ontology.to_acled(
-                "PROTEST", strongest
-            )
-            kept.cameo_root = ontology.to_cameo("PROTEST", strongest)
+            _set_mode(kept, strongest)
         drop.update(i for i in members if i != keep)
 
 
@@ -1255,7 +1270,15 @@ def _shares_actor(a: Event, b: Event) -> bool:
     return bool({a.actor1, a.actor2} - {None} & {b.actor1, b.actor2})
 
 
-def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list[Event]:
+def _set_mode(event: Event, mode: str) -> None:
+    event.mode = mode
+    event.acled_event_type, event.acled_sub_event_type = ontology.to_acled(event.event_type, mode)
+    event.cameo_root = ontology.to_cameo(event.event_type, mode)
+
+
+def _deduplicate(
+    pairs: list[tuple[_Candidate, Event]], layout: _Layout, armed_kinds: frozenset[str]
+) -> list[Event]:
     """Drop repeats: a headline or heading paragraph restating a body event; an actor-less
     mention after an event of the same type in its paragraph ("the convoy ... entered"); a
     definite nominal mention of an earlier event of the same type sharing an actor
@@ -1290,13 +1313,15 @@ def _deduplicate(pairs: list[tuple[_Candidate, Event]], layout: _Layout) -> list
                 j != i
                 and j not in drop
                 and cj.unit_index == ci.unit_index
-                and ej.event_type == "ASSAULT"
+                and (ej.event_type == "ASSAULT" or ej.mode in ("riot", "mob"))
                 and (ej.actor1 is not None or j < i)
                 and ej.modality == ei.modality
             ):
                 drop.add(i)
                 if ej.actor2 is None and ei.actor2 is not None:
                     _copy_actor(ei, ej, 2)
+                    if ej.mode == "firearms" and ej.actor2_kind in armed_kinds:
+                        _set_mode(ej, "clash")  # the attack's victims were armed
                 ej.fatalities = ej.fatalities if ej.fatalities is not None else ei.fatalities
                 break
     _merge_protests(pairs, drop, layout)
