@@ -899,6 +899,9 @@ class _Coder:
                 if _has_cue(rest, words):
                     mode = name
                     break
+            else:
+                if self._crowd_arrested(cand):
+                    mode = "intervention"
         if etype == "PROTEST" and mode == "riot" and not self._demonstration(cand):
             mode = "mob"  # crowd violence outside any demonstration (ACLED: mob violence)
         elif etype == "PROTEST" and mode == "mob" and self._demonstration(cand):
@@ -1001,6 +1004,32 @@ class _Coder:
             and (a1 is None or m.start != a1.start)
             for m in self.mentions
         )  # fmt: skip
+
+    def _crowd_arrested(self, cand: _Candidate) -> bool:
+        """Whether a sentence of the protest's paragraph (from its own on) reports arrests of
+        several people ("Police arrested 23 demonstrators", "Several arrests were made",
+        "They were detained"): the crowd met the police. One person's arrest is more often
+        the grievance ("against the arrest of a blogger", "He was arrested ...")."""
+        para = self.layout.paragraph[cand.unit_index]
+        arrest = {"arrest", "detain", "apprehend"}
+        for idx in range(cand.unit_index, len(self.units)):
+            if self.layout.paragraph[idx] != para:
+                break
+            for tok in self.units[idx]:
+                lemma = self._lemma(tok)
+                if lemma not in arrest:
+                    continue
+                if tok.pos_ == "NOUN":
+                    if tok.tag_ == "NNS" and idx > cand.unit_index:
+                        return True  # "Several arrests were made"
+                    continue
+                for child in tok.children:
+                    if child.dep_ not in ("dobj", "nsubjpass"):
+                        continue
+                    plural = child.tag_ in ("NNS", "NNPS") or child.lower_ in ("they", "them")
+                    if plural or child.like_num or any(c.like_num for c in child.children):
+                        return True
+        return False
 
     def _paragraph_rest(self, cand: _Candidate) -> str:
         """The sentences after the event's in its paragraph."""
