@@ -90,6 +90,7 @@ class Lexicon:
     demonstration_cues: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     crowd_nouns: frozenset[str] = frozenset()
+    acled_by_actor_kind: dict[str, Any] = field(default_factory=dict)
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -152,6 +153,7 @@ class Lexicon:
             demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
             individuals=tuple(trig["retype_unless_actor"]["words"]),
             crowd_nouns=frozenset(trig["retype_unless_actor"]["crowds"]),
+            acled_by_actor_kind=trig["acled_by_actor_kind"],
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             implied_actor1={
@@ -461,6 +463,12 @@ class _Coder:
                 tok.dep_ == "pobj"
                 and self._lemma(head.head) in self.lex.light_verbs
                 and head.lemma_ in ("in", "on", "under")
+            )
+            or (
+                # "took part in a protest", "participated in a rally"
+                tok.dep_ == "pobj"
+                and head.lower_ == "in"
+                and (head.head.lower_ == "part" or self._lemma(head.head) == "participate")
             )
             or (
                 # "declared a state of emergency", "observed a total of 14 explosions"
@@ -1080,7 +1088,7 @@ class _Coder:
                     a1, a2 = restated[2], a1
             mode = self.mode(cand, a1, a2)
             a1 = self._role_actor(cand, a1, mode)
-            acled = ontology.to_acled(cand.event_type, mode)
+            acled = self._acled(cand.event_type, mode, a1)
             unit = cand.unit
             trigger_start, trigger_end = self._trigger_span(cand)
             event = Event(
@@ -1107,6 +1115,19 @@ class _Coder:
         for event in events:
             self._imply_actor1(event)
         return events
+
+    def _acled(self, etype: str, mode: str | None, a1: ActorMention | None) -> tuple[str, str]:
+        """ACLED event and sub-event type: the ontology's mapping, except for the non-violent
+        activity of non-state armed groups (``acled_by_actor_kind``)."""
+        rule = self.lex.acled_by_actor_kind
+        if (
+            rule
+            and a1 is not None
+            and a1.kind in rule["kinds"]
+            and (etype in rule["types"] or f"{etype}:{mode}" in rule["types"])
+        ):
+            return rule["acled"][0], rule["acled"][1]
+        return ontology.to_acled(etype, mode)
 
     def _crowd(self, cand: _Candidate) -> str | None:
         """ "civilians" when an event's unnamed actor is a crowd or a group of people ("two
