@@ -238,7 +238,11 @@ def acled_split(data_id: str) -> str:
     return "test" if digest[0] / 256 < TEST_SHARE else "dev"
 
 
-_MILITARY = re.compile(r"^(?:Military|Police) Forces of (.+?)(?:\s*\(.*\))?(?:\s+-.*)?$")
+#: "Military Forces of Brazil (2019-) Military Police": the state, then the years of the
+#: government, then the branch or faction.
+_MILITARY = re.compile(
+    r"^(?:Military|Police) Forces of (.+?)(?:\s*\([^)]*\)(?:\s+.*)?)?(?:\s+-.*)?$"
+)
 _PAREN = re.compile(r"^(.*?)\s*\((.*?)\)\s*$")
 _GENERIC_ACLED = {
     "protesters": "protesters",

@@ -765,8 +765,12 @@ class _Coder:
                 a1 = self._agent(tok, unit)
             else:
                 a1 = subj_m
+                if a1 is None and subj is not None and not passive and subj.pos_ == "NOUN":
+                    # "shells by LNA forces killed" (with "shells fired by ..." the participle
+                    # is an event of its own, which this one merges into)
+                    a1 = self._agent(subj, unit)
             if a1 is None:
-                a1 = self._agent(tok, unit)  # "shells fired by LNA forces"
+                a1 = self._agent(tok, unit)
             if a2 is None and cand.spec.get("object_role", "actor2") == "actor2":
                 for child in tok.children:
                     if child.dep_ in ("dobj", "obj", "dative"):
@@ -801,6 +805,8 @@ class _Coder:
         if not kinds:
             return a1
         kind = kinds.get(mode or "", kinds.get("*"))
+        if a1 is None and kinds.get("_subject", True) is False:
+            return None
         if a1 is None:
             head = cand.token.head if cand.nominal else cand.token
             subj, passive = self._subject(head, cand.unit)
@@ -810,7 +816,13 @@ class _Coder:
             span = self.doc[left : subj.i + 1]
             return ActorMention(span.text, span.start_char, span.end_char, span.text, None,
                                 kind, known=False)  # fmt: skip
-        if kind and (a1.kind in self.lex.role_kind_from or a1.kind is None):
+        from_kinds = kinds.get("_from", self.lex.role_kind_from)
+        if kind and (a1.kind in from_kinds or a1.kind is None):
+            entry = _generic_entry(self.aliases, kinds["_name"]) if "_name" in kinds else None
+            generic = self.aliases.lookup(a1.name) if a1.known else None
+            if entry is not None and generic is not None and generic.generic:
+                # "armed people" attack: the stand-in of the role, not "Civilians"
+                return replace(a1, kind=kind, name=entry.name)
             return replace(a1, kind=kind)
         return a1
 
@@ -999,11 +1011,36 @@ class _Coder:
         ``implied_actor1`` in ``triggers.json``): a generic actor with no text or offsets."""
         if event.actor1 is not None:
             return
+        if event.event_type == "ASSAULT" and event.mode == "clash":
+            found = self._armed_actor_before(event)
+            if found is not None:  # "Police raided a house. A shoot-out broke out."
+                event.set_actor(1, found)
+                return
         table = self.lex.implied_actor1.get(event.event_type)
         name = table.get(event.mode or "", table.get("*")) if table else None
         entry = _generic_entry(self.aliases, name) if name else None
         if entry is not None:
             event.actor1, event.actor1_kind, event.actor1_country = entry.name, entry.kind, None
+
+    def _armed_actor_before(self, event: Event) -> ActorMention | None:
+        """The armed actor that is the subject of the sentence before an actor-less clash in
+        its paragraph: a clash breaking out where a force was just said to operate involves
+        that force."""
+        idx = self.unit_of.get(self.doc.char_span(event.start, event.end, "expand")[0].i)
+        if not idx:
+            return None
+        if self.layout.paragraph[idx - 1] != self.layout.paragraph[idx]:
+            return None
+        unit = self.units[idx - 1]
+        for m in self.mentions:
+            if not (unit.start_char <= m.start < unit.end_char):
+                continue
+            if m.kind not in self.lex.armed_kinds or m.kind == "unknown armed group":
+                continue
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is not None and span.root.dep_ == "nsubj":
+                return m
+        return None
 
     def _civilians_in(self, unit: Any, a1: ActorMention | None) -> bool:
         """Whether the sentence names civilians other than the actor ("killed 4 people")."""
