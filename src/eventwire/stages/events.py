@@ -934,6 +934,12 @@ class _Coder:
             armed_target = target is not None and self._armed_target(target)
             if mode == "firearms" and (a2 is not None and a2.kind in armed or armed_target):
                 mode = "clash"  # "opened fire on a military convoy"
+            if mode in ("grenade", "explosives", "heavy-weapons", "firearms"):
+                para = low + " " + self._paragraph_rest(cand).casefold()
+                for name, words in self.lex.paragraph_cues.get("ASSAULT", ()):
+                    if _has_cue(para, words):
+                        mode = name  # "... Police responded with gunfire."
+                        break
             if (
                 mode == "territory-taken"
                 and a1 is not None
