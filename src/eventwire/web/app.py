@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -56,6 +57,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+#: Threads running route bodies at once, per server process.
+ROUTE_THREADS = 4
 STATIC = Path(str(resources.files("eventwire.web").joinpath("static")))
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -257,6 +260,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Routes run in worker threads; a few are enough to keep the cores busy (DuckDB drops
+        # the GIL while it works), and dozens only fight over the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
         yield
         db.close()
 
