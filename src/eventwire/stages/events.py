@@ -483,7 +483,9 @@ class _Coder:
             and head_lemma in self.lex.existential_verbs
             and any(c.dep_ == "expl" for c in head.children)
         )
-        subject = tok.dep_ in ("nsubj", "nsubjpass") and head_lemma in self.lex.noun_subject_verbs
+        subject = (
+            tok.dep_ in ("nsubj", "nsubjpass") and head_lemma in self.lex.noun_subject_verbs
+        ) or self._stray_subject_of(tok) is not None
         own_actor = self._noun_actor1(tok, unit) is not None or self._between(tok) is not None
         if not (supported or existential or subject or own_actor):
             return None
@@ -495,6 +497,18 @@ class _Coder:
         ):
             return None  # an argument of a verb event ("condemned the attack")
         return _Candidate(tok, unit, idx, etype, mode, True, spec)
+
+    def _stray_subject_of(self, tok: Any) -> Any:
+        """The verb right after a noun the parser hung elsewhere (as an apposition) when that
+        verb has no subject of its own: "in Rio, a shoot-out broke out" -> "broke"."""
+        if tok.dep_ != "appos" or tok.i + 1 >= len(self.doc):
+            return None
+        verb = self.doc[tok.i + 1]
+        if verb.pos_ != "VERB" or self._lemma(verb) not in self.lex.noun_subject_verbs:
+            return None
+        if any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+            return None
+        return verb
 
     def _suppress(self, found: list[_Candidate]) -> list[_Candidate]:
         """Drop candidates governed by an event of the same type or by a framing verb."""
@@ -734,6 +748,12 @@ class _Coder:
         a1 = a2 = None
         if cand.nominal:
             between = self._between(tok)
+            if between is None:
+                verb = self._stray_subject_of(tok)
+                if verb is None and self._lemma(tok.head) in self.lex.noun_subject_verbs:
+                    verb = tok.head
+                if verb is not None:  # "a shoot-out broke out between X and Y"
+                    between = self._between(verb)
             if between is not None:
                 a1 = self.actor_at(between[0], unit)
                 a2 = self.actor_at(between[1], unit) if between[1] is not None else None
@@ -1346,6 +1366,19 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         drop.update(i for i in members if i != keep)
 
 
+_CASUALTY = frozenset({"kill", "injure", "wound", "die", "hurt"})
+
+
+def _casualty(cand: _Candidate) -> bool:
+    """A verb that only reports casualties ("were killed", "died"), with no agent."""
+    tok = cand.token
+    return (
+        not cand.nominal
+        and tok.lemma_.casefold() in _CASUALTY
+        and not any(c.dep_ in ("nsubj", "agent") for c in tok.children)
+    )
+
+
 def _own(tok: Any) -> bool:
     """Whether a noun phrase is the subject's own ("withdrew its troops"): not a target."""
     return any(c.dep_ == "poss" and c.lower_ in _OWN for c in tok.children)
@@ -1432,7 +1465,9 @@ def _deduplicate(
                 ei.event_type == "ASSAULT" and ej.event_type in _VIOLENT and not anaphoric
             ):
                 continue
-            if ej.actor1 is not None and (not anaphoric or _shares_actor(ei, ej)):
+            # "... clashed. One civilian was injured.": casualties of the event before
+            casualty = ei.event_type == "ASSAULT" and _casualty(ci)
+            if (ej.actor1 is not None or casualty) and (not anaphoric or _shares_actor(ei, ej)):
                 drop.add(i)
                 if ej.fatalities is None:
                     ej.fatalities = ei.fatalities
