@@ -196,3 +196,44 @@ def test_serve_help_names_every_option() -> None:
     assert done.returncode == 0
     for option in ("--db", "--host", "--port", "--token", "--tiles-url"):
         assert option in done.stdout
+
+
+def test_several_processes_serve_one_snapshot_and_follow_a_writer(
+    store_path: Path, tmp_path: Path, session_options: Options
+) -> None:
+    """--workers 2: both processes answer from the shared snapshot directory, a writer can
+    write while they run, and after it every answer (whichever process gives it) has the new
+    article; no snapshot is left behind when the server stops."""
+    import shutil
+    import tempfile
+    from datetime import UTC, datetime
+
+    import eventwire
+    from eventwire.model import Article
+
+    from .web_fixtures import Spec, make_events
+
+    path = tmp_path / "shared.duckdb"
+    shutil.copyfile(store_path, path)
+    before = set(Path(tempfile.gettempdir()).glob("eventwire-serve-*"))
+    with serve_process(path, "--workers", "2") as served, httpx.Client(
+        base_url=served.url, timeout=30
+    ) as http:
+        assert http.get("/api/health").json()["articles"] == len(ARTICLES)
+        with eventwire.open(path, options=session_options) as store:
+            spec = Spec("ASSAULT", "reported", "2020-12-13", None, "rebels", None,
+                        "Rebels attacked a checkpoint.", 0.7)  # fmt: skip
+            day = datetime(2020, 12, 13, tzinfo=UTC)
+            store.add(Article(spec.sentence, title="checkpoint", published=day),
+                      make_events(spec.sentence, [spec], day), pipeline_version="test")  # fmt: skip
+        for _ in range(12):  # connections land on either process
+            with httpx.Client(base_url=served.url, timeout=30) as fresh:
+                body = fresh.get("/api/events", params={"q": "checkpoint"}).json()
+                assert body["count"] == 1
+        assert http.get("/api/health").json()["articles"] == len(ARTICLES) + 1
+    assert set(Path(tempfile.gettempdir()).glob("eventwire-serve-*")) <= before
+
+
+def test_serve_help_names_the_workers_option() -> None:
+    done = run_serve("--help")
+    assert "--workers" in done.stdout
