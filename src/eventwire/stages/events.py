@@ -93,6 +93,7 @@ class Lexicon:
     acled_by_actor_kind: dict[str, Any] = field(default_factory=dict)
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
+    off_duty: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
@@ -156,6 +157,7 @@ class Lexicon:
             acled_by_actor_kind=trig["acled_by_actor_kind"],
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
+            off_duty=tuple(trig["armed_targets"]["off_duty"]),
             implied_actor1={
                 k: v for k, v in trig["implied_actor1"].items() if not k.startswith("_")
             },
@@ -952,7 +954,12 @@ class _Coder:
             armed = self.lex.armed_kinds
             target = self._target(cand) if a2 is None or a2.kind not in armed else None
             armed_target = target is not None and self._armed_target(target)
-            if mode == "firearms" and (a2 is not None and a2.kind in armed or armed_target):
+            off_duty = _has_cue(low, self.lex.off_duty)  # "an off-duty police officer"
+            if off_duty:
+                armed_target, a2_armed = False, False
+            else:
+                a2_armed = a2 is not None and a2.kind in armed
+            if mode == "firearms" and (a2_armed or armed_target):
                 mode = "clash"  # "opened fire on a military convoy"
             if mode in ("grenade", "explosives", "heavy-weapons", "firearms"):
                 para = low + " " + self._paragraph_rest(cand).casefold()
@@ -967,11 +974,10 @@ class _Coder:
             ):
                 mode = "territory-regained"
             if mode is None:
-                if a2 is not None or target is not None:
+                if a2 is not None or target is not None or off_duty:
                     # the target decides: "attacked a village", "a musician was killed"
                     # (one-sided) or "attacked NAS rebel positions", "an army base" (a clash)
-                    hit = a2 is not None and a2.kind in armed
-                    mode = "clash" if hit or armed_target else "firearms"
+                    mode = "clash" if a2_armed or armed_target else "firearms"
                 elif self._civilians_in(cand.unit, a1):
                     mode = "firearms"  # no named target, but civilians named: one-sided
                 else:
@@ -1448,6 +1454,8 @@ def _deduplicate(
                     _copy_actor(ei, ej, 2)
                     if ej.mode == "firearms" and ej.actor2_kind in armed_kinds:
                         _set_mode(ej, "clash")  # the attack's victims were armed
+                elif ej.actor2 is None and ej.mode == "clash" and ei.mode == "firearms":
+                    _set_mode(ej, "firearms")  # "a suspect was killed during a police raid"
                 ej.fatalities = ej.fatalities if ej.fatalities is not None else ei.fatalities
                 break
     _merge_protests(pairs, drop, layout)
