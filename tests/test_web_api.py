@@ -42,8 +42,10 @@ from eventwire.web.safety import content_security_policy, is_loopback
 from .web_fixtures import (
     ARTICLES,
     HOSTILE_SENTENCE,
+    SECOND_REPORT,
     Spec,
     all_specs,
+    build_cluster_store,
     build_store,
     make_events,
     visible,
@@ -788,3 +790,129 @@ def test_random_parameters_answer_200_or_422_never_500(
         if response.status_code != 200:
             error = assert_error(response, 422)
             assert error["parameter"] in params
+
+
+# ------------------------------------------------------------------------------ clusters
+
+
+@pytest.fixture(scope="module")
+def cluster_path(tmp_path_factory: pytest.TempPathFactory, session_options: Options) -> Path:
+    """The fixture store plus a second outlet's report of the Barah shelling."""
+    return build_cluster_store(tmp_path_factory.mktemp("webclusters") / "c.duckdb",
+                               session_options)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cluster_client(cluster_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(cluster_path), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def test_clusters_are_the_stores_merged_events(
+    cluster_client: TestClient, cluster_path: Path, session_options: Options
+) -> None:
+    import eventwire
+
+    with eventwire.open(cluster_path, options=session_options) as store:
+        merged = store.clusters(include_hypothetical=True)
+    body = cluster_client.get("/api/clusters", params={"include_hypothetical": "true"}).json()
+    assert body["count"] == len(body["clusters"]) == len(merged)
+    got = {c["cluster_id"]: c for c in body["clusters"]}
+    for m in merged:
+        c = got[m.cluster_id]
+        assert (c["report_count"], c["source"], c["event_id"], c["sentence"]) == (
+            m.report_count, m.source, m.event_id, m.sentence
+        )
+        assert c["article_id"] is None and c["start"] is None
+    assert list(body["clusters"][0]) == list(CLUSTER_KEYS)
+    barah = [c for c in body["clusters"] if c["report_count"] == 2]
+    assert len(barah) == 1 and barah[0]["sentence"] == SECOND_REPORT.sentence
+    assert barah[0]["source"] == "news.example, other.example"
+    # Reports stay reports: both are listed by /api/events.
+    reports = cluster_client.get("/api/events", params={"q": "shelled Barah"}).json()
+    assert reports["count"] == 2
+    assert {e["event_id"] for e in reports["events"]} >= {barah[0]["event_id"]}
+
+
+def test_clusters_filter_sort_page_and_fields(cluster_client: TestClient) -> None:
+    default = cluster_client.get("/api/clusters").json()["clusters"]
+    assert all(c["modality"] not in ("hypothetical", "negated") for c in default)
+    assert len(default) == len(visible(all_specs()))  # one merged pair, one more report
+    assault = cluster_client.get("/api/clusters", params={"type": "assault"}).json()
+    assert {c["event_type"] for c in assault["clusters"]} == {"ASSAULT"}
+    near = cluster_client.get("/api/clusters", params={"bbox": "36.52,35.67,36.54,35.69"}).json()
+    assert [c["report_count"] for c in near["clusters"]] == [2]
+    top = cluster_client.get("/api/clusters", params={"sort": "-report_count", "limit": 1}).json()
+    assert top["clusters"][0]["report_count"] == 2 and top["next_cursor"]
+    walked: list[str] = []
+    params: dict[str, Any] = {"limit": 2, "sort": "-report_count"}
+    while True:
+        page = cluster_client.get("/api/clusters", params=params).json()
+        walked += [c["cluster_id"] for c in page["clusters"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert sorted(walked) == sorted(c["cluster_id"] for c in default)
+    assert len(set(walked)) == len(walked)
+    fields = "cluster_id,sources,urls,event_ids"
+    lists = cluster_client.get(
+        "/api/clusters", params={"fields": fields, "bbox": "36.52,35.67,36.54,35.69"}
+    ).json()["clusters"][0]
+    assert list(lists) == ["cluster_id", "sources", "urls", "event_ids"]
+    assert lists["sources"] == ["news.example", "other.example"] and len(lists["event_ids"]) == 2
+    assert_error(cluster_client.get("/api/clusters", params={"fields": "text"}), 422, "fields")
+    assert_error(cluster_client.get("/api/clusters", params={"sort": "-rank"}), 422, "sort")
+    assert_error(cluster_client.get("/api/clusters", params={"limit": 0}), 422, "limit")
+    assert_error(cluster_client.get("/api/clusters", params={"bbox": "1,2"}), 422, "bbox")
+    assert_error(cluster_client.get("/api/clusters", params={"page": "2"}), 422, "page")
+    other = cluster_client.get("/api/events", params={"limit": 1}).json()["next_cursor"]
+    assert_error(
+        cluster_client.get("/api/clusters", params={"limit": 1, "cursor": other + "x"}), 422,
+        "cursor",
+    )  # fmt: skip
+
+
+def test_clusters_as_geojson_csv_and_counted_by_stats(cluster_client: TestClient) -> None:
+    geo = cluster_client.get("/api/clusters", params={"format": "geojson"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    features = geo.json()["features"]
+    assert {f["id"] for f in features} == {f["properties"]["cluster_id"] for f in features}
+    table = cluster_client.get("/api/clusters", params={"format": "csv"})
+    rows = list(csv.reader(io.StringIO(table.text)))
+    assert rows[0] == list(CLUSTER_KEYS) and len(rows) == len(features) + 1
+    assert 'filename="clusters.csv"' in table.headers["content-disposition"]
+    merged = cluster_client.get("/api/stats", params={"clusters": "true"}).json()
+    reports = cluster_client.get("/api/stats").json()
+    assert merged["total"] == len(features) == reports["total"] - 1
+    assert dict(merged["by_type"])["ASSAULT"] == dict(reports["by_type"])["ASSAULT"] - 1
+
+
+def test_cluster_page_json_is_the_rows_as_python_writes_them(cluster_path: Path) -> None:
+    db = EventsDB(cluster_path)
+    try:
+        f = parse_filter(include_hypothetical=True)
+        for sort in ("-event_date", "-report_count"):
+            page = db.clusters(f, sort=sort, limit=50)
+            fast = db.clusters(f, sort=sort, limit=50, encoded=True)
+            assert fast.encoded is not None
+            assert [json.loads(row) for row in fast.encoded] == page.rows
+    finally:
+        db.close()
+
+
+def test_stats_counted_in_python_equal_the_sql_counts(many_path: Path) -> None:
+    """Small selections are counted in Python, large ones by DuckDB: the same answer."""
+    from eventwire.web import queries
+
+    db = EventsDB(many_path)
+    try:
+        for f in (parse_filter(), parse_filter(type="PROTEST"), parse_filter(since="2021-01-20")):
+            small = db._compute_stats(f)
+            limit, queries.COUNT_IN_PYTHON = queries.COUNT_IN_PYTHON, 0
+            try:
+                large = db._compute_stats(f)
+            finally:
+                queries.COUNT_IN_PYTHON = limit
+            assert small == large and small["total"] > 0
+    finally:
+        db.close()

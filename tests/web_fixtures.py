@@ -217,3 +217,31 @@ def get_json(url: str, **kwargs: object) -> tuple[int, dict[str, object]]:
     """GET a URL and decode its JSON body."""
     response = httpx.get(url, timeout=10, **kwargs)  # type: ignore[arg-type]
     return response.status_code, response.json()
+
+
+#: A second outlet's report of the Barah shelling (same sentence, day, place and actors): the
+#: store's clustering merges it with the first into one event with two reports.
+SECOND_REPORT = ARTICLES["Idlib offensive"][1][0]
+SECOND_REPORT_TEXT = SECOND_REPORT.sentence + " Residents fled towards the north."
+
+
+def add_second_report(path: Path, options: Options) -> None:
+    """Add :data:`SECOND_REPORT` to the store at ``path`` as another outlet's article."""
+    published = datetime(2020, 12, 10, 6, tzinfo=UTC)
+    url = "https://other.example/barah"
+    article = Article(
+        SECOND_REPORT_TEXT, title="Barah shelled", url=url, source="other.example",
+        published=published,
+    )  # fmt: skip
+    events = make_events(SECOND_REPORT_TEXT, [SECOND_REPORT], published, url)
+    for event in events:
+        event.source = "other.example"
+    with eventwire.open(path, options=options) as store:
+        store.add(article, events, pipeline_version="test")
+
+
+def build_cluster_store(path: Path, options: Options) -> Path:
+    """:func:`build_store` plus :data:`SECOND_REPORT`."""
+    build_store(path, options)
+    add_second_report(path, options)
+    return path
