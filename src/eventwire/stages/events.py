@@ -608,7 +608,9 @@ class _Coder:
         """The subject token of a verb (climbing through xcomp/conj/advcl) and whether passive."""
         node, steps = tok, 0
         while True:
-            for child in node.children:
+            # the subject nearest the verb: "On 5 May, Barinas, Barinas state, residents
+            # burned tires" gives the parser two
+            for child in sorted(node.children, key=lambda c: abs(c.i - node.i)):
                 if child.dep_ in ("nsubj", "csubj"):
                     return child, False
                 if child.dep_ == "nsubjpass":
