@@ -35,8 +35,10 @@ from eventwire.model import EVENT_KEYS, Article  # noqa: E402
 from .web_fixtures import (  # noqa: E402
     ARTIFACTS,
     HOSTILE_SENTENCE,
+    SECOND_REPORT,
     Served,
     all_specs,
+    build_cluster_store,
     build_store,
     serve_process,
     visible,
@@ -377,3 +379,70 @@ def test_token_in_the_fragment_unlocks_the_api(fixture_store: Path, open_page: A
         locked = open_page(served)
         assert locked.page.locator("#events-table tbody tr").count() == 0
         assert "token" in locked.page.inner_text("#status").lower()
+
+
+# ------------------------------------------------------------------------------ merged events
+
+
+@pytest.fixture(scope="module")
+def cluster_store(tmp_path_factory: pytest.TempPathFactory, session_options: Options) -> Path:
+    """The fixture store plus a second outlet's report of the Barah shelling."""
+    return build_cluster_store(tmp_path_factory.mktemp("browser-clusters") / "c.duckdb",
+                               session_options)  # fmt: skip
+
+
+def test_merged_events_view_counts_each_event_once(cluster_store: Path, open_page: Any) -> None:
+    """'Show: merged events' draws one marker and one row per real event, says how many
+    reports each has (table, marker tooltip, panel), and opens each report from the panel."""
+    with serve_process(cluster_store) as served:
+        merged = httpx.get(f"{served.url}/api/clusters", params={"limit": 1000}).json()
+        assert [c["report_count"] for c in merged["clusters"]].count(2) == 1
+        watched = open_page(served)
+        page = watched.page
+        reports = len(visible(all_specs())) + 1
+        assert page.locator("#events-table tbody tr").count() == reports
+        assert page.locator("#events-table tbody tr[data-report-count='2']").count() == 2
+
+        page.select_option("#f-view", "clusters")
+        page.wait_for_function(
+            "n => document.body.dataset.view === 'clusters' && "
+            "document.querySelectorAll('#events-table tbody tr').length === n",
+            arg=merged["count"],
+        )
+        wait_reloaded(page)
+        assert merged["count"] == reports - 1
+        assert "merged events" in page.inner_text("#status")
+        positions = marker_positions(page)
+        placed = {c["cluster_id"] for c in merged["clusters"] if c["latitude"] is not None}
+        assert {p["id"] for p in positions} == placed
+        twice = [p for p in positions if p["reports"] == 2]
+        assert len(twice) == 1 and "2 reports" in twice[0]["label"]
+
+        # The marker's tooltip says it on the map itself (zoomed in: no marker grouping).
+        page.evaluate(f"() => window.eventwire.setView({twice[0]['lat']}, {twice[0]['lon']}, 12)")
+        page.hover("path.ev-marker[stroke-width='2']", force=True)
+        page.wait_for_selector(".leaflet-tooltip")
+        assert "2 reports" in page.inner_text(".leaflet-tooltip")
+
+        page.click("#events-table tbody tr[data-report-count='2']")
+        page.wait_for_selector("#cluster")
+        assert page.inner_text("#sentence") == SECOND_REPORT.sentence
+        panel = page.inner_text("#cluster")
+        assert "news.example, other.example" in panel and "Reports" in panel
+        assert page.locator("#reports button.show-report").count() == 2
+        screenshot(page, "dashboard-merged.png")
+        page.click("#reports li:nth-child(2) button")
+        page.wait_for_selector("#sentence mark.hl-trigger")
+        assert page.inner_text("#sentence") == SECOND_REPORT.sentence
+        assert "reported in 2 articles" in page.inner_text("#panel")
+
+        # The timeline counts merged events too; back to reports, every report is listed.
+        stats = httpx.get(f"{served.url}/api/stats", params={"clusters": "true"}).json()
+        assert stats["total"] == merged["count"]
+        page.select_option("#f-view", "reports")
+        page.wait_for_function(
+            "n => document.body.dataset.view === 'reports' && "
+            "document.querySelectorAll('#events-table tbody tr').length === n",
+            arg=reports,
+        )
+        assert watched.problems == [] and watched.remote == []

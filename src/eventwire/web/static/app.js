@@ -21,9 +21,19 @@
   var TABLE_ROWS = 500;
   var EXPORT_MAX = 200000;
   var MAP_FIELDS = ["event_id", "event_type", "modality", "latitude", "longitude", "event_date",
-    "actor1", "actor2", "place", "country", "sentence"];
+    "actor1", "actor2", "place", "country", "sentence", "report_count"];
+  // Merged events: the canonical record of each cluster of reports, and its reports.
+  var CLUSTER_FIELDS = ["cluster_id", "event_id", "event_type", "modality", "latitude",
+    "longitude", "event_date", "actor1", "actor2", "place", "country", "sentence", "report_count",
+    "source", "fatalities", "date_precision", "geo_precision", "event_ids"];
 
   var state = { brush: null, stats: null, events: [], selected: null, seq: 0 };
+
+  /* "reports" (one row per report) or "clusters" (merged events), from the Show select. */
+  function view() { return document.getElementById("f-view").value === "clusters" ? "clusters" : "reports"; }
+  function listPath() { return view() === "clusters" ? "/api/clusters" : "/api/events"; }
+  function idOf(rec) { return view() === "clusters" ? rec.cluster_id : rec.event_id; }
+  function reportsText(n) { return n > 1 ? n + " reports" : ""; }
   var token = readToken();
   var map, markers, timelineScale = null;
 
@@ -118,6 +128,7 @@
   function timelineParams() {
     // The timeline shows the whole range of the form's dates; brushing narrows the rest.
     var p = filterParams(false);
+    if (view() === "clusters") { p.set("clusters", "true"); }
     var since = document.getElementById("f-since").value;
     var until = document.getElementById("f-until").value;
     if (since) { p.set("since", since); }
@@ -196,15 +207,20 @@
     events.forEach(function (ev) {
       if (ev.latitude === null || ev.longitude === null) { return; }
       var color = COLORS[ev.event_type] || "#333";
+      var reports = ev.report_count || 1;
+      // An event many outlets reported is drawn larger.
       var m = L.circleMarker([ev.latitude, ev.longitude], {
-        radius: 7, color: "#222", weight: 1, fillColor: color, fillOpacity: 0.85,
+        radius: 7 + Math.min(6, 2 * (reports - 1)), color: "#222", weight: reports > 1 ? 2 : 1,
+        fillColor: color, fillOpacity: 0.85,
         className: "ev-marker ev-" + ev.event_type, eventType: ev.event_type
       });
-      m.eventId = ev.event_id;
+      m.eventId = idOf(ev);
+      m.reportCount = reports;
       m.bindTooltip(function () {
-        return [ev.event_date || "undated", ev.event_type, ev.place || ""].join(" · ");
+        return [ev.event_date || "undated", ev.event_type, ev.place || "", reportsText(reports)]
+          .filter(Boolean).join(" · ");
       });
-      m.on("click", function () { selectEvent(ev.event_id); });
+      m.on("click", function () { selectRecord(idOf(ev)); });
       layers.push(m);
       bounds.push([ev.latitude, ev.longitude]);
     });
@@ -327,15 +343,18 @@
     while (body.firstChild) { body.removeChild(body.firstChild); }
     events.slice(0, TABLE_ROWS).forEach(function (ev) {
       var tr = el("tr");
+      tr.dataset.id = idOf(ev);
       tr.dataset.eventId = ev.event_id;
+      if (ev.cluster_id) { tr.dataset.clusterId = ev.cluster_id; }
+      tr.dataset.reportCount = String(ev.report_count || 1);
       tr.dataset.type = ev.event_type;
       tr.tabIndex = 0;
       [ev.event_date || "", ev.event_type, ev.modality, ev.actor1 || "", ev.actor2 || "",
-        ev.place || "", ev.country || "", ev.sentence].forEach(function (v, i) {
-        var td = el("td", i === 1 ? "type type-" + ev.event_type : null, v);
+        ev.place || "", ev.country || "", ev.report_count || 1, ev.sentence].forEach(function (v, i) {
+        var td = el("td", i === 1 ? "type type-" + ev.event_type : (i === 7 ? "reports" : null), v);
         tr.appendChild(td);
       });
-      if (state.selected === ev.event_id) { tr.classList.add("selected"); }
+      if (state.selected === idOf(ev)) { tr.classList.add("selected"); }
       body.appendChild(tr);
     });
   }
@@ -344,7 +363,7 @@
     var body = document.querySelector("#events-table tbody");
     function pick(evt) {
       var tr = evt.target.closest("tr");
-      if (tr && tr.dataset.eventId) { selectEvent(tr.dataset.eventId); }
+      if (tr && tr.dataset.id) { selectRecord(tr.dataset.id); }
     }
     body.addEventListener("click", pick);
     body.addEventListener("keydown", function (evt) { if (evt.key === "Enter") { pick(evt); } });
@@ -396,16 +415,65 @@
     dl.appendChild(el("dd", null, value));
   }
 
-  function selectEvent(id) {
+  function markSelected(id) {
     state.selected = id;
     document.querySelectorAll("#events-table tr.selected").forEach(function (tr) {
       tr.classList.remove("selected");
     });
-    var tr = document.querySelector('#events-table tr[data-event-id="' + CSS.escape(id) + '"]');
+    var tr = document.querySelector('#events-table tr[data-id="' + CSS.escape(id) + '"]');
     if (tr) { tr.classList.add("selected"); }
+  }
+
+  /* A marker or row was picked: a report's panel, or a merged event's. */
+  function selectRecord(id) {
+    if (view() !== "clusters") { selectEvent(id); return; }
+    markSelected(id);
+    var found = state.events.filter(function (c) { return c.cluster_id === id; })[0];
+    if (found) { showCluster(found); }
+  }
+
+  function selectEvent(id) {
+    if (view() !== "clusters") { markSelected(id); }
     api("/api/events/" + encodeURIComponent(id)).then(function (r) { return r.json(); })
       .then(showEvent)
       .catch(function (e) { setStatus("Event could not be loaded: " + e.message, true); });
+  }
+
+  /* A merged event: its canonical record, who reported it, and a button per report. */
+  function showCluster(c) {
+    var panel = document.getElementById("panel");
+    while (panel.firstChild) { panel.removeChild(panel.firstChild); }
+    panel.appendChild(el("h2", "type type-" + c.event_type, c.event_type));
+    panel.appendChild(el("p", "modality modality-" + c.modality, c.modality));
+    var quote = el("blockquote", "sentence", c.sentence);
+    quote.id = "sentence";
+    panel.appendChild(quote);
+    var dl = el("dl");
+    dl.id = "cluster";
+    row(dl, "Reports", c.report_count);
+    row(dl, "Reported by", c.source);
+    row(dl, "Actor 1", c.actor1);
+    row(dl, "Actor 2", c.actor2);
+    row(dl, "Place", [c.place, c.country].filter(Boolean).join(", ") +
+      (c.geo_precision ? " (" + c.geo_precision + ")" : ""));
+    row(dl, "Date", c.event_date ? c.event_date + (c.date_precision ? " (" + c.date_precision + ")" : "") : "unknown");
+    row(dl, "Fatalities", c.fatalities);
+    row(dl, "Merged event id", c.cluster_id);
+    panel.appendChild(dl);
+    var list = el("ol", "reports-list");
+    list.id = "reports";
+    (c.event_ids || []).forEach(function (id, i) {
+      var item = el("li");
+      var button = el("button", "show-report", "Report " + (i + 1));
+      button.type = "button";
+      button.dataset.eventId = id;
+      button.addEventListener("click", function () { selectEvent(id); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    panel.appendChild(el("h3", null, "Reports of this event"));
+    panel.appendChild(list);
+    panel.scrollTop = 0;
   }
 
   function showEvent(ev) {
@@ -434,6 +502,9 @@
     row(dl, "Confidence", ev.confidence !== null ? Number(ev.confidence).toFixed(2) : null);
     row(dl, "ACLED", [ev.acled_event_type, ev.acled_sub_event_type].filter(Boolean).join(" / "));
     row(dl, "Source", ev.source);
+    if (ev.report_count > 1) {
+      row(dl, "Reports", ev.report_count + " (this event was reported in " + ev.report_count + " articles)");
+    }
     row(dl, "Event id", ev.event_id);
     panel.appendChild(dl);
     var links = el("p", "links");
@@ -488,19 +559,23 @@
   function loadEvents() {
     var seq = ++state.seq;
     var p = filterParams(true);
+    var merged = view() === "clusters";
     p.set("limit", String(MAP_LIMIT));
-    p.set("fields", MAP_FIELDS.join(","));
+    p.set("fields", (merged ? CLUSTER_FIELDS : MAP_FIELDS).join(","));
     setStatus("Loading…");
     document.body.dataset.loading = "1";
-    return api("/api/events", p).then(function (r) { return r.json(); }).then(function (page) {
+    return api(listPath(), p).then(function (r) { return r.json(); }).then(function (page) {
       if (seq !== state.seq) { return; }
-      state.events = page.events;
-      drawMarkers(page.events);
-      drawTable(page.events);
+      var records = merged ? page.clusters : page.events;
+      state.events = records;
+      document.body.dataset.view = view();
+      drawMarkers(records);
+      drawTable(records);
       var total = selectionTotal();
-      var shown = page.events.length;
-      var text = shown + " events";
-      if (total !== null && total > shown) { text = "Showing the newest " + shown + " of " + total + " events"; }
+      var shown = records.length;
+      var noun = merged ? " merged events" : " events";
+      var text = shown + noun;
+      if (total !== null && total > shown) { text = "Showing the newest " + shown + " of " + total + noun; }
       if (state.brush) { text += " from " + state.brush[0] + " to " + state.brush[1]; }
       setStatus(text + (shown > TABLE_ROWS ? " (table: first " + TABLE_ROWS + ")" : ""));
       document.body.dataset.loading = "0";
@@ -545,7 +620,7 @@
     setStatus("Exporting…");
     function next(cursor) {
       if (cursor) { p.set("cursor", cursor); }
-      return api("/api/events", p).then(function (r) {
+      return api(listPath(), p).then(function (r) {
         var nextCursor = r.headers.get("X-Next-Cursor");
         return (format === "csv" ? r.text() : r.json()).then(function (body) {
           if (format === "csv") {
@@ -567,7 +642,7 @@
           { type: "application/geo+json" });
       var a = el("a");
       a.href = URL.createObjectURL(blob);
-      a.download = "events." + (format === "csv" ? "csv" : "geojson");
+      a.download = (view() === "clusters" ? "merged-events." : "events.") + (format === "csv" ? "csv" : "geojson");
       document.body.appendChild(a);
       a.click();
       setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -587,7 +662,7 @@
       evt.preventDefault();
       loadAll();
     });
-    ["f-type", "f-modality", "f-inview"].forEach(function (id) {
+    ["f-view", "f-type", "f-modality", "f-inview"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", function () { loadAll(); });
     });
     map.on("moveend", function () {
@@ -605,7 +680,11 @@
       markerPositions: function () {
         return markers.getLayers().map(function (m) {
           var ll = m.getLatLng();
-          return { id: m.eventId, lat: ll.lat, lon: ll.lng };
+          var tip = m.getTooltip() ? m.getTooltip().getContent() : "";
+          return {
+            id: m.eventId, lat: ll.lat, lon: ll.lng, reports: m.reportCount,
+            label: typeof tip === "function" ? tip(m) : String(tip || "")
+          };
         });
       },
       reload: loadAll,
