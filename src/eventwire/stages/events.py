@@ -963,11 +963,13 @@ class _Coder:
                 a2_armed = a2 is not None and a2.kind in armed
             if mode == "firearms" and (a2_armed or armed_target):
                 mode = "clash"  # "opened fire on a military convoy"
-            if mode in ("grenade", "explosives", "heavy-weapons", "firearms"):
+            if mode in ("grenade", "explosives", "heavy-weapons", "firearms", "abduct"):
                 para = low + " " + self._paragraph_rest(cand).casefold()
                 for name, words in self.lex.paragraph_cues.get("ASSAULT", ()):
-                    if _has_cue(para, words):
-                        mode = name  # "... Police responded with gunfire."
+                    if (name == "firearms") == (mode == "abduct") and _has_cue(para, words):
+                        # "... Police responded with gunfire." (a clash), "kidnapped ... The
+                        # victims were killed." (an attack)
+                        mode = name
                         break
             if (
                 mode == "territory-taken"
