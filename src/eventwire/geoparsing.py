@@ -39,6 +39,9 @@ RECOVERABLE_LABELS = frozenset({"", "PERSON"})
 #: gazetteer name that is not a demonym.
 DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT"})
 
+#: Bonus for a candidate in a first-level division another name of the text is in.
+_SAME_ADMIN1 = 1.0
+_NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "demonym": 0.0,
                 "phonetic": -0.9, "fuzzy": -1.6}
 _MATCH_TRUST = {"name": 1.0, "abbreviation": 0.95, "alternate": 0.9, "demonym": 0.8,
@@ -445,7 +448,7 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     admin = c.feature_class == "A"
     if span.admin_hint:
         score += 2.5 if admin and c.feature_code != "PCLI" else 0.0
-    elif admin and c.feature_code == "ADM1":
+    elif admin and c.feature_code in ("ADM1", "ADM2"):
         score -= 0.6  # a bare name is more often the city than its province
     if span.settlement_hint:
         score += 1.0 if c.feature_class == "P" else -1.0
@@ -467,7 +470,12 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
             local = gaz.candidates(name, country=country, limit=5, fuzzy=True)
         for c in local:
             found.setdefault(c.place_id, c)
-    return list(found.values())
+    out = list(found.values())
+    if any(c.match in ("name", "alternate", "abbreviation") for c in out):
+        # A loose spelling is a fallback: "Seattle" is Seattle even in an article about
+        # Russia, where the phonetic key also finds Shatura.
+        out = [c for c in out if c.match not in ("phonetic", "fuzzy")]
+    return out
 
 
 def _softmax_top(scores: Sequence[float]) -> float:
@@ -484,7 +492,12 @@ def _contains(outer: Candidate, inner: Candidate) -> bool:
     if outer.feature_code == "ADM1":
         return outer.admin1_code == inner.admin1_code
     if outer.feature_code == "ADM2":
-        return outer.admin2 is not None and outer.admin2 == inner.admin2
+        if outer.admin2 is not None and outer.admin2 == inner.admin2:
+            return True
+        # Places rarely carry their second-level division: one in the same first-level
+        # division and close to the division's point is taken to be inside it.
+        return outer.admin1_code == inner.admin1_code and haversine_km(
+            outer.latitude, outer.longitude, inner.latitude, inner.longitude) < 60
     return False
 
 
@@ -498,6 +511,7 @@ class Focus:
         admin1: First-level division code within that country most salient in the text.
         admin1_share: Weight of that division among the country's divisions (0..1).
         strong: Whether the country clearly dominates (or was given as a hint).
+        mentions: Surely resolved mentions of places in that country.
     """
 
     country: str | None
@@ -505,6 +519,7 @@ class Focus:
     admin1: str | None
     admin1_share: float
     strong: bool = False
+    mentions: int = 0
 
 
 def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
@@ -541,9 +556,10 @@ def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
                                   and mentions >= 2)
     local = {k: v for k, v in admins.items() if k.startswith(country + ".")}
     if not local:
-        return Focus(country, share, None, 0.0, strong)
+        return Focus(country, share, None, 0.0, strong, mentions)
     code, weight = max(local.items(), key=lambda kv: kv[1])
-    return Focus(country, share, code.split(".", 1)[1], weight / sum(local.values()), strong)
+    return Focus(country, share, code.split(".", 1)[1], weight / sum(local.values()), strong,
+                 mentions)
 
 
 def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | None
@@ -582,10 +598,13 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
         parent = spans[span.parent] if span.parent is not None else None
         primary = any(c.match == "name" for _, c in span.candidates)
         divisions = {(c.country_code, c.admin1_code) for _, c in span.candidates
-                     if c.feature_code == "ADM1"}
+                     if c.feature_code in ("ADM1", "ADM2")}
         for prior, c in span.candidates:
             s = prior
-            seat = c.feature_class == "P" and (c.country_code, c.admin1_code) in divisions
+            # The seat of a same-named division: "Idlib", "New York City"; not a village
+            # that only has the division's name among its alternates ("Colorado City").
+            seat = c.feature_class == "P" and (c.country_code, c.admin1_code) in divisions \
+                and (c.match == "name" or c.population >= 100_000)
             if primary and c.match == "alternate" and not seat:
                 s -= 1.0  # "Liverpool" is Liverpool before any place once called so
             if seat and not span.admin_hint:
@@ -606,8 +625,8 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
                 own_a = 1 if span.prior_best is not None and span.prior_best.admin1_code == \
                     c.admin1_code and span.prior_best.country_code == c.country_code else 0
                 if admin_votes[(c.country_code, c.admin1_code)] - own_a > 0 and \
-                        c.feature_class != "A":
-                    s += 1.0
+                        c.feature_code not in _NO_ADMIN_VOTE:
+                    s += _SAME_ADMIN1  # "Franklin" in an article about Ohio
             if parent is not None and any(_contains(pc, c) for _, pc in parent.candidates[:10]):
                 s += 3.0
             s += _coherence(c, span, anchors)
@@ -702,9 +721,12 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
     # Recognised but not in the gazetteer: a street, feature, road or village that the
     # context puts in the article's focus. Say so honestly: "near" the salient city for
     # urban features, else the salient division (admin1), else the country.
-    if not (strong and focus.country):
-        return t
     urban = span.text.split()[-1].lower() in _words().urban
+    given = span.origin == "gold" and (urban or (focus.share >= 0.5 and focus.mentions >= 2))
+    if not (focus.country and (strong or given)):
+        # A name given as a place (not guessed) is placed near what the text is about when
+        # most of the text's places agree, or when it is a street or building.
+        return t
     if (urban or span.origin == "gold") and city is not None:
         _fill(t, city, "near place", 0.25)
         return t
