@@ -431,6 +431,37 @@ def _unknown_mentions(
             ActorMention(span.text, span.start_char, span.end_char, name, None, kind, known=False)
         )
         taken.update(range(span.start, span.end))
+    out.extend(_named_groups(doc, rules, taken))
+    return out
+
+
+#: Kinds of organisation whose name alone says it is armed ("the Gulf Cartel").
+_ARMED_ORG_KINDS = frozenset({"rebels", "militia", "police", "state military"})
+
+
+def _named_groups(doc: Any, rules: KindRules, taken: set[int]) -> list[ActorMention]:
+    """Capitalised names of armed groups the NER missed: a run of proper nouns ending in a
+    word such as Cartel, Gang, Brigade or Front ("members of the Gulf Cartel")."""
+    out: list[ActorMention] = []
+    for tok in doc:
+        if tok.pos_ != "PROPN" or tok.i in taken or not tok.text[:1].isupper():
+            continue
+        if rules.org_kind(tok.text) not in _ARMED_ORG_KINDS:
+            continue
+        if tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ == "PROPN":
+            continue  # not the last word of the name
+        start = tok.i
+        while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].i not in taken:
+            start -= 1
+        if start == tok.i:
+            continue  # a bare "Cartel" or "Army" names no group
+        span = doc[start : tok.i + 1]
+        kind = rules.org_kind(span.text)
+        out.append(
+            ActorMention(span.text, span.start_char, span.end_char, span.text, None, kind,
+                         known=False)
+        )  # fmt: skip
+        taken.update(range(span.start, span.end))
     return out
 
 
