@@ -94,6 +94,7 @@ class Lexicon:
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
     off_duty: tuple[str, ...] = ()
+    criminal_victims: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
@@ -158,6 +159,7 @@ class Lexicon:
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             off_duty=tuple(trig["armed_targets"]["off_duty"]),
+            criminal_victims=tuple(trig["armed_targets"]["criminal_victims"]),
             implied_actor1={
                 k: v for k, v in trig["implied_actor1"].items() if not k.startswith("_")
             },
@@ -963,6 +965,13 @@ class _Coder:
                 a2_armed = a2 is not None and a2.kind in armed
             if mode == "firearms" and (a2_armed or armed_target):
                 mode = "clash"  # "opened fire on a military convoy"
+            if (
+                mode in ("firearms", "primitive")
+                and (a1 is None or a1.kind not in ("police", "state military", "government"))
+                and _has_cue(low + " " + self._paragraph_rest(cand).casefold(),
+                             self.lex.criminal_victims)
+            ):  # fmt: skip
+                mode = "clash"  # "The victim had charges for drug trafficking": gang violence
             if mode in ("grenade", "explosives", "heavy-weapons", "firearms", "abduct"):
                 para = low + " " + self._paragraph_rest(cand).casefold()
                 for name, words in self.lex.paragraph_cues.get("ASSAULT", ()):
