@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -246,7 +247,7 @@ def test_a_precise_report_merges_two_clusters_of_one_event() -> None:
     b = clusterer.add(district)
     assert a != b
     joined = clusterer.add(report(3, sentence="Mortar rounds: shelling heard in Zholobok."))
-    assert joined == a  # the older cluster survives
+    assert joined == a  # the id of the smallest member key (ev1)
     assert clusterer.merged == {b: a}
     assert sorted(e.event_id for e in clusterer.cluster_of(a)) == ["ev1", "ev2", "ev3"]
     assert district.cluster_id == a
@@ -268,6 +269,42 @@ def test_blocks_hold_only_nearby_reports_of_the_same_country_and_time() -> None:
     assert all(e.country == "UKR" for e in block)
     assert all(abs((e.event_date - DAY).days) <= 2 for e in block)
     assert all(abs(e.latitude - ZHOLOBOK[0]) < 1 for e in block)
+
+
+def test_a_cluster_is_named_by_its_smallest_member_whatever_the_order() -> None:
+    def ids(order: list[int]) -> dict[str, str | None]:
+        make = {1: report, 2: neighbour, 3: report, 4: neighbour, 5: report}
+        events = [make[n](n) for n in order]
+        cluster_events(events)
+        return {e.event_id or "": e.cluster_id for e in events}
+
+    first = ids([1, 2, 3, 4, 5])
+    assert first["ev1"] == first["ev3"] == first["ev5"] == "cev1"
+    assert first["ev2"] == first["ev4"] == "cev2"
+    for order in ([5, 4, 3, 2, 1], [3, 5, 4, 1, 2], [4, 5, 2, 3, 1]):
+        assert ids(order) == first
+
+
+def test_a_smaller_member_renames_its_cluster() -> None:
+    clusterer = Clusterer()
+    assert clusterer.add(report(5)) == "cev5"
+    assert clusterer.add(report(7)) == "cev5"
+    late = report(2)
+    assert clusterer.add(late) == "cev2" == late.cluster_id
+    assert clusterer.merged == {"cev5": "cev2"}
+    assert [e.cluster_id for e in clusterer.cluster_of("cev2")] == ["cev2"] * 3
+    assert "cev5" not in clusterer.members
+
+
+def test_a_riot_may_be_coded_as_an_assault() -> None:
+    riot = report(1, event_type="PROTEST", mode="riot", actor1="rioters", actor1_text="a mob",
+                  actor1_kind="rioters", actor1_country=None)  # fmt: skip
+    assault = report(2, mode=None, actor1="rioters", actor1_text="rioters",
+                     actor1_kind="rioters", actor1_country=None)  # fmt: skip
+    assert compatible(riot, assault)
+    rally = replace(riot, mode="demonstration", actor1="protesters", actor1_text="protesters",
+                    actor1_kind="protesters")  # fmt: skip
+    assert not compatible(rally, assault)
 
 
 def test_clustering_is_deterministic() -> None:
@@ -438,6 +475,37 @@ def test_assign_with_nothing_to_do() -> None:
     conn = duckdb.connect()
     assign(conn, [])  # no query at all
     assert cluster.CLUSTER_COLUMNS[0] == ("cluster_id", "VARCHAR")
+
+
+def test_stored_clusters_do_not_depend_on_the_order_articles_arrive_in(
+    options: Options, tmp_path: Path
+) -> None:
+    """Workers store articles in the order they finish: the same articles must give the same
+    rows, cluster ids included; a stored cluster is renamed when a smaller key joins it."""
+    events = [report(3), neighbour(2), report(1), neighbour(4), report(5)]
+
+    def ingest(order: list[int], name: str) -> list[tuple[object, ...]]:
+        with Store(tmp_path / name, options=options, migrations=CLUSTERING_MIGRATIONS) as store:
+            for i in order:
+                e = replace(events[i], cluster_id=None, report_count=None)
+                article = Article(text=f"article {e.event_id}", published=e.published)
+                e.article_id = article.article_id
+                assert store.add(article, [e])
+            rows = store.conn.execute(
+                "SELECT event_id, cluster_id, report_count FROM events ORDER BY event_id"
+            ).fetchall()
+            clusters = store.conn.execute(
+                "SELECT cluster_id, event_ids FROM clusters ORDER BY cluster_id"
+            ).fetchall()
+        assert [(c, sorted(ids)) for c, ids in clusters] == [
+            ("cev1", ["ev1", "ev3", "ev5"]), ("cev2", ["ev2", "ev4"])
+        ]
+        return rows
+
+    first = ingest([0, 1, 2, 3, 4], "a.duckdb")  # ev3's cluster becomes cev1 when ev1 joins
+    assert first == ingest([4, 3, 2, 1, 0], "b.duckdb") == ingest([2, 0, 3, 4, 1], "c.duckdb")
+    assert first == [("ev1", "cev1", 3), ("ev2", "cev2", 2), ("ev3", "cev1", 3),
+                     ("ev4", "cev2", 2), ("ev5", "cev1", 3)]  # fmt: skip
 
 
 def test_store_add_clusters_reports(options: Options) -> None:

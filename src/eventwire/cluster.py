@@ -88,8 +88,11 @@ class ClusterParams:
         date_error_days: Days two reports' dates may differ beyond their precisions when
             they name the same place and share details.
         error_text_min: Text similarity such a pair needs.
+        error_place_min: Place score such a pair needs (1.0: the same named place).
         weights: Weights of the place, date, actors, type and text scores.
         type_groups: Groups of event types one real event may be coded as.
+        violent_protest: Modes and actor kinds that make a ``PROTEST`` report violent, and
+            the types another outlet may code that violence as.
         modality_groups: Groups of modalities one real event may be reported with.
     """
 
@@ -104,8 +107,10 @@ class ClusterParams:
     date_slack_days: dict[str, int]
     date_error_days: int
     error_text_min: float
+    error_place_min: float
     weights: dict[str, float]
     type_groups: tuple[frozenset[str], ...]
+    violent_protest: dict[str, frozenset[str]]
     modality_groups: tuple[frozenset[str], ...]
 
     @classmethod
@@ -131,8 +136,13 @@ class ClusterParams:
                 date_slack_days={k: int(v) for k, v in raw["date_slack_days"].items()},
                 date_error_days=int(raw["date_error_days"]["value"]),
                 error_text_min=float(raw["date_error_days"]["text_min"]),
+                error_place_min=float(raw["date_error_days"]["place_min"]),
                 weights={k: float(v) for k, v in raw["weights"].items()},
                 type_groups=tuple(frozenset(g) for g in raw["types"]["groups"]),
+                violent_protest={
+                    k: frozenset(raw["types"]["violent_protest"][k])
+                    for k in ("modes", "kinds", "types")
+                },
                 modality_groups=tuple(frozenset(g) for g in raw["modalities"]["groups"]),
             )
         except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -297,10 +307,24 @@ class _Report:
 # ---------------------------------------------------------------------------- pair scores
 
 
-def _types_compatible(a: str, b: str, params: ClusterParams) -> float:
+def _violent_protest(r: _Report, params: ClusterParams) -> bool:
+    v = params.violent_protest
+    return r.event.mode in v["modes"] or any(x[3] in v["kinds"] for x in r.actors)
+
+
+def _types_compatible(ra: _Report, rb: _Report, params: ClusterParams) -> float:
+    a, b = ra.event.event_type, rb.event.event_type
     if a == b:
         return 1.0
-    return 0.5 if any(a in g and b in g for g in params.type_groups) else 0.0
+    if any(a in g and b in g for g in params.type_groups):
+        return 0.5
+    # A riot one outlet codes as a protest, another as the assault it was.
+    violent_types = params.violent_protest["types"]
+    for x, y in ((ra, rb), (rb, ra)):
+        if x.event.event_type == "PROTEST" and y.event.event_type in violent_types:
+            if _violent_protest(x, params):
+                return 0.5
+    return 0.0
 
 
 def _modalities_compatible(a: str, b: str, params: ClusterParams) -> bool:
@@ -370,16 +394,19 @@ def _actor_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None)
 
 
 def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
-    """Shared content words over the shorter sentence's, each weighted by ``rarity`` (words
-    many neighbouring clusters share, such as a daily bulletin's wording, count less)."""
+    """Dice coefficient of the two sentences' content words, each weighted by ``rarity``
+    (words many neighbouring clusters share, such as a daily bulletin's wording, count less).
+
+    Not the overlap over the shorter sentence: a template sentence with three content words
+    would then match any longer one that contains them as fully as its own copy does.
+    """
     if not a.text or not b.text:
         return 0.0
     if rarity is None:
-        return len(a.text & b.text) / min(len(a.text), len(b.text))
+        return 2 * len(a.text & b.text) / (len(a.text) + len(b.text))
     shared = sum(rarity.get(w, 1.0) for w in a.text & b.text)
-    return shared / min(
-        sum(rarity.get(w, 1.0) for w in a.text), sum(rarity.get(w, 1.0) for w in b.text)
-    )
+    total = sum(rarity.get(w, 1.0) for w in a.text) + sum(rarity.get(w, 1.0) for w in b.text)
+    return 2 * shared / total
 
 
 def _fatality_conflict(a: Event, b: Event) -> bool:
@@ -402,7 +429,7 @@ def _pair(
         return None
     if not _modalities_compatible(a.modality, b.modality, params):
         return None
-    type_score = _types_compatible(a.event.event_type, b.event.event_type, params)
+    type_score = _types_compatible(a, b, params)
     if type_score == 0.0:
         return None
     slack = params.pair_slack(a.date_precision, b.date_precision)
@@ -416,7 +443,7 @@ def _pair(
     if gap > slack:
         # Beyond both precisions: only a misread day ("yesterday" against the wrong date)
         # of the same place told with the same details.
-        if place < 1.0 or text < params.error_text_min:
+        if place < params.error_place_min or text < params.error_text_min:
             return None
         date_score = 0.0
     else:
@@ -500,8 +527,8 @@ class Clusterer:
     )
     _seen: set[str] = field(default_factory=set)
     _present: set[tuple[str | None, str]] = field(default_factory=set)
-    _order: dict[str, int] = field(default_factory=dict)
-    #: Clusters merged into another since creation: absorbed id -> surviving id.
+    #: Cluster ids that no longer exist since creation (merged into another cluster, or
+    #: renamed because a member with a smaller key joined): old id -> current id.
     merged: dict[str, str] = field(default_factory=dict)
     _absorbed: dict[str, list[str]] = field(default_factory=dict)
 
@@ -574,7 +601,6 @@ class Clusterer:
         assert r.cluster is not None
         self._seen.add(r.key)
         self.members.setdefault(r.cluster, []).append(r)
-        self._order.setdefault(r.cluster, len(self._order))
         if r.day is not None:
             self._present.add((r.country, r.date_precision))
             for k in self._keys(r):
@@ -645,25 +671,41 @@ class Clusterer:
         return all(self._fit(r, self.members[a]) >= 0 for r in self.members[b])
 
     def _merge(self, into: str, other: str) -> None:
+        """Move the members of ``other`` into ``into`` (which may be new: a rename)."""
         moved = self.members.pop(other)
         for m in moved:
             m.cluster = into
             m.event.cluster_id = into
-        self.members[into].extend(moved)
+        self.members.setdefault(into, []).extend(moved)
         # Keep every absorbed id pointing at the cluster that holds its members now.
         absorbed = self._absorbed.pop(other, [])
         absorbed.append(other)
         for old in absorbed:
             self.merged[old] = into
         self._absorbed.setdefault(into, []).extend(absorbed)
+        self.merged.pop(into, None)
+
+    def _settle(self, cid: str) -> str:
+        """Give cluster ``cid`` the id its members imply (see :meth:`add`); returns it."""
+        want = _cluster_id_for(min(m.key for m in self.members[cid]))
+        if want == cid or want in self.members:
+            # ``want in self.members``: a stored cluster named by an older scheme holds that
+            # id already (never the case with ids derived from members); keep ``cid``.
+            return cid
+        self._merge(want, cid)
+        return want
 
     def add(self, event: Event) -> str:
         """Cluster one event: join the best compatible cluster or start a new one.
 
         When the event fits two clusters that turn out to be one event (every cross pair
-        compatible), they are merged first: the older id survives and :attr:`merged`
-        records the other. A vague event (district, province or country; week or month)
-        that fits two distinct clusters about equally well starts its own.
+        compatible), they are merged first. A vague event (district, province or country;
+        week or month) that fits two distinct clusters about equally well starts its own.
+
+        A cluster's id is derived from its smallest member key (``event_id``), so it names
+        the same set of reports whatever order they arrived in; when a member with a smaller
+        key joins, or two clusters merge, the cluster takes the new smallest key's id and
+        :attr:`merged` maps the old ids to it.
 
         Sets ``event.cluster_id`` and returns it. An event already added keeps its cluster.
         """
@@ -676,16 +718,15 @@ class Clusterer:
         if len(fits) > 1:
             first, second = fits[0][0], fits[1][0]
             if _is_precise(r) and self._mergeable(first, second):
-                into, other = sorted((first, second), key=lambda c: self._order[c])
-                self._merge(into, other)
-                cid = into
+                self._merge(first, second)
+                cid = first
             else:
                 if not _is_precise(r) and fits[0][1] - fits[1][1] < self.params.ambiguity_margin:
                     cid = None
         r.cluster = cid or _cluster_id_for(key)
         event.cluster_id = r.cluster
         self._insert(r)
-        return r.cluster
+        return self._settle(r.cluster)
 
     def cluster_of(self, cluster_id: str) -> list[Event]:
         """The member events of one cluster, in the order they were added."""

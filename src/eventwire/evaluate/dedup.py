@@ -36,6 +36,7 @@ from ..cluster import Clusterer, ClusterParams
 from ..errors import InputError
 from ..model import Event
 from . import data_path
+from .events import acled_split
 
 __all__ = [
     "ACLED_DEV",
@@ -46,6 +47,7 @@ __all__ = [
     "bcubed",
     "evaluate",
     "evaluate_pipeline",
+    "evaluate_splits",
     "generate_reports",
     "load_acled",
     "pairwise",
@@ -140,11 +142,14 @@ class GeneratedReport:
         event: The coded event.
         gold: Id of the real event it describes.
         sibling: Whether the real event is a generated hard negative (not an ACLED row).
+        part: ``"dev"`` or ``"test"``: the fixed split of the ACLED row behind the real event
+            (:func:`eventwire.evaluate.events.acled_split`; a sibling takes its row's).
     """
 
     event: Event
     gold: str
     sibling: bool = False
+    part: str = "dev"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,7 @@ class DedupScores:
         bcubed_f1: Harmonic mean of the two.
         cross_country: Clusters whose members are in more than one country (must be 0).
         seconds: Time spent clustering.
+        split: Which reports were scored (``all``, ``dev`` or ``test``; see :func:`evaluate`).
     """
 
     reports: int
@@ -176,11 +182,13 @@ class DedupScores:
     bcubed_f1: float
     cross_country: int
     seconds: float
+    split: str = "all"
 
     def lines(self) -> list[str]:
         """The figures as printable lines."""
         return [
-            f"reports {self.reports}  real events {self.events}  clusters {self.clusters}",
+            f"[{self.split}] reports {self.reports}  real events {self.events}  "
+            f"clusters {self.clusters}",
             f"pairwise  P {self.pairwise_precision:.3f}  R {self.pairwise_recall:.3f}  "
             f"F1 {self.pairwise_f1:.3f}",
             f"B-cubed   P {self.bcubed_precision:.3f}  R {self.bcubed_recall:.3f}  "
@@ -196,31 +204,60 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _cells(gold: Sequence[Any], pred: Sequence[Any]) -> tuple[Counter, Counter, Counter]:
-    if len(gold) != len(pred):
-        raise ValueError(f"{len(gold)} gold labels but {len(pred)} predicted labels")
-    return Counter(zip(gold, pred, strict=True)), Counter(gold), Counter(pred)
+def _cells(
+    gold: Sequence[Any], pred: Sequence[Any], mask: Sequence[bool] | None
+) -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    """Counts of (gold, pred) cells, golds and preds: all items, then the masked ones."""
+    if len(gold) != len(pred) or (mask is not None and len(mask) != len(gold)):
+        raise ValueError(
+            f"{len(gold)} gold labels but {len(pred)} predicted labels"
+            + (f" and {len(mask)} mask values" if mask is not None else "")
+        )
+    cells = Counter(zip(gold, pred, strict=True))
+    if mask is None:
+        return cells, Counter(gold), Counter(pred), cells, Counter(pred)
+    kept = [(g, p) for g, p, m in zip(gold, pred, mask, strict=True) if m]
+    return cells, Counter(gold), Counter(pred), Counter(kept), Counter(p for _, p in kept)
 
 
-def pairwise(gold: Sequence[Any], pred: Sequence[Any]) -> tuple[float, float, float]:
-    """Pairwise precision, recall and F1 of a clustering (1.0 when there are no pairs)."""
-    cells, g, p = _cells(gold, pred)
-    both = sum(n * (n - 1) // 2 for n in cells.values())
-    pred_pairs = sum(n * (n - 1) // 2 for n in p.values())
-    gold_pairs = sum(n * (n - 1) // 2 for n in g.values())
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def pairwise(
+    gold: Sequence[Any], pred: Sequence[Any], mask: Sequence[bool] | None = None
+) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of a clustering (1.0 when there are no pairs).
+
+    With ``mask``, only pairs with at least one masked item count: the items of one split
+    are scored while the clustering ran over every item (so errors across splits count).
+    """
+    cells, g, p, cells_in, p_in = _cells(gold, pred, mask)
+    both = sum(_pairs(n) - _pairs(n - cells_in[c]) for c, n in cells.items())
+    pred_pairs = sum(_pairs(n) - _pairs(n - p_in[c]) for c, n in p.items())
+    gold_in: Counter[Any] = Counter()
+    for (gc, _), k in cells_in.items():
+        gold_in[gc] += k
+    gold_pairs = sum(_pairs(g[gc]) - _pairs(g[gc] - k) for gc, k in gold_in.items())
     precision = both / pred_pairs if pred_pairs else 1.0
     recall = both / gold_pairs if gold_pairs else 1.0
     return precision, recall, _f1(precision, recall)
 
 
-def bcubed(gold: Sequence[Any], pred: Sequence[Any]) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 (Bagga and Baldwin, 1998) of a clustering."""
-    cells, g, p = _cells(gold, pred)
-    n = len(gold)
+def bcubed(
+    gold: Sequence[Any], pred: Sequence[Any], mask: Sequence[bool] | None = None
+) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 (Bagga and Baldwin, 1998) of a clustering.
+
+    With ``mask``, the means run over the masked items only, each still measured against its
+    whole cluster and its whole real event.
+    """
+    cells, g, p, cells_in, _ = _cells(gold, pred, mask)
+    n = sum(cells_in.values())
     if n == 0:
         return 1.0, 1.0, 1.0
-    precision = sum(k * k / p[pc] for (_, pc), k in cells.items()) / n
-    recall = sum(k * k / g[gc] for (gc, _), k in cells.items()) / n
+    precision = sum(k * cells[c] / p[c[1]] for c, k in cells_in.items()) / n
+    recall = sum(k * cells[c] / g[c[0]] for c, k in cells_in.items()) / n
     return precision, recall, _f1(precision, recall)
 
 
@@ -273,6 +310,7 @@ class _Truth:
     notes: str | None
     assoc1: str = ""
     sibling: bool = False
+    part: str = "dev"
 
 
 def _truths(rows: Iterable[dict[str, str]]) -> list[_Truth]:
@@ -293,6 +331,7 @@ def _truths(rows: Iterable[dict[str, str]]) -> list[_Truth]:
                 actor1=row["actor1"], inter1=row["inter1"], actor2=row["actor2"],
                 inter2=row["inter2"], fatalities=int(row["fatalities"] or 0),
                 notes=row["notes"] or None, assoc1=row.get("assoc_actor_1") or "",
+                part=acled_split(row["data_id"]),
             )
         )  # fmt: skip
     return out
@@ -483,7 +522,7 @@ def _report(
         event_date=day, date_precision=precision, published=published,
         fatalities=fatalities, confidence=round(rng.uniform(0.5, 0.95), 2),
     )  # fmt: skip
-    return GeneratedReport(event, t.gold, t.sibling)
+    return GeneratedReport(event, t.gold, t.sibling, t.part)
 
 
 def _sentence(
@@ -583,10 +622,14 @@ def generate_reports(
 # ---------------------------------------------------------------------------- evaluation
 
 
+SPLITS = ("all", "dev", "test")
+
+
 def evaluate(
     reports: Sequence[GeneratedReport] | None = None,
     *,
     params: ClusterParams | None = None,
+    split: str = "all",
 ) -> DedupScores:
     """Cluster generated reports (in publication order) and score against the truth.
 
@@ -594,28 +637,57 @@ def evaluate(
         reports: Reports to cluster; defaults to :func:`generate_reports` over the ACLED
             development rows.
         params: Clustering parameters; defaults to the packaged ones.
+        split: Score the reports of every real event (``"all"``), or only of those whose
+            ACLED row is in the ``"dev"`` or ``"test"`` split. Every report is clustered
+            either way, so a test report wrongly merged with a dev report counts.
 
     Returns:
         The scores.
+
+    Raises:
+        ValueError: Unknown split.
     """
+    return evaluate_splits(reports, params=params, splits=(split,))[split]
+
+
+def evaluate_splits(
+    reports: Sequence[GeneratedReport] | None = None,
+    *,
+    params: ClusterParams | None = None,
+    splits: Sequence[str] = SPLITS,
+) -> dict[str, DedupScores]:
+    """Like :func:`evaluate`, for several splits from one clustering run."""
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown:
+        raise ValueError(f"unknown split {unknown[0]!r}; use one of {', '.join(SPLITS)}")
     if reports is None:
         reports = generate_reports(load_acled())
     clusterer = Clusterer(params) if params is not None else Clusterer()
     started = time.perf_counter()
-    pred = [clusterer.add(_fresh(r.event)) for r in reports]
+    for r in reports:
+        clusterer.add(_fresh(r.event))
     seconds = time.perf_counter() - started
+    # The final clusters: a cluster formed early may have been merged or renamed since.
+    pred = [r.event.cluster_id or "" for r in reports]
     gold = [r.gold for r in reports]
     countries: dict[str, set[str | None]] = defaultdict(set)
     for r, cid in zip(reports, pred, strict=True):
         countries[cid].add(r.event.country)
-    pp, pr, pf = pairwise(gold, pred)
-    bp, br, bf = bcubed(gold, pred)
-    return DedupScores(
-        reports=len(reports), events=len(set(gold)), clusters=len(set(pred)),
-        pairwise_precision=pp, pairwise_recall=pr, pairwise_f1=pf,
-        bcubed_precision=bp, bcubed_recall=br, bcubed_f1=bf,
-        cross_country=sum(1 for c in countries.values() if len(c) > 1), seconds=seconds,
-    )  # fmt: skip
+    out = {}
+    for split in splits:
+        mask = None if split == "all" else [r.part == split for r in reports]
+        kept = [g for g, m in zip(gold, mask or [True] * len(gold), strict=True) if m]
+        pp, pr, pf = pairwise(gold, pred, mask)
+        bp, br, bf = bcubed(gold, pred, mask)
+        out[split] = DedupScores(
+            reports=len(kept), events=len(set(kept)),
+            clusters=len({c for c, m in zip(pred, mask or [True] * len(pred), strict=True) if m}),
+            pairwise_precision=pp, pairwise_recall=pr, pairwise_f1=pf,
+            bcubed_precision=bp, bcubed_recall=br, bcubed_f1=bf,
+            cross_country=sum(1 for c in countries.values() if len(c) > 1), seconds=seconds,
+            split=split,
+        )  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -726,8 +798,9 @@ def main() -> None:
     """Print the figures on the ACLED development rows (``--pipeline``: also end to end)."""
     import sys
 
-    for line in evaluate().lines():
-        print(line)
+    for scores in evaluate_splits().values():
+        for line in scores.lines():
+            print(line)
     if "--pipeline" in sys.argv[1:]:
         print("end to end, through the real pipeline:")
         for line in evaluate_pipeline().lines():
