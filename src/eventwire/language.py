@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -64,10 +65,17 @@ def language_name(code: str) -> str:
     return str(_profiles()["names"].get(code, code))
 
 
+_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _script_counts(text: str, scripts: dict[str, list[list[int]]]) -> tuple[dict[str, int], int]:
+    # ASCII letters are counted in C (deleting them from the ASCII bytes); only the
+    # non-ASCII characters, few in English text, are looked at one by one.
     counts: dict[str, int] = {}
-    letters = 0
-    for ch in text:
+    ascii_bytes = text.encode("ascii", "ignore")
+    letters = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTERS))
+    for ch in _NON_ASCII.findall(text):
         if not ch.isalpha():
             continue
         letters += 1
@@ -107,10 +115,11 @@ def detect_language(text: str) -> Guess:
     if len(words) < MIN_WORDS:
         return Guess("en", language_name("en"), 0.0)
     shares, distinct = {}, {}
+    frequency = Counter(words)
     for lang, vocab in prof["wordsets"].items():
-        hits = [w for w in words if w in vocab]
-        shares[lang] = len(hits) / len(words)
-        distinct[lang] = len(set(hits))
+        found = vocab.intersection(frequency)
+        shares[lang] = sum(frequency[w] for w in found) / len(words)
+        distinct[lang] = len(found)
     english = shares.get("en", 0.0)
     best, share = max(shares.items(), key=lambda kv: kv[1])
     if (
