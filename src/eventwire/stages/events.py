@@ -614,6 +614,8 @@ class _Coder:
             # burned tires" gives the parser two
             for child in sorted(node.children, key=lambda c: abs(c.i - node.i)):
                 if child.dep_ in ("nsubj", "csubj"):
+                    if child.tag_ in ("WP", "WDT") and node.dep_ == "relcl":
+                        return node.head, False  # "people, who were burning debris"
                     return child, False
                 if child.dep_ == "nsubjpass":
                     return child, True
@@ -1152,6 +1154,8 @@ class _Coder:
             low = cand.unit.text.casefold()
             unless = self.lex.retype_unless.get(cand.event_type, ())
             kind = a1.kind if a1 is not None else self._crowd(cand)
+            if cand.token.dep_ == "relcl" and cand.event_type in ("REQUEST", "ACCUSE"):
+                kind = None  # "groups who demand land rights" describe them: no protest
             if (
                 kind in self.lex.retype.get(cand.event_type, {})
                 and not _has_cue(low, unless)
@@ -1370,10 +1374,13 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         if scope == "paragraph":
             if not crowd:
                 continue
-            # only the state's handling of the crowd goes; other protests stay
+            # only the state's handling of the crowd, and what the crowd does next ("They
+            # clashed with police"), go; other protests stay
             members = crowd[:1] + [
-                i for i in members if pairs[i][1].actor1_kind in ("police", "state military")
-            ]
+                i for i in members
+                if pairs[i][1].actor1_kind in ("police", "state military")
+                or (i in crowd[1:] and _pronoun_subject(pairs[i][0].token))
+            ]  # fmt: skip
             if len(members) < 2:
                 continue
         keep = crowd[0] if crowd else members[0]
@@ -1396,6 +1403,11 @@ def _casualty(cand: _Candidate) -> bool:
         and tok.lemma_.casefold() in _CASUALTY
         and not any(c.dep_ in ("nsubj", "agent") for c in tok.children)
     )
+
+
+def _pronoun_subject(tok: Any) -> bool:
+    """Whether a verb's subject is a personal pronoun ("They clashed with police")."""
+    return any(c.dep_ == "nsubj" and c.lower_ in _PRONOUNS for c in tok.children)
 
 
 def _own(tok: Any) -> bool:
