@@ -37,7 +37,8 @@ RECOVERABLE_LABELS = frozenset({"", "PERSON"})
 #: Labels the small model also puts on places ("Samarra" NORP, "Hama" ORG, "UAE" ORG,
 #: "Erbil" PRODUCT, "Aleppo" LANGUAGE): these are recovered only with a locative context and a
 #: gazetteer name that is not a demonym.
-DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT"})
+DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT",
+                             "DATE"})
 
 #: Bonus for a candidate in a first-level division another name of the text is in.
 _SAME_ADMIN1 = 1.0
@@ -212,24 +213,45 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
     if not all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks) \
             or any(t.text in w.never for t in toks) or len(toks.text) < 4:
         return False
-    prev = doc[start - 1].lower_
+    k = start - 1
+    while k > 0 and doc[k].is_quote:
+        k -= 1  # "the town of ‘Ibta"
+    prev = doc[k].lower_
     if prev in _PLACE_PREPS:
         return True
-    if prev == "of" and start >= 2 and doc[start - 2].lemma_.lower() in _generic_places():
+    if prev == "of" and k >= 1 and doc[k - 1].lemma_.lower() in _generic_places():
         return True
-    return end < len(doc) and doc[end].lower_ in _generic_places() and \
+    return end < len(doc) and doc[end].lemma_.lower() in _generic_places() | {"home"} and \
         not doc[end].text[:1].isupper()
 
 
 @cache
 def _generic_places() -> frozenset[str]:
     """Nouns that say the name before them, or the "of" name after them, is a settlement or a
-    division ("Huwaysis village", "the neighbourhood of Al-Bayaa")."""
+    division ("Huwaysis village", "the neighbourhood of Al-Bayaa"); not "department", which in
+    English news is mostly a ministry ("Department of Health")."""
     w = _words()
     return (w.settlement | w.admin | frozenset({"neighbourhood", "neighborhood", "quarter",
                                                 "district", "suburb", "township", "axis",
-                                                "sector", "farms"})) - {"area", "capital",
-                                                                        "state", "outskirts"}
+                                                "sector", "farms", "commune", "residence",
+                                                "locality"})) - {"area", "capital",
+                                                                        "state", "outskirts",
+                                                                        "department"}
+
+
+_NAME_START = re.compile(r"^(?:(?:al|el|ad|ar|as|an|at|az|ash|ad)[-‑])?[ʿʾ‘’`']?[A-Z]")
+
+
+def _capitalised(text: str) -> bool:
+    """Whether a token starts a name: "Aleppo", "al-Latmana", "‘Ibta"."""
+    return text[:1].isupper() or bool(_NAME_START.match(text))
+
+
+def _article_start(doc: Any, i: int) -> bool:
+    """Whether token ``i`` is a lower-case article opening a name: "al - Latmana"."""
+    return doc[i].lower_ in _articles() and i + 2 < len(doc) and \
+        doc[i + 1].text in ("-", "‑") and not doc[i].whitespace_ and \
+        doc[i + 2].text[:1].isupper()
 
 
 def _name_run_end(doc: Any, i: int, w: _Words) -> int:
@@ -241,12 +263,13 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
         text = tok.text
         if tok.is_sent_start and j > i:
             break
-        if text[:1].isupper() and text not in w.never and not tok.is_punct:
+        if _capitalised(text) and text not in w.never and not tok.is_punct:
             j += 1
         elif text in ("-", "‑") and j > i and not doc[j - 1].whitespace_ and j + 1 < n:
             j += 1
         elif (text.lower() in _articles() and j + 1 < n and
-              (doc[j + 1].text in ("-", "‑") or doc[j + 1].text[:1].isupper()) and j > i):
+              (doc[j + 1].text in ("-", "‑") or doc[j + 1].text[:1].isupper()) and
+              (j > i or _article_start(doc, j))):
             j += 1
         else:
             break
@@ -263,7 +286,7 @@ def _headed_places() -> frozenset[str]:
         {"village", "town", "city", "camp", "neighbourhood", "neighborhood", "suburb",
          "quarter", "district", "airbase", "farms", "gorge", "mountains"})) - frozenset(
         {"front", "court", "house", "club", "way", "place", "hall", "state", "center",
-         "centre", "base", "gate", "field", "market"})
+         "centre", "base", "gate", "field", "market", "department"})
 
 
 @cache
@@ -333,7 +356,8 @@ def _recognise(
     n = len(doc)
     while i < n:
         tok = doc[i]
-        if taken[i] or not tok.text[:1].isupper() or tok.text in w.never or (
+        if taken[i] or not (_capitalised(tok.text) or _article_start(doc, i)) or \
+                tok.text in w.never or (
                 tok.is_stop and tok.pos_ in _FUNCTION_POS):
             # "In Samarra, ...": a capitalised preposition or article starts no name.
             i += 1
@@ -408,6 +432,25 @@ def _recognise(
                             t.pos_ == "PROPN" or t.is_punct for t in doc[k + 1:e]):
                         # "the villages of Khan Touman, Aleis and Alzorba": the list goes on
                         grew |= add(k + 1, e, "unlisted") is not None
+
+    # "Noushera and Samba sectors", "Demsare, Wunamokoh and Taboungo villages": an unknown
+    # name coordinated before one plainly a place is a place too.
+    for span in sorted(spans, key=lambda sp: -sp.start):
+        k = span.start - 1
+        while span.origin == "unlisted" and k >= 1 and doc[k].lower_ in ("and", ",", "or"):
+            e = k
+            s = e
+            while s > 0 and _capitalised(doc[s - 1].text) and not taken[s - 1] and \
+                    doc[s - 1].pos_ == "PROPN" and doc[s - 1].text not in w.never and \
+                    not doc[s - 1].is_sent_start:
+                s -= 1
+            if s == e or {t.ent_type_ for t in doc[s:e]} - (RECOVERABLE_LABELS | DOUBTFUL_LABELS):
+                break
+            if doc[s - 1].lower_.rstrip(".") in w.titles if s > 0 else False:
+                break
+            if add(s, e, "unlisted") is None:
+                break
+            k = s - 1
 
     spans.sort(key=lambda sp: sp.start)
     for idx, span in enumerate(spans):
@@ -1116,7 +1159,10 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     elif prep is not None:
         weight = 0.5
     elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
-        weight = _OBJECT_WEIGHT  # "shelled Barah", "Kisangani was captured": what it hit
+        # "shelled Barah", "Kisangani was captured": what a verb of taking or striking hit;
+        # the object of "shot" or "killed" is more often a person.
+        weight = _OBJECT_WEIGHT if trigger.lemma_.lower() in _words().capture_verbs or \
+            node.lower_ in _place_nouns() else 1.5
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
@@ -1141,7 +1187,7 @@ _FLOOR = -1.0
 _OBJECT_WEIGHT = 4.0
 _UNLISTED_PENALTY = 0.0
 _UNLISTED_AT = 0.9
-_DISTANCE = 0.5
+_DISTANCE = 0.4
 _FLOOR_UNLISTED = -1.0
 _PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
 
