@@ -818,3 +818,12 @@ def test_any_event_round_trips(store: Store, **values: object) -> None:
     assert unclustered(replace(back[0], event_id=None)) == unclustered(
         replace(event, article_id=a.article_id)
     )
+
+
+def test_store_memory_limit_from_the_options(options: Options) -> None:
+    with Store(options.db, options=replace(options, store_memory_mb=64)) as store:
+        [(limit,)] = store.conn.execute("SELECT current_setting('memory_limit')").fetchall()
+        assert limit in ("64.0 MiB", "67.1 MB")  # DuckDB prints it in its own unit
+    for bad in (-1, 8, True):
+        with pytest.raises(OptionsError, match="store_memory_mb must be a whole number of MiB"):
+            Store(options.db, options=replace(options, store_memory_mb=bad))

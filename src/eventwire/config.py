@@ -41,6 +41,10 @@ class Options:
         max_text_chars: Longest article text processed; longer texts are rejected.
         batch_size: Articles per nlp.pipe batch and per store write batch.
         min_confidence: Events below this confidence are dropped.
+        store_memory_mb: Most memory (MiB) DuckDB may use for the store's cache of what it
+            has written and read; 0 leaves DuckDB's default (80% of the RAM). The cache grows
+            with the stored data, not with the articles in flight: set it where the writer
+            shares a small machine with worker processes.
         data_dir: Folder of the public labelled data sets used by ``eventwire eval``
             (``../shared/data`` in the project workspace).
     """
@@ -55,6 +59,7 @@ class Options:
     max_text_chars: int = 2_000_000
     batch_size: int = 32
     min_confidence: float = 0.0
+    store_memory_mb: int = 0
     data_dir: Path = Path("../shared/data")
 
 

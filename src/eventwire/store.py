@@ -209,6 +209,8 @@ class Store:
         self._conn: duckdb.DuckDBPyConnection | None = _connect(self.path)
         try:
             self._conn.execute("SET TimeZone = 'UTC'")
+            if options.store_memory_mb:
+                self._conn.execute(f"SET memory_limit = '{_memory_mb(options)}MiB'")
             self.schema_version = _migrate(self._conn, self.path, migrations)
             self._clustering = migrate_clusters_v2 in tuple(migrations)
         except BaseException:
@@ -791,6 +793,16 @@ def _migrate(conn: duckdb.DuckDBPyConnection, path: Path, migrations: Sequence[M
                 f"{_first_line(exc)}; the database was left at version {number - 1}"
             ) from exc
     return known
+
+
+def _memory_mb(options: Options) -> int:
+    value = options.store_memory_mb
+    if isinstance(value, bool) or not isinstance(value, int) or value < 16:
+        raise OptionsError(
+            f"store_memory_mb must be a whole number of MiB, at least 16 (or 0 for DuckDB's "
+            f"default), not {value!r}"
+        )
+    return value
 
 
 def _rollback(conn: duckdb.DuckDBPyConnection) -> None:
