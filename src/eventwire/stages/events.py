@@ -95,6 +95,8 @@ class Lexicon:
     civilian_targets: frozenset[str] = frozenset()
     off_duty: tuple[str, ...] = ()
     criminal_victims: tuple[str, ...] = ()
+    property_targets: frozenset[str] = frozenset()
+    casualty_cues: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
@@ -160,6 +162,8 @@ class Lexicon:
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             off_duty=tuple(trig["armed_targets"]["off_duty"]),
             criminal_victims=tuple(trig["armed_targets"]["criminal_victims"]),
+            property_targets=frozenset(trig["armed_targets"]["property"]),
+            casualty_cues=tuple(trig["armed_targets"]["casualties"]),
             implied_actor1={
                 k: v for k, v in trig["implied_actor1"].items() if not k.startswith("_")
             },
@@ -782,12 +786,18 @@ class _Coder:
                     a2 = self.actor_at(other, unit) if other is not None else None
         else:
             subj, passive = self._subject(tok, unit)
+            if any(c.dep_ == "auxpass" for c in tok.children):
+                passive = True  # "forces suffered casualties after being hit by an IED"
             subj_m = self.actor_at(subj, unit) if subj is not None else None
             if cand.spec.get("subject_role") == "actor2" or (
                 passive
                 and subj is not None
                 # "was tied up and beaten by police": the subject of the first passive
-                and (subj.head.i == tok.i or (tok.dep_ == "conj" and tok.tag_ == "VBN"))
+                and (
+                    subj.head.i == tok.i
+                    or (tok.dep_ == "conj" and tok.tag_ == "VBN")
+                    or any(c.dep_ == "auxpass" for c in tok.children)
+                )
             ):
                 a2 = subj_m
                 a1 = self._agent(tok, unit)
@@ -1022,6 +1032,21 @@ class _Coder:
                     return pobj
         return None
 
+    def _property_attack(self, cand: _Candidate, mode: str | None, a2: Any) -> bool:
+        """Whether a one-sided attack hit only property: its target is a building, vehicle
+        or installation and its paragraph reports no casualties."""
+        if cand.event_type != "ASSAULT" or mode not in ("firearms", "primitive") or a2 is not None:
+            return False
+        target = self._target(cand)
+        if target is None:
+            return False
+        words = {target.lower_, self._lemma(target)}
+        words |= {f"{c.lower_} {target.lower_}" for c in target.children if c.dep_ == "compound"}
+        if not words & self.lex.property_targets:
+            return False
+        para = cand.unit.text.casefold() + " " + self._paragraph_rest(cand).casefold()
+        return not _has_cue(para, self.lex.casualty_cues)
+
     def _armed_target(self, tok: Any) -> bool:
         """Whether a target noun is armed: a military or police post or unit ("NAS rebel
         positions", "a police patrol"), not a place of civilians ("a cattle camp")."""
@@ -1173,6 +1198,8 @@ class _Coder:
                 if restated[0] == "REQUEST":
                     a1, a2 = restated[2], a1
             mode = self.mode(cand, a1, a2)
+            if self._property_attack(cand, mode, a2):
+                cand.event_type, mode = "COERCE", "destroy"  # "attacked and burned a school"
             a1 = self._role_actor(cand, a1, mode)
             acled = self._acled(cand.event_type, mode, a1)
             unit = cand.unit
