@@ -4,7 +4,7 @@ From one run over the same corpus, prints
 
 1. spaCy alone: the tokenizer and each loaded component, timed separately over ``nlp.pipe``
    batches (what ``parse.spacy.v1`` costs, and what excluding a component would save), and
-   NER alone (tok2vec + ner) for reference;
+   NER alone (tokenizer + ner) for reference;
 2. each stage of the chain after parsing, timed around the stage function;
 3. the store writer: ``Store.add_many`` of the results;
 4. the top functions of a cProfile run of ``Store.ingest``, by own time.
@@ -112,7 +112,8 @@ def main() -> None:
         for _ in ner.pipe(texts, batch_size=options.batch_size):
             pass
         ner_s = time.perf_counter() - t0
-        print(f"   NER alone (tok2vec+ner): {ner_s:.2f}s, {tokens / ner_s:,.0f} tokens/s")
+        print(f"   NER alone (tokenizer + ner, which has its own tok2vec): {ner_s:.2f}s, "
+              f"{tokens / ner_s:,.0f} tokens/s")
 
         # 2. each stage after parsing, timed around the stage function
         per_stage: dict[str, float] = defaultdict(float)

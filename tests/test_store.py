@@ -671,6 +671,11 @@ def test_near_uses_great_circle_distance(store: Store) -> None:
     # Across the antimeridian.
     store.add(article(text="Fiji."), [full_event(event_id="fj", latitude=-17.0, longitude=179.9)])
     assert ids(store.events(near=(-17.0, -179.9, 25))) == ["fj"]
+    # Antipodes: half the circumference (20,015 km) away, at the top of asin's domain.
+    gulf = full_event(event_id="gg", latitude=0.0, longitude=0.0)
+    store.add(article(text="Gulf of Guinea."), [gulf])
+    assert "gg" in ids(store.events(near=(0.0, 180.0, 20_016)))
+    assert "gg" not in ids(store.events(near=(0.0, 180.0, 20_000)))
 
 
 HOSTILE = [

@@ -1014,6 +1014,7 @@ __all__ = [
     "Store",
     "country_codes",
     "insert_rows",
+    "near_condition",
 ]
 
 
@@ -1142,18 +1143,9 @@ class EventFilters:
             where.append("event_date <= ?")
             params.append(last)
         if self.near is not None:
-            lat, lon, km = _check_near(self.near)
-            # The latitude band is a cheap prefilter; the haversine decides.
-            band = math.degrees(km / _EARTH_RADIUS_KM)
-            where.append("latitude BETWEEN ? AND ?")
-            params += [lat - band, lat + band]
-            where.append(
-                f"2 * {_EARTH_RADIUS_KM} * asin(sqrt("
-                "pow(sin(radians(latitude - ?) / 2), 2) + "
-                "cos(radians(?)) * cos(radians(latitude)) * "
-                "pow(sin(radians(longitude - ?) / 2), 2))) <= ?"
-            )
-            params += [lat, lat, lon, km]
+            conditions, values = near_condition(*_check_near(self.near))
+            where += conditions
+            params += values
         if self.modality is not None:
             if self.modality not in MODALITIES:
                 raise OptionsError(
@@ -1164,6 +1156,24 @@ class EventFilters:
         elif not self.include_hypothetical:
             where.append("modality NOT IN ('hypothetical', 'negated')")
         return where, params
+
+
+def near_condition(lat: float, lon: float, km: float) -> tuple[list[str], list[Any]]:
+    """SQL conditions and parameters for "within ``km`` of (``lat``, ``lon``)" on the
+    ``latitude`` and ``longitude`` columns: a latitude band (cheap, can use statistics) and
+    the great-circle distance, which decides."""
+    band = math.degrees(km / _EARTH_RADIUS_KM)
+    # least(1, ...): rounding can push the haversine term past 1 for antipodal points.
+    return (
+        [
+            "latitude BETWEEN ? AND ?",
+            f"2 * {_EARTH_RADIUS_KM} * asin(least(1, sqrt("
+            "pow(sin(radians(latitude - ?) / 2), 2) + "
+            "cos(radians(?)) * cos(radians(latitude)) * "
+            "pow(sin(radians(longitude - ?) / 2), 2)))) <= ?",
+        ],
+        [lat - band, lat + band, lat, lat, lon, km],
+    )
 
 
 def event_filters(**criteria: Unpack[FilterArgs]) -> tuple[list[str], list[Any]]:
