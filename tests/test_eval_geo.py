@@ -85,25 +85,25 @@ def test_loaders_read_the_shared_sets() -> None:
 def test_geowebnews_floor(gaz: Gazetteer, nlp: Any) -> None:
     result = evaluate_geowebnews(gaz, nlp, limit=40)
     assert result["n"] >= 500
-    assert result["accuracy_161km"] >= 0.70
+    assert result["accuracy_161km"] >= 0.74
     assert result["median_km"] <= 5
-    assert result["recognition"]["f1_overlap"] >= 0.60
+    assert result["recognition"]["f1_overlap"] >= 0.65
 
 
 def test_geovirus_floor(gaz: Gazetteer, nlp: Any) -> None:
     result = evaluate_geovirus(gaz, nlp, limit=60)
-    assert result["accuracy_161km"] >= 0.78
-    assert result["recognition"]["f1_overlap"] >= 0.88
+    assert result["accuracy_161km"] >= 0.83
+    assert result["recognition"]["f1_overlap"] >= 0.89
 
 
 def test_us_localnews_floor(gaz: Gazetteer, nlp: Any) -> None:
     result = evaluate_us_localnews(gaz, nlp, limit=40, labels=("GPE",))
-    assert result["GPE"]["accuracy_161km"] >= 0.70
+    assert result["GPE"]["accuracy_161km"] >= 0.78
     assert result["all"]["n"] == result["GPE"]["n"]
 
 
 def test_event_location_floor(gaz: Gazetteer, nlp: Any) -> None:
     result = evaluate_event_location(gaz, nlp, limit=300)
     assert result["with_location"] > 150
-    assert result["accuracy"] >= 0.72
-    assert result["no_location_precision"] >= 0.65
+    assert result["accuracy"] >= 0.83
+    assert result["no_location_precision"] >= 0.82

@@ -109,6 +109,58 @@ def test_default_index_has_admin1_with_names(gazetteer: Gazetteer) -> None:
     assert gazetteer.country_place("SY").name == "Syria"
 
 
+def test_default_index_has_second_level_divisions(gazetteer: Gazetteer) -> None:
+    cuyahoga = gazetteer.candidates("Cuyahoga County")[0]
+    assert (cuyahoga.feature_code, cuyahoga.country_code, cuyahoga.admin1_code) == (
+        "ADM2", "US", "OH")
+    assert haversine_km(cuyahoga.latitude, cuyahoga.longitude, 41.43, -81.67) < 40
+    # Without its generic word the division is found too, as an alternate name.
+    assert any(c.place_id == cuyahoga.place_id and c.match == "alternate"
+               for c in gazetteer.candidates("Cuyahoga"))
+    kent = [c for c in gazetteer.candidates("Kent") if c.country_code == "GB"][0]
+    assert kent.feature_code == "ADM2" and kent.admin1 == "England"
+    ardeche = [c for c in gazetteer.candidates("Ardeche") if c.feature_code == "ADM2"]
+    assert ardeche and ardeche[0].country == "FRA"
+
+
+def test_state_and_province_abbreviations(gazetteer: Gazetteer) -> None:
+    for abbrev, name in (("Calif.", "California"), ("NSW", "New South Wales"),
+                         ("B.C.", "British Columbia"), ("Wash.", "Washington")):
+        top = gazetteer.candidates(abbrev)[0]
+        assert (top.name, top.feature_code, top.match) == (name, "ADM1", "abbreviation")
+
+
+def test_a_country_has_one_capital(gazetteer: Gazetteer) -> None:
+    capitals = [c for c in gazetteer.candidates("Washington", country="US", limit=100)
+                if c.feature_code == "PPLC"]
+    assert len(capitals) == 1 and capitals[0].admin1_code == "DC"
+
+
+def test_index_is_rebuilt_for_a_new_builder_or_data_not_for_any_edit(
+        gazetteer_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventwire import gazetteer as module
+
+    Gazetteer.open(gazetteer_path).close()
+    fingerprint = module.builder_fingerprint()
+    assert not module._stale(gazetteer_path)
+    # Editing the module (a comment, a docstring) keeps users' indexes.
+    edited = tmp_path / "gazetteer.py"
+    edited.write_text(Path(module.__file__).read_text("utf-8") + "\n# an edit\n", "utf-8")
+    monkeypatch.setattr(module, "__file__", str(edited))
+    module.builder_fingerprint.cache_clear()
+    assert module.builder_fingerprint() == fingerprint
+    # A new builder version makes the index stale, so open() rebuilds it.
+    monkeypatch.setattr(module, "BUILDER_VERSION", module.BUILDER_VERSION + ".test")
+    module.builder_fingerprint.cache_clear()
+    try:
+        assert module.builder_fingerprint() != fingerprint
+        assert module._stale(gazetteer_path)
+    finally:
+        monkeypatch.undo()
+        module.builder_fingerprint.cache_clear()
+    assert module.builder_fingerprint() == fingerprint
+
+
 def test_phonetic_lookup_is_the_second_chance(gazetteer: Gazetteer) -> None:
     exact = gazetteer.candidates("Ain Issa", country="SY", phonetic=False)
     assert exact == []

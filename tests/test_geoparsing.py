@@ -220,3 +220,43 @@ def test_a_division_named_without_its_suffix_beats_a_foreign_alternate_name(
         assert any(c.country == "COL" and c.feature_code == "ADM1" for c in top)
         assert any(c.country == "UKR" and c.feature_code == "ADM1"
                    for c in gaz.candidates("Kherson"))
+
+
+def _resolve_all(nlp: Any, gaz: Gazetteer, text: str, names: list[str]) -> list[Toponym]:
+    doc = nlp(text)
+    spans = [(text.index(n), text.index(n) + len(n)) for n in names]
+    return resolve_spans(doc, gaz, spans, context=True)
+
+
+def test_state_abbreviations_and_counties_resolve(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("FRESNO, Calif. - Officials in Cuyahoga County and in Kent, England, reported "
+            "cases.")
+    calif, cuyahoga, kent = _resolve_all(nlp, gaz, text, ["Calif.", "Cuyahoga County", "Kent"])
+    assert (calif.name, calif.geo_precision) == ("California", "admin1")
+    assert (cuyahoga.country, cuyahoga.admin1, cuyahoga.geo_precision) == (
+        "USA", "Ohio", "admin2")
+    assert kent.country == "GBR"
+
+
+def test_an_exact_name_beats_a_loose_spelling_in_the_focus_country(nlp: Any, gaz: Gazetteer
+                                                                   ) -> None:
+    text = ("Moscow and St Petersburg sent delegates to Kazan and Samara; a trade mission "
+            "from Seattle arrived in Yekaterinburg.")
+    (seattle,) = _resolve_all(nlp, gaz, text, ["Seattle"])
+    assert seattle.country == "USA"
+
+
+def test_a_state_is_not_a_village_named_after_it(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Snow closed roads in Denver, Boulder and Aspen, and officials said Colorado was ready."
+    (colorado,) = _resolve_all(nlp, gaz, text, ["Colorado"])
+    assert (colorado.name, colorado.feature_code) == ("Colorado", "ADM1")
+
+
+def test_places_the_model_mislabels_are_recovered(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Two rockets struck near Erbil international airport. In Samarra, a merchant was "
+            "killed. Troops stormed the village of Huwaysis and the Al-Bassel Hospital.")
+    found = {t.text: t for t in find_toponyms(nlp(text), gaz)}
+    assert found["Erbil"].country == "IRQ" and found["Erbil"].geo_precision == "near place"
+    assert found["Samarra"].country == "IRQ"
+    assert "Huwaysis" in found and "Al-Bassel Hospital" in found
+    assert not any(name.startswith("In ") for name in found)

@@ -119,3 +119,39 @@ def test_seed_article_through_the_full_pipeline(options: Options, seed_text: str
     if "attacking" in by_trigger:
         attack = by_trigger["attacking"]
         assert (attack.admin1, attack.geo_precision) == ("Idlib", "admin1")
+
+
+def test_rockets_near_erbil_are_near_erbil_not_in_baghdad(options: Options) -> None:
+    # The small model tags "Erbil" PRODUCT here; it was lost and the event fell back to the
+    # dateline's Baghdad.
+    text = ("BAGHDAD (Reuters) - Two rockets struck near Erbil international airport, which "
+            "hosts US troops, Kurdish officials said. The government in Baghdad condemned the "
+            "attack.")
+    events = Pipeline(options).run(Article(text=text))
+    struck = next(e for e in events if e.trigger == "struck")
+    assert struck.place_text == "Erbil" and struck.geo_precision == "near place"
+    assert struck.latitude is not None and struck.longitude is not None
+    assert abs(struck.latitude - 36.19) < 0.2 and abs(struck.longitude - 44.01) < 0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "place"),
+    [
+        # the struck object of a verb of taking, over the area of the main clause
+        ("The army launched an offensive in the northern Hama countryside on Monday, "
+         "targeting the village of Zalaqiyat.", "targeting", "Zalaqiyat"),
+        # "the X area of rural Y": Y only says where X is
+        ("Troops launched an assault inside the Bala Farms area of rural Damascus.",
+         "launched", "Bala Farms"),
+        # a settlement "of" name is the place, its modifier the container
+        ("An Israeli was shot near the West Bank town of Ramallah.", "shot", "Ramallah"),
+        # a name the gazetteer lacks, plainly a place by its generic noun
+        ("A bomb exploded in the Fdhiliyah neighborhood on Sunday.", "exploded", "Fdhiliyah"),
+        # a sentence-initial preposition is no part of the name
+        ("In Samarra, a merchant was killed by gunmen.", "killed", "Samarra"),
+    ],
+)
+def test_clause_attachment(nlp: Any, gaz: Gazetteer, text: str, trigger: str, place: str
+                           ) -> None:
+    found, _ = _place(nlp, gaz, text, trigger)
+    assert found is not None and found.text == place

@@ -1220,7 +1220,8 @@ def _fill_admin2(places: list[tuple[Any, ...]], entries: list[tuple[int, str, in
     prefixes = tuple(sorted((p + " " for p in lex["division_prefixes"]), key=len, reverse=True))
     suffixes = tuple(sorted((" " + p for p in lex["division_suffixes"]), key=len, reverse=True))
     rows = list(_data_rows("admin2.tsv"))
-    norms = _norm_many([r[2] for r in rows])
+    # Apostrophes become spaces here so that "de l'Ardeche" splits off its article.
+    norms = _norm_many([re.sub(r"[’'`]", " ", r[2]) for r in rows])
     for (cc, adm1, name, pop, lat, lon), norm in zip(rows, norms, strict=True):
         pid += 1
         places.append((pid, None, name, float(lat), float(lon), cc, adm1 or None, "A", "ADM2",
@@ -1235,7 +1236,7 @@ def _fill_admin2(places: list[tuple[Any, ...]], entries: list[tuple[int, str, in
             if short.endswith(suffix):
                 short = short[: -len(suffix)]
                 break
-        if short != norm and len(short) >= 3:
+        if short != norm and len(short) >= 3 and short != _norm(name):
             # An alternate: "Atlantic" is the ocean before it is Atlantic County.
             entries.append((pid, short, KIND_ALTERNATE))
     return pid
