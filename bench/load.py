@@ -110,6 +110,18 @@ def start_server(
     raise SystemExit("eventwire serve did not answer within 60 s")
 
 
+def wait_ready(base: str, timeout: float = 300) -> dict[str, Any]:
+    """Health once the server answers from its serving copy of the store (a plain copy
+    answers first, while the sorted, indexed one is built)."""
+    started = time.monotonic()
+    while True:
+        health: dict[str, Any] = httpx.get(f"{base}/api/health", timeout=30).json()
+        if health.get("snapshot", "ready") == "ready" or time.monotonic() > started + timeout:
+            print(f"serving copy ready {time.monotonic() - started:.1f} s after the first answer")
+            return health
+        time.sleep(0.5)
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and its child processes (Linux)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -374,7 +386,7 @@ def main() -> int:
         sample = httpx.get(f"{base}/api/events", timeout=30,
                            params={"limit": "1000", "fields": "event_id,article_id"})  # fmt: skip
         ids = [(e["event_id"], e["article_id"]) for e in sample.json()["events"]]
-        health = httpx.get(f"{base}/api/health", timeout=10).json()
+        health = wait_ready(base)
         print(
             f"store {args.db}: {health['events']:,} events, {health['articles']:,} articles; "
             f"{args.clients} clients for {args.seconds:g} s (at most {args.max_requests:,} "

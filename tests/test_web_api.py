@@ -751,6 +751,7 @@ def test_default_page_json_is_the_rows_as_python_writes_them(many_path: Path) ->
     """The snapshot's precomputed JSON of each row equals the value-by-value rendering."""
     db = EventsDB(many_path)
     try:
+        assert db.ready(60)
         for sort in ("-event_date", "confidence"):
             page = db.events(parse_filter(), sort=sort, limit=300)
             fast = db.events(parse_filter(), sort=sort, limit=300, encoded=True)
@@ -890,6 +891,7 @@ def test_clusters_as_geojson_csv_and_counted_by_stats(cluster_client: TestClient
 def test_cluster_page_json_is_the_rows_as_python_writes_them(cluster_path: Path) -> None:
     db = EventsDB(cluster_path)
     try:
+        assert db.ready(60)
         f = parse_filter(include_hypothetical=True)
         for sort in ("-event_date", "-report_count"):
             page = db.clusters(f, sort=sort, limit=50)
@@ -916,3 +918,23 @@ def test_stats_counted_in_python_equal_the_sql_counts(many_path: Path) -> None:
             assert small == large and small["total"] > 0
     finally:
         db.close()
+
+
+def test_a_plain_copy_answers_first_then_the_serving_copy(many_path: Path, tmp_path: Path) -> None:
+    """take() copies the store's bytes; optimize() builds the sorted, indexed copy of the same
+    content and removes the plain one; a second process finds the files by version."""
+    from eventwire.web.snapshot import JSON_COLUMN, optimize, take
+
+    plain = take(many_path, tmp_path)
+    assert not plain.optimized and JSON_COLUMN not in plain.columns["events"]
+    again = take(many_path, tmp_path)  # as another server process would
+    assert again.version == plain.version and again.path == plain.path
+    served = optimize(plain, tmp_path)
+    assert served.optimized and served.version == plain.version
+    assert JSON_COLUMN in served.columns["events"] and served.counts == plain.counts
+    dates = [r[0] for r in served.conn.execute("SELECT event_date FROM events").fetchall()]
+    assert dates == sorted(dates, reverse=True)
+    assert sorted(p.name for p in tmp_path.glob("*.duckdb")) == [served.path.name]
+    assert take(many_path, tmp_path).optimized
+    for snap in (plain, again, served):
+        snap.close()

@@ -508,6 +508,11 @@ class EventsDB:
         """Take a new snapshot if the store changed (blocking); returns the version in use."""
         return self._snapshots.current().version
 
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait until answers come from the serving copy of the store's current content
+        (sorted and indexed; a plain copy answers meanwhile); whether they do."""
+        return self._snapshots.settle(timeout)
+
     def _snap(self) -> Snapshot:
         return self._snapshots.current()
 
@@ -622,7 +627,9 @@ class EventsDB:
         expr = sorts[key][0]
         where, params = where_sql(f)
         # The snapshot stores rows newest first (ties by id, descending): the default order.
-        in_storage_order = key == "event_date" and descending and table in SORTED_BY_DATE
+        in_storage_order = (
+            key == "event_date" and descending and snap.optimized and table in SORTED_BY_DATE
+        )
         if cursor is not None:
             value, last_id = decode_cursor(cursor, key, sorts)
             op = "<" if descending else ">"
@@ -822,7 +829,8 @@ class EventsDB:
 
         ``status`` is ``ok``, or ``stale`` when the store changed but could not be read again
         yet (a writer holds it; ``problem`` says why): answers then come from ``data_version``,
-        the last content read.
+        the last content read. ``snapshot`` is ``preparing`` while the sorted, indexed copy of
+        that content is being built (a plain copy answers, more slowly) and then ``ready``.
         """
         snap = self._snap()
         problem = self._snapshots.problem if self._snapshots.changed() else None
@@ -832,6 +840,7 @@ class EventsDB:
             "articles": snap.counts.get("articles", 0),
             "clusters": snap.counts.get("clusters"),
             "data_version": snap.version,
+            "snapshot": "ready" if snap.optimized else "preparing",
         }
         if problem:
             out["problem"] = problem

@@ -134,6 +134,10 @@ class Health(BaseModel):
     data_version: str = Field(
         description="Names the content answers come from; changes when the store does."
     )
+    snapshot: str = Field(
+        description="ready, or preparing while the sorted, indexed copy of "
+        "the content is built (a plain copy answers meanwhile)"
+    )
     problem: str | None = None
     version: str
     time: str
