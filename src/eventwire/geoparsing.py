@@ -392,7 +392,7 @@ def _recognise(
             if labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
                     _context_ok(doc, s, e, w, strict=True) and _has_candidates(gaz, text, None):
                 add(s, e, "recovered")
-            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
+            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS - {"NORP"} and \
                     _plainly_a_place(doc, s, e, w) and doc[s - 1].lower_ not in _PLACE_PREPS:
                 add(s, e, "unlisted")  # "the villages of Aleis", "the Fdhiliyah neighborhood"
             elif has_feature and labels <= {"", "ORG"}:
@@ -959,7 +959,8 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
 # ------------------------------------------------------------------------ event location
 #: Weight of a place by the preposition that attaches it, and the precision it implies.
 _AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
-_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off"})
+_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off",
+                         "between"})
 _OBJECT_DEPS = frozenset({"dobj", "nsubjpass", "obj", "attr"})
 _MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
 _PATH_PREPS = frozenset({"towards", "toward", "to", "into", "from", "through", "via", "onto",
@@ -980,11 +981,22 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
     the token standing for the place after climbing compounds, conjunctions and "the town
     of X"; without a preposition, ``head`` is the node's own head."""
     for _ in range(6):
-        if tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
+        if tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES:
+            if any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in tok.head.children):
+                # "Baghdad's western Amriya district": Baghdad only says where Amriya is.
+                return "(container)", tok.head, tok
+            tok = tok.head  # "Egypt's streets", "Sri Lanka's west coast"
+        elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
             if tok.dep_ in _MODIFIER_DEPS and tok.head.ent_type_ not in NER_LABELS and \
                     tok.head.lower_ not in _place_nouns():
                 # "A US soldier", "Iraqi troops": the name describes someone, not where.
                 return "(modifier)", tok.head, tok
+            if tok.dep_ in _MODIFIER_DEPS and tok.head.lower_ in _settlement_nouns() and any(
+                    c.dep_ == "prep" and c.lower_ == "of" and
+                    any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
+                    for c in tok.head.children):
+                # "the Los Angeles suburb of Rosemead": the place is the "of" name.
+                return "(container)", tok.head, tok
             tok = tok.head
         else:
             break
@@ -1019,6 +1031,19 @@ def _place_nouns() -> frozenset[str]:
     w = _words()
     return w.admin | w.settlement | w.features | w.urban | frozenset(
         {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+
+
+#: Nouns a country's possessive can locate ("Egypt's streets").
+_POSSESSED_PLACES = frozenset({"streets", "waters", "coast", "coastline", "border", "borders",
+                               "north", "south", "east", "west", "capital", "soil", "cities",
+                               "towns", "villages", "regions", "provinces"})
+
+
+@cache
+def _settlement_nouns() -> frozenset[str]:
+    """Nouns of settlements whose "of" name is the place and whose modifier its container."""
+    return frozenset({"town", "city", "village", "suburb", "hamlet", "camp", "settlement",
+                      "capital", "port", "township", "community"})
 
 
 @cache
@@ -1110,7 +1135,8 @@ def event_place(
         tok = _root(doc, t.start, t.end)
         if tok is None:
             continue
-        if tok.dep_ in _SUBJECT_DEPS:
+        if tok.dep_ in _SUBJECT_DEPS and not (
+                tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES):
             continue  # "Damascus tries", "Ankara's violations": an actor, not a place
         prep, _, _ = _attachment(tok)
         if prep not in _AT_PREPS and prep not in _NEAR_PREPS and \
@@ -1158,6 +1184,8 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         weight = -0.5
     elif prep is not None:
         weight = 0.5
+    elif node.dep_ == "nsubjpass" and t.name is None and node.lower_ not in _place_nouns():
+        weight = 0.5  # "Lindh was captured": an unknown name in subject place is a person
     elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
         # "shelled Barah", "Kisangani was captured": what a verb of taking or striking hit;
         # the object of "shot" or "killed" is more often a person.
