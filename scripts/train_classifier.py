@@ -35,11 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--pca-dims", type=int, default=128)
     e = sub.add_parser("export", help="package a model2vec folder (int8 rows)")
     e.add_argument("model2vec_dir", type=Path)
-    t = sub.add_parser("train", help="fit the classifier on written + PLOVER training sentences")
+    t = sub.add_parser(
+        "train",
+        help="fit the type and mode classifiers on written + PLOVER training sentences, then "
+        "the thresholds of events.hybrid.v2 out of fold",
+    )
     t.add_argument("plover", type=Path, help="PLOVER_GSR_CAMEO.json")
     t.add_argument("--event-location", type=Path, help="event-location sentences.jsonl")
     t.add_argument("--l2", type=float, default=1e-3)
     t.add_argument("--epochs", type=int, default=400)
+    f = sub.add_parser("fit", help="refit only the thresholds of events.hybrid.v2")
+    f.add_argument("plover", type=Path, help="PLOVER_GSR_CAMEO.json")
+    f.add_argument("--event-location", type=Path, help="event-location sentences.jsonl")
     args = parser.parse_args(argv)
     if args.step == "distill":
         from eventwire.training import distill_static
@@ -49,14 +56,27 @@ def main(argv: list[str] | None = None) -> int:
         from eventwire.training import export_static
 
         print(export_static(args.model2vec_dir, MODELS / "static"))
-    else:
-        from eventwire.training import train_classifier
+    elif args.step == "fit":
+        from eventwire.training import fit_hybrid
 
-        meta = train_classifier(
+        report = fit_hybrid(MODELS, args.plover, event_location=args.event_location)
+        json.dump(report, sys.stdout, indent=1)
+        print()
+    else:
+        from eventwire.training import fit_hybrid, train_classifier, train_mode_classifier
+
+        out = {
+            "types": train_classifier(
+                MODELS, args.plover, event_location=args.event_location, l2=args.l2,
+                epochs=args.epochs,
+            ),
+            "modes": train_mode_classifier(MODELS, l2=args.l2, epochs=args.epochs),
+        }  # fmt: skip
+        out["hybrid"] = fit_hybrid(
             MODELS, args.plover, event_location=args.event_location, l2=args.l2,
             epochs=args.epochs,
         )  # fmt: skip
-        json.dump(meta, sys.stdout, indent=1)
+        json.dump(out, sys.stdout, indent=1)
         print()
     return 0
 

@@ -54,7 +54,7 @@ def test_packaged_model_is_small_and_consistent(clf) -> None:  # type: ignore[no
     static = MODELS.joinpath("static")
     size = sum(static.joinpath(n).stat().st_size for n in ("vocab.txt", "embeddings.npz"))  # type: ignore[attr-defined]
     assert size < 6_000_000
-    assert clf.weights.shape == (2 * clf.embedder.dims, len(clf.labels))
+    assert clf.weights.shape == (3 * clf.embedder.dims, len(clf.labels)) and clf.blocks == 3
     assert "ASSAULT" in clf.labels and "PROTEST" in clf.labels and len(clf.labels) == 16
     assert StaticEmbedder.load(static).matrix.shape == clf.embedder.matrix.shape
 

@@ -7,10 +7,11 @@ length. Tokenisation follows BERT's uncased rules (lower case, accents stripped,
 white space and punctuation, greedy longest-match word pieces), so inference needs only
 numpy.
 
-The classifier is multinomial logistic regression over two such vectors side by side: the
-sentence's and its trigger context's (the trigger word with its particles, objects and
-modifiers, :func:`trigger_context`), so it can tell apart two events of one sentence. It
-returns a probability per PLOVER type.
+The classifier is multinomial logistic regression over such vectors side by side: the
+sentence's, its trigger context's (the trigger word with its particles, objects and
+modifiers, :func:`trigger_context`), so it can tell apart two events of one sentence, and
+the trigger's lemma alone (which the averages dilute). It returns a probability per label:
+PLOVER types for the type model, ``TYPE:mode`` for the violent-mode model.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ __all__ = [
     "EventTypeClassifier",
     "StaticEmbedder",
     "default_classifier",
+    "default_mode_classifier",
     "trigger_context",
+    "trigger_lemma",
     "wordpiece",
 ]
 
@@ -57,8 +60,18 @@ def trigger_context(token: Any) -> str:
     return " ".join(t.text for t in sorted(picked, key=lambda t: t.i))
 
 
+def trigger_lemma(token: Any) -> str:
+    """The lemma of an event trigger (a spaCy token), lower case; its text when the
+    pipeline has no lemmatizer."""
+    return str(token.lemma_ or token.text).casefold()
+
+
 #: Folder of the packaged model files, inside the package data.
 MODEL_DIR = "models"
+#: File stem of the event-type classifier (labels: PLOVER types).
+TYPES = "event_types"
+#: File stem of the violent-mode classifier (labels ``TYPE:mode`` for ASSAULT and PROTEST).
+MODES = "event_modes"
 
 
 def _is_punct(ch: str) -> bool:
@@ -188,7 +201,8 @@ class EventTypeClassifier:
     Args:
         embedder: The sentence embedder the weights were trained on.
         labels: Class names, in column order.
-        weights: ``(2 * dims, classes)`` matrix (sentence vector, then context vector).
+        weights: ``(blocks * dims, classes)`` matrix (sentence vector, context vector and,
+            with three blocks, the trigger lemma's vector).
         bias: ``(classes,)`` vector.
         info: Provenance and held-out figures written by the trainer.
     """
@@ -200,31 +214,57 @@ class EventTypeClassifier:
     info: dict[str, Any]
 
     @classmethod
-    def load(cls, folder: Path | Any | None = None) -> EventTypeClassifier:
-        """Load the classifier from ``folder`` (the packaged model by default)."""
+    def load(
+        cls,
+        folder: Path | Any | None = None,
+        name: str = TYPES,
+        embedder: StaticEmbedder | None = None,
+    ) -> EventTypeClassifier:
+        """Load the classifier ``name`` (``name.json`` and ``name.npz``) from ``folder``
+        (the packaged models by default), with ``embedder`` or the folder's ``static/``."""
         base = (
             folder
             if folder is not None
             else resources.files("eventwire").joinpath("data", MODEL_DIR)
         )
-        meta = json.loads(base.joinpath("event_types.json").read_text("utf-8"))
-        with base.joinpath("event_types.npz").open("rb") as fh:
+        meta = json.loads(base.joinpath(f"{name}.json").read_text("utf-8"))
+        with base.joinpath(f"{name}.npz").open("rb") as fh:
             data = np.load(fh)
             weights, bias = data["weights"].astype(np.float32), data["bias"].astype(np.float32)
-        embedder = StaticEmbedder.load(base.joinpath("static"))
-        if weights.shape != (2 * embedder.dims, len(meta["labels"])):
+        if embedder is None:
+            embedder = StaticEmbedder.load(base.joinpath("static"))
+        rows, cols = weights.shape
+        if rows not in (2 * embedder.dims, 3 * embedder.dims) or cols != len(meta["labels"]):
             raise EventwireError(
                 "event-type classifier does not fit its embedding model; rebuild both with "
                 "scripts/train_classifier.py"
             )
         return cls(embedder, tuple(meta["labels"]), weights, bias, meta)
 
-    def features(self, texts: Sequence[str], contexts: Sequence[str]) -> np.ndarray:
-        """Sentence vectors and trigger-context vectors side by side."""
-        return np.hstack([self.embedder.encode(texts), self.embedder.encode(contexts)])
+    @property
+    def blocks(self) -> int:
+        """Sentence vectors side by side in a feature row: 2 (sentence, trigger context) or
+        3 (and the trigger's lemma)."""
+        return int(self.weights.shape[0]) // self.embedder.dims
+
+    def features(
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[str],
+        lemmas: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Sentence vectors, trigger-context vectors and (for a three-block model) the
+        trigger lemmas' vectors, side by side."""
+        parts = [self.embedder.encode(texts), self.embedder.encode(contexts)]
+        if self.blocks == 3:
+            parts.append(self.embedder.encode(lemmas if lemmas is not None else contexts))
+        return np.hstack(parts)
 
     def probabilities(
-        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[str] | None = None,
+        lemmas: Sequence[str] | None = None,
     ) -> np.ndarray:
         """``(len(texts), classes)`` probabilities, rows summing to one.
 
@@ -232,22 +272,33 @@ class EventTypeClassifier:
             texts: Sentences.
             contexts: The trigger context of each (:func:`trigger_context`); the sentence
                 itself when not given.
+            lemmas: The trigger's lemma of each; the context when not given.
         """
-        feats = self.features(texts, contexts if contexts is not None else texts)
+        feats = self.features(texts, contexts if contexts is not None else texts, lemmas)
         logits = feats @ self.weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
     def predict(
-        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[str] | None = None,
+        lemmas: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """The most probable type of each text, with its probability."""
-        probs = self.probabilities(texts, contexts)
+        """The most probable label of each text, with its probability."""
+        probs = self.probabilities(texts, contexts, lemmas)
         return [(self.labels[int(row.argmax())], float(row.max())) for row in probs]
 
 
 @lru_cache(maxsize=1)
 def default_classifier() -> EventTypeClassifier:
-    """The packaged classifier, loaded once per process."""
+    """The packaged event-type classifier, loaded once per process."""
     return EventTypeClassifier.load()
+
+
+@lru_cache(maxsize=1)
+def default_mode_classifier() -> EventTypeClassifier:
+    """The packaged classifier of violent modes (``ASSAULT:clash``, ``PROTEST:riot``...),
+    loaded once per process; it shares the type classifier's embedding model."""
+    return EventTypeClassifier.load(name=MODES, embedder=default_classifier().embedder)

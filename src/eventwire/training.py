@@ -17,6 +17,7 @@ ACLED data is never read here: it is for evaluation only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from collections import Counter
@@ -27,18 +28,26 @@ from typing import Any
 
 import numpy as np
 
-from .classify import EventTypeClassifier, StaticEmbedder, trigger_context
+from .classify import MODES, EventTypeClassifier, StaticEmbedder, trigger_context, trigger_lemma
 from .errors import InputError
 from .evaluate.events import PLOVER_TEST_SHARE, plover_split
-from .ontology import normalise_type
+from .ontology import normalise_type, to_acled
+
+#: Written sentences of violent modes, in ``data/training/``.
+MODES_FILE = "modes.jsonl"
 
 __all__ = [
     "distill_static",
+    "fit_hybrid",
+    "lexicon_events",
+    "load_mode_sentences",
+    "train_mode_classifier",
     "event_location_rows",
     "export_static",
     "load_training_sentences",
     "train_classifier",
     "trigger_contexts",
+    "trigger_features",
 ]
 
 
@@ -108,18 +117,7 @@ def load_training_sentences(
             ``data/training/sentences.jsonl`` by default.
     """
     rows: list[dict[str, Any]] = []
-    if extra is None:
-        text = resources.files("eventwire").joinpath("data", "training", "sentences.jsonl")
-        lines = text.read_text("utf-8").splitlines()
-    else:
-        lines = Path(extra).read_text("utf-8").splitlines()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            raise InputError(str(extra or "sentences.jsonl"), f"line {n}: {exc}") from exc
+    for item in _jsonl(extra if extra is not None else "sentences.jsonl") + _jsonl(MODES_FILE):
         rows.append(
             {"text": item["text"], "type": item["type"], "source": "written",
              "trigger": item.get("trigger")}
@@ -135,6 +133,33 @@ def load_training_sentences(
                      "source": "plover", "trigger": words[0] if words else None}
                 )  # fmt: skip
     return rows
+
+
+def _jsonl(name: str | Path) -> list[dict[str, Any]]:
+    """Records of a JSON-lines file: a path, or a file name in ``data/training/``."""
+    if isinstance(name, Path) or "/" in str(name):
+        path: Any = Path(name)
+    else:
+        path = resources.files("eventwire").joinpath("data", "training", str(name))
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            raise InputError(str(name), f"line {n}: {exc}") from exc
+    return out
+
+
+def load_mode_sentences(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """Written sentences ``{"text", "label", "trigger"}`` for the violent-mode classifier,
+    labelled ``TYPE:mode`` (``ASSAULT:clash``, ``PROTEST:riot``...); the packaged
+    ``data/training/modes.jsonl`` by default."""
+    return [
+        {"text": r["text"], "label": f"{r['type']}:{r['mode']}", "trigger": r.get("trigger")}
+        for r in _jsonl(path if path is not None else MODES_FILE)
+    ]
 
 
 def event_location_rows(path: str | Path, nlp: Any, *, per_type: int = 150) -> list[dict[str, Any]]:
@@ -173,18 +198,24 @@ def event_location_rows(path: str | Path, nlp: Any, *, per_type: int = 150) -> l
     return rows
 
 
-def trigger_contexts(rows: Sequence[dict[str, Any]], nlp: Any) -> list[str]:
-    """The trigger context of each labelled sentence: around the token spelled like its
-    ``trigger`` (the first such token), else around the root of its first sentence, the
-    main verb of a one-event sentence."""
-    out = []
+def trigger_features(rows: Sequence[dict[str, Any]], nlp: Any) -> tuple[list[str], list[str]]:
+    """The trigger context and the trigger's lemma of each labelled sentence: around the
+    token spelled like its ``trigger`` (the first such token), else around the root of its
+    first sentence, the main verb of a one-event sentence."""
+    contexts, lemmas = [], []
     for row, doc in zip(rows, nlp.pipe(r["text"] for r in rows), strict=True):
         want = str(row.get("trigger") or "").casefold()
         token = next((t for t in doc if want and t.lower_ == want), None)
         if token is None:
             token = next(iter(doc.sents)).root if len(doc) else None
-        out.append(trigger_context(token) if token is not None else row["text"])
-    return out
+        contexts.append(trigger_context(token) if token is not None else row["text"])
+        lemmas.append(trigger_lemma(token) if token is not None else row["text"])
+    return contexts, lemmas
+
+
+def trigger_contexts(rows: Sequence[dict[str, Any]], nlp: Any) -> list[str]:
+    """The trigger context of each labelled sentence (see :func:`trigger_features`)."""
+    return trigger_features(rows, nlp)[0]
 
 
 def _fit(
@@ -245,10 +276,7 @@ def train_classifier(
     nlp = load_nlp(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer"}))
     if event_location is not None:
         rows += event_location_rows(event_location, nlp)
-    contexts = trigger_contexts(rows, nlp)
-    x = np.hstack([embedder.encode([r["text"] for r in rows]), embedder.encode(contexts)]).astype(
-        np.float64
-    )
+    x = _features(embedder, [r["text"] for r in rows], *trigger_features(rows, nlp))
     y = np.array([labels.index(r["type"]) for r in rows])
     w, b = _fit(x, y, len(labels), l2, epochs, rate)
     np.savez(folder / "event_types.npz", weights=w, bias=b)
@@ -268,11 +296,11 @@ def train_classifier(
         "plover_test_share": PLOVER_TEST_SHARE,
         "rate": rate,
     }
-    (folder / "event_types.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    _write_meta(folder / "event_types.json", meta)
     clf = EventTypeClassifier.load(folder)
     meta["plover_heldout_n"] = len(held)
     meta["plover_heldout_accuracy"] = round(_accuracy(clf, held, nlp), 4)
-    (folder / "event_types.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    _write_meta(folder / "event_types.json", meta)
     return meta
 
 
@@ -284,6 +312,294 @@ def _accuracy(clf: EventTypeClassifier, records: Sequence[dict[str, Any]], nlp: 
     for r in records:
         words = str(r.get("eventText") or "").split()
         rows.append({"text": r["text"], "trigger": words[0] if words else None})
-    pred = clf.predict([r["text"] for r in records], trigger_contexts(rows, nlp))
+    pred = clf.predict([r["text"] for r in records], *trigger_features(rows, nlp))
     gold = [normalise_type(r["event"]) for r in records]
     return sum(p == g for (p, _), g in zip(pred, gold, strict=True)) / len(records)
+
+
+def _features(
+    embedder: StaticEmbedder, texts: Sequence[str], contexts: Sequence[str], lemmas: Sequence[str]
+) -> np.ndarray:
+    """Feature rows as :meth:`EventTypeClassifier.features` makes them (three blocks)."""
+    blocks = [embedder.encode(texts), embedder.encode(contexts), embedder.encode(lemmas)]
+    return np.hstack(blocks).astype(np.float64)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def _fold(text: str, folds: int) -> int:
+    """A fixed fold of a text, from a hash (the same text always lands in one fold)."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % folds
+
+
+def _cross_validated(
+    x: np.ndarray,
+    y: np.ndarray,
+    folds: np.ndarray,
+    classes: int,
+    l2: float,
+    epochs: int,
+    rate: float,
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """One model per fold, each fitted without that fold's rows (rows of fold -1 are always
+    trained on)."""
+    models = {}
+    for k in sorted(set(folds.tolist()) - {-1}):
+        keep = folds != k
+        models[k] = _fit(x[keep], y[keep], classes, l2, epochs, rate)
+    return models
+
+
+def train_mode_classifier(
+    model_dir: str | Path,
+    *,
+    modes: str | Path | None = None,
+    l2: float = 1e-3,
+    epochs: int = 400,
+    rate: float = 2.0,
+    folds: int = 5,
+) -> dict[str, Any]:
+    """Fit the violent-mode classifier on the written mode sentences and write
+    ``event_modes.npz`` and ``event_modes.json`` into ``model_dir``.
+
+    Returns:
+        The metadata written: labels, counts and the cross-validated accuracy.
+    """
+    from .nlp import load as load_nlp
+
+    folder = Path(model_dir)
+    embedder = StaticEmbedder.load(folder / "static")
+    rows = load_mode_sentences(modes)
+    labels = sorted({r["label"] for r in rows})
+    nlp = load_nlp(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer"}))
+    x = _features(embedder, [r["text"] for r in rows], *trigger_features(rows, nlp))
+    y = np.array([labels.index(r["label"]) for r in rows])
+    fold = np.array([_fold(r["text"], folds) for r in rows])
+    right = 0
+    for k, (w, b) in _cross_validated(x, y, fold, len(labels), l2, epochs, rate).items():
+        right += int(((x[fold == k] @ w + b).argmax(axis=1) == y[fold == k]).sum())
+    w, b = _fit(x, y, len(labels), l2, epochs, rate)
+    np.savez(folder / f"{MODES}.npz", weights=w, bias=b)
+    meta: dict[str, Any] = {
+        "labels": labels,
+        "embedding": "the event-type classifier's (static/)",
+        "trained_on": {"written": len(rows)},
+        "per_label": dict(sorted(Counter(r["label"] for r in rows).items())),
+        "l2": l2,
+        "epochs": epochs,
+        "rate": rate,
+        "cv_folds": folds,
+        "cv_accuracy": round(right / len(rows), 4),
+    }
+    _write_meta(folder / f"{MODES}.json", meta)
+    return meta
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Write a model's metadata, keeping the ``hybrid`` rule already fitted for it."""
+    if "hybrid" not in meta and path.exists():
+        old = json.loads(path.read_text("utf-8"))
+        if "hybrid" in old:
+            meta["hybrid"] = old["hybrid"]
+    path.write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+
+
+def lexicon_events(
+    texts: Sequence[str], options: Any = None
+) -> list[tuple[list[Any], list[str], list[str]]]:
+    """The lexicon coder's events of each text, with each event's trigger context and
+    trigger lemma."""
+    from .config import resolve_options
+    from .model import Article, Document
+    from .pipeline import Pipeline
+    from .stages.events import code_events
+    from .stages.hybrid import event_triggers
+
+    opts = options if options is not None else resolve_options(env={}, config_file=None)
+    pipe = Pipeline(opts, stages=("parse.spacy.v1", "actors.aliases.v1"))
+    actors = pipe.chain[1]
+    out: list[tuple[list[Any], list[str], list[str]]] = []
+    for text, doc in zip(texts, pipe.context.nlp.pipe(texts), strict=True):
+        document = Document(Article(text), doc=doc)
+        actors.fn(document, pipe.context)
+        events = code_events(document, pipe.context.aliases)
+        out.append((events, *event_triggers(events, doc)))
+    return out
+
+
+#: Types the type classifier never retypes to or from: the lexicon decides them by who
+#: does what to whom (and their ACLED sub-types by mode), which sentence vectors miss.
+KEEP_TYPES = ("ASSAULT", "COERCE", "PROTEST")
+#: Moves the mode classifier may make: from a sub-type the lexicon falls back to when it
+#: found no evidence (no armed target, no intervention told) to the one it then misses, and
+#: between two sub-types told apart by the weapon or by the crowd.
+MODE_MOVES = (
+    ("ASSAULT:attack", "ASSAULT:clash"),
+    ("PROTEST:demo", "PROTEST:intervention"),
+    ("ASSAULT:heavy-weapons", "ASSAULT:aerial"),
+    ("ASSAULT:aerial", "ASSAULT:heavy-weapons"),
+    ("PROTEST:riot", "PROTEST:mob"),
+    ("PROTEST:mob", "PROTEST:riot"),
+)
+_ABOVE = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+_BELOW = (0.02, 0.05, 0.1, 0.2, 0.3)
+_BLEND = (0.0, 0.1, 0.25, 0.5)
+
+
+def _score_rule(
+    items: Sequence[dict[str, Any]], labels: Sequence[str], rule: dict[str, Any], kind: str
+) -> list[bool]:
+    """Which fit items the rule gets right: the primary event's type (``kind`` "types")
+    or ACLED sub-event type ("modes") equals the gold one."""
+    from copy import copy
+
+    from .evaluate.events import primary_event
+    from .stages.hybrid import _LABEL_MODES, mode_label, retype_rule
+
+    right: list[bool] = []
+    for item in items:
+        events = []
+        for event, row in zip(item["events"], item["probs"], strict=True):
+            e = copy(event)
+            if kind == "types":
+                new = retype_rule(e.event_type, row, labels, rule)
+                if new is not None:
+                    e.event_type = new
+                blend = rule.get("blend", 0.0)
+                if blend and e.event_type in labels:
+                    agree = float(row[labels.index(e.event_type)])
+                    e.confidence = (1 - blend) * e.confidence + blend * agree
+            else:
+                current = mode_label(e.event_type, e.mode)
+                new = retype_rule(current, row, labels, rule) if current else None
+                if new is not None:
+                    etype, _, mode = new.partition(":")
+                    e.event_type, e.mode = etype, _LABEL_MODES.get(new, mode)
+            events.append(e)
+        if kind == "types":
+            main = primary_event(events)
+            right.append(main is not None and main.event_type == item["gold"])
+        else:
+            main = primary_event(events, ("PROTEST", "ASSAULT", "COERCE"))
+            right.append(main is not None and to_acled(main.event_type, main.mode) == item["gold"])
+    return right
+
+
+#: A rule must fix at least this many more fit items than it breaks, and at least
+#: ``_PRECISION`` times as many: small gains on a few hundred sentences are noise.
+_MIN_GAIN = 3
+_PRECISION = 2.0
+
+
+def _best_rule(
+    items: Sequence[dict[str, Any]], labels: Sequence[str], base: dict[str, Any], kind: str
+) -> tuple[dict[str, Any], int, int]:
+    """The grid rule with the largest net gain over the lexicon among those that fix at
+    least ``_MIN_GAIN`` more items than they break and ``_PRECISION`` times as many, the
+    most cautious one among equals (higher ``above``, lower ``below``, less ``blend``);
+    the lexicon alone ("above" 2) when none does. Returns the rule, the items it gets
+    right and the items the lexicon gets right."""
+    off = dict(base, above=2.0, below=0.0, blend=0.0)
+    lexicon = _score_rule(items, labels, off, kind)
+    best, best_gain = off, 0
+    for above in sorted(_ABOVE, reverse=True):
+        for below in _BELOW:
+            for blend in _BLEND if kind == "types" else (0.0,):
+                rule = dict(base, above=above, below=below, blend=blend)
+                got = _score_rule(items, labels, rule, kind)
+                fixed = sum(g and not lx for g, lx in zip(got, lexicon, strict=True))
+                broken = sum(lx and not g for g, lx in zip(got, lexicon, strict=True))
+                gain = fixed - broken
+                if gain >= _MIN_GAIN and fixed >= _PRECISION * broken and gain > best_gain:
+                    best, best_gain = rule, gain
+    return best, sum(lexicon) + best_gain, sum(lexicon)
+
+
+def fit_hybrid(
+    model_dir: str | Path,
+    plover_path: str | Path,
+    *,
+    event_location: str | Path | None = None,
+    folds: int = 5,
+    l2: float = 1e-3,
+    epochs: int = 400,
+    rate: float = 2.0,
+) -> dict[str, Any]:
+    """Fit the thresholds of ``events.hybrid.v2`` and store them under ``hybrid`` in
+    ``event_types.json`` and ``event_modes.json``.
+
+    Each threshold is chosen on predictions the classifiers made without the item: the
+    training sentences (PLOVER's training part and the written ones) are cut into ``folds``
+    parts by a hash of their text, a classifier is fitted without each part and predicts
+    it; the lexicon codes every item and the rule is applied to its events. ACLED is never
+    read.
+
+    Returns:
+        Per model: the rule, and how many fit items the lexicon alone and the rule get right.
+    """
+    from .nlp import load as load_nlp
+
+    folder = Path(model_dir)
+    embedder = StaticEmbedder.load(folder / "static")
+    nlp = load_nlp(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer"}))
+    report: dict[str, Any] = {}
+    # -- types: fit items are the training sentences themselves, predicted out of fold
+    rows = load_training_sentences(plover_path)
+    labels = sorted({r["type"] for r in rows})
+    extra = event_location_rows(event_location, nlp) if event_location is not None else []
+    train = rows + extra
+    x = _features(embedder, [r["text"] for r in train], *trigger_features(train, nlp))
+    y = np.array([labels.index(r["type"]) for r in train])
+    fold = np.array([_fold(r["text"], folds) for r in rows] + [-1] * len(extra))
+    models = _cross_validated(x, y, fold, len(labels), l2, epochs, rate)
+    runs = lexicon_events([r["text"] for r in rows])
+    items = []
+    for row, (events, contexts, lemmas) in zip(rows, runs, strict=True):
+        w, b = models[_fold(row["text"], folds)]
+        feats = _features(embedder, [e.sentence for e in events], contexts, lemmas)
+        probs = _softmax(feats @ w + b) if events else np.zeros((0, len(labels)))
+        items.append({"events": events, "probs": probs, "gold": row["type"]})
+    rule, score, lexicon = _best_rule(items, labels, {"keep": list(KEEP_TYPES)}, "types")
+    report["types"] = {
+        "n": len(items),
+        "lexicon_right": lexicon,
+        "rule_right": score,
+        "folds": folds,
+    }
+    meta = json.loads((folder / "event_types.json").read_text("utf-8"))
+    meta["hybrid"] = dict(rule, fitted=dict(report["types"]))
+    report["types"]["rule"] = rule
+    (folder / "event_types.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    # -- modes: fit items are the written mode sentences, predicted out of fold
+    mrows = load_mode_sentences()
+    mlabels = sorted({r["label"] for r in mrows})
+    x = _features(embedder, [r["text"] for r in mrows], *trigger_features(mrows, nlp))
+    y = np.array([mlabels.index(r["label"]) for r in mrows])
+    fold = np.array([_fold(r["text"], folds) for r in mrows])
+    models = _cross_validated(x, y, fold, len(mlabels), l2, epochs, rate)
+    runs = lexicon_events([r["text"] for r in mrows])
+    items = []
+    for row, (events, contexts, lemmas) in zip(mrows, runs, strict=True):
+        w, b = models[_fold(row["text"], folds)]
+        feats = _features(embedder, [e.sentence for e in events], contexts, lemmas)
+        probs = _softmax(feats @ w + b) if events else np.zeros((0, len(mlabels)))
+        etype, _, mode = row["label"].partition(":")
+        gold = to_acled(etype, "firearms" if mode == "attack" else mode)
+        items.append({"events": events, "probs": probs, "gold": gold})
+    base = {"moves": [list(m) for m in MODE_MOVES]}
+    rule, score, lexicon = _best_rule(items, mlabels, base, "modes")
+    report["modes"] = {
+        "n": len(items),
+        "lexicon_right": lexicon,
+        "rule_right": score,
+        "folds": folds,
+    }
+    meta = json.loads((folder / f"{MODES}.json").read_text("utf-8"))
+    meta["hybrid"] = dict(rule, fitted=dict(report["modes"]))
+    report["modes"]["rule"] = rule
+    (folder / f"{MODES}.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    return report
