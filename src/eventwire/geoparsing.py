@@ -221,6 +221,8 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
         return True
     if prev == "of" and k >= 1 and doc[k - 1].lemma_.lower() in _generic_places():
         return True
+    if end + 2 < len(doc) and doc[end + 1].lower_ == "of" and doc[end + 2].text[:1].isupper():
+        return False  # "the Sunni neighborhood of Adhamiyah": the name follows "of"
     return end < len(doc) and doc[end].lemma_.lower() in _generic_places() | {"home"} and \
         not doc[end].text[:1].isupper()
 
@@ -392,7 +394,7 @@ def _recognise(
             if labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
                     _context_ok(doc, s, e, w, strict=True) and _has_candidates(gaz, text, None):
                 add(s, e, "recovered")
-            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS - {"NORP"} and \
+            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
                     _plainly_a_place(doc, s, e, w) and doc[s - 1].lower_ not in _PLACE_PREPS:
                 add(s, e, "unlisted")  # "the villages of Aleis", "the Fdhiliyah neighborhood"
             elif has_feature and labels <= {"", "ORG"}:
