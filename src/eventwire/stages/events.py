@@ -90,6 +90,7 @@ class Lexicon:
     demonstration_cues: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     crowd_nouns: frozenset[str] = frozenset()
+    armed_modifiers: frozenset[str] = frozenset()
     acled_by_actor_kind: dict[str, Any] = field(default_factory=dict)
     armed_targets: frozenset[str] = frozenset()
     civilian_targets: frozenset[str] = frozenset()
@@ -157,6 +158,7 @@ class Lexicon:
             demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
             individuals=tuple(trig["retype_unless_actor"]["words"]),
             crowd_nouns=frozenset(trig["retype_unless_actor"]["crowds"]),
+            armed_modifiers=frozenset(trig["retype_unless_actor"]["armed_modifiers"]),
             acled_by_actor_kind=trig["acled_by_actor_kind"],
             armed_targets=frozenset(trig["armed_targets"]["words"]),
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
@@ -946,9 +948,11 @@ class _Coder:
                     mode = name
                     break
         elif cues and etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
-            # a protest the sentence shows turning violent or being broken up
+            # a protest the sentence shows turning violent or being broken up; not what the
+            # protest is about ("demanding the arrest of people who set fire to crops")
+            clause = self._clause_text(cand)
             for name, words in cues[:4]:
-                if _has_cue(low, words):
+                if _has_cue(clause, words):
                     mode = name
                     break
         if etype == "PROTEST" and mode in ("demo", "obstruct", "strike"):
@@ -1031,6 +1035,21 @@ class _Coder:
                 if pobj is not None:
                     return pobj
         return None
+
+    def _clause_text(self, cand: _Candidate) -> str:
+        """The event's sentence without its grievance: "for"/"over" phrases and relative
+        clauses inside phrases, lower-cased."""
+        skip: set[int] = set()
+        for tok in cand.unit:
+            if tok.i in skip:
+                continue
+            # a relative clause inside a phrase ("the arrest of people who set fire")
+            nested = tok.dep_ == "relcl" and tok.head.dep_ == "pobj"
+            if nested or (tok.dep_ == "prep" and tok.lower_ in ("for", "over")):
+                span = range(tok.left_edge.i, tok.right_edge.i + 1)
+                if cand.token.i not in span:  # never the event's own clause
+                    skip.update(span)
+        return " ".join(t.lower_ for t in cand.unit if t.i not in skip)
 
     def _property_attack(self, cand: _Candidate, mode: str | None, a2: Any) -> bool:
         """Whether a one-sided attack hit only property: its target is a building, vehicle
@@ -1254,7 +1273,14 @@ class _Coder:
             subj = None if passive else subj
         if subj is None or self.by_token.get(subj.i) is not None:
             return None
-        return "civilians" if self._lemma(subj) in self.lex.crowd_nouns else None
+        if self._lemma(subj) not in self.lex.crowd_nouns:
+            return None
+        for tok in subj.subtree:  # "two factions of the Mayi Mayi militia", "criminal groups"
+            m = self.by_token.get(tok.i)
+            if tok.lower_ in self.lex.armed_modifiers or (m is not None and m.kind in (
+                    self.lex.armed_kinds)):  # fmt: skip
+                return None
+        return "civilians"
 
     def _restate(
         self, cand: _Candidate, modality: str, a1: ActorMention | None
