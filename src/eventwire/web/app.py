@@ -330,8 +330,12 @@ def create_app(
         "/api/health", tags=["api"], summary="Whether the store answers",
         responses=schemas.responses(schemas.Health, 503),
     )  # fmt: skip
-    def health() -> Response:
+    async def health() -> Response:
         """Status, event and article counts, server version and time."""
+        # No query: answered on the event loop, not queued behind slow requests for a thread
+        # (copying a changed store is the one blocking step, done in a thread).
+        if db.changed():
+            await anyio.to_thread.run_sync(db.refresh)
         data = db.health()
         data["version"] = __version__
         data["time"] = datetime.now(UTC).isoformat()
