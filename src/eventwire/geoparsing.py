@@ -217,14 +217,28 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
     while k > 0 and doc[k].is_quote:
         k -= 1  # "the town of ‘Ibta"
     prev = doc[k].lower_
-    if prev in _PLACE_PREPS:
-        return True
-    if prev == "of" and k >= 1 and doc[k - 1].lemma_.lower() in _generic_places():
+    if prev in _PLACE_PREPS or doc[k].lemma_.lower() in _place_object_verbs():
+        return True  # "in Dhuluiya", "entered Al-Fijah", "liberated Tal Areen"
+    if prev in w.directions and k >= 1 and doc[k - 1].lower_ in _PLACE_PREPS:
+        return True  # "in eastern Khattab"
+    if prev == "of" and k >= 1 and doc[k - 1].lemma_.lower() in _generic_places() | _OF_PLACES:
         return True
     if end + 2 < len(doc) and doc[end + 1].lower_ == "of" and doc[end + 2].text[:1].isupper():
         return False  # "the Sunni neighborhood of Adhamiyah": the name follows "of"
     return end < len(doc) and doc[end].lemma_.lower() in _generic_places() | {"home"} and \
         not doc[end].text[:1].isupper()
+
+
+#: Nouns whose "of" name is a place, besides settlements and divisions ("the streets of
+#: Lusaka", "the outskirts of Darayya").
+_OF_PLACES = frozenset({"street", "outskirts", "suburb", "suburbs", "edge", "countryside",
+                        "centre", "center", "heart", "environs", "vicinity"})
+
+
+@cache
+def _place_object_verbs() -> frozenset[str]:
+    """Verbs whose object is a place, never a person ("entered", "liberated", "shelled")."""
+    return frozenset(lexicon()["place_object_verbs"])
 
 
 @cache
