@@ -981,6 +981,17 @@ class _Coder:
                 a2_armed = a2 is not None and a2.kind in armed
             if mode == "firearms" and (a2_armed or armed_target):
                 mode = "clash"  # "opened fire on a military convoy"
+            if mode is None:
+                if a2 is not None or target is not None or off_duty:
+                    # the target decides: "attacked a village", "a musician was killed"
+                    # (one-sided) or "attacked NAS rebel positions", "an army base" (a clash)
+                    mode = "clash" if a2_armed or armed_target else "firearms"
+                elif self._civilians_in(cand.unit, a1):
+                    mode = "firearms"  # no named target, but civilians named: one-sided
+                else:
+                    # a state acting with force acts through its military
+                    state = a1 is not None and a1.kind == "government" and a1.country is not None
+                    mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
             if (
                 mode in ("firearms", "primitive")
                 and (a1 is None or a1.kind not in ("police", "state military", "government"))
@@ -1002,17 +1013,6 @@ class _Coder:
                 and a1.kind in ("state military", "government", "police")
             ):
                 mode = "territory-regained"
-            if mode is None:
-                if a2 is not None or target is not None or off_duty:
-                    # the target decides: "attacked a village", "a musician was killed"
-                    # (one-sided) or "attacked NAS rebel positions", "an army base" (a clash)
-                    mode = "clash" if a2_armed or armed_target else "firearms"
-                elif self._civilians_in(cand.unit, a1):
-                    mode = "firearms"  # no named target, but civilians named: one-sided
-                else:
-                    # a state acting with force acts through its military
-                    state = a1 is not None and a1.kind == "government" and a1.country is not None
-                    mode = "clash" if a1 is not None and (a1.kind in armed or state) else "firearms"
         return mode
 
     def _target(self, cand: _Candidate) -> Any:
