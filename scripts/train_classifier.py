@@ -14,6 +14,11 @@ Steps 2 and 3 need only numpy (run them with the project's environment)::
     .venv/bin/python scripts/train_classifier.py train \
         ../shared/data/plover-gsr/PLOVER_GSR_CAMEO.json \
         --event-location ../shared/data/event-location/sentences.jsonl
+
+``train`` fits the type classifier (written sentences, PLOVER's training part, typed
+event-location sentences), the violent-mode classifier (``data/training/modes.jsonl``),
+then the thresholds of ``events.hybrid.v2`` out of fold (``fit`` redoes only that step,
+e.g. after the lexicon changed). ACLED is never read.
 """
 
 from __future__ import annotations

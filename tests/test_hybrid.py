@@ -131,3 +131,17 @@ def test_refine_moves_a_mode_and_remaps(chains: tuple[Pipeline, Pipeline]) -> No
     events = lexicon.run(Article("Gunmen shot dead a farmer near Gao on Monday."))
     refine_events(events, None, None, replace(sure, bias=bias))
     assert events[0].acled_sub_event_type == "Attack"
+
+
+def test_seed_article_hybrid_v2(session_options: Options, seed_text: str) -> None:
+    """The seed's eight events with their types, actors and modality, as the lexicon codes
+    them: the classifiers move nothing the seed's sentences tell plainly."""
+    from .test_seed_events import MINE, _check, _events
+
+    stages = tuple("events.hybrid.v2" if s == "events.lexicon.v1" else s for s in MINE)
+    hybrid = _events(Pipeline(session_options, stages=stages), seed_text)
+    _check(hybrid, seed_text)
+    lexicon = _events(Pipeline(session_options, stages=MINE), seed_text)
+    assert [(e.event_type, e.trigger_start, e.modality) for e in hybrid] == [
+        (e.event_type, e.trigger_start, e.modality) for e in lexicon
+    ]
