@@ -1007,7 +1007,8 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                     tok.head.lower_ not in _place_nouns():
                 # "A US soldier", "Iraqi troops": the name describes someone, not where.
                 return "(modifier)", tok.head, tok
-            if tok.dep_ in _MODIFIER_DEPS and tok.head.lower_ in _settlement_nouns() and any(
+            if tok.dep_ in _MODIFIER_DEPS and (tok.head.lower_ in _settlement_nouns() or (
+                    tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")) and any(
                     c.dep_ == "prep" and c.lower_ == "of" and
                     any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
                     for c in tok.head.children):
@@ -1027,10 +1028,18 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             named_head = head.ent_type_ in NER_LABELS or any(
                 c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN"
                 for c in head.children)
-            if named_head and (tok.lower_ in _place_nouns() or head.lower_ in _area_nouns()):
+            # A city's name on a neighbourhood noun is its container ("the Homs neighbourhood
+            # of Baba Amr"); another name is the area's own ("the Bala Farms area").
+            city_head = any(c.dep_ in _MODIFIER_DEPS and c.ent_type_ == "GPE"
+                            for c in head.children)
+            if named_head and (tok.lower_ in _place_nouns() or (
+                    head.lower_ in _area_nouns() and not (
+                        city_head and head.lower_ in _QUARTER_NOUNS))):
                 # "Daychopan district of Zabul province", "the Bala Farms area of rural
                 # Damascus": the second name only says where the first is.
                 return "(container)", head, tok
+            if head.ent_type_ == "PERSON":
+                return "(modifier)", head, tok  # "Richard Fecteau of Massachusetts"
             # "on the eastern edge of the province", "stormed the village of Mainok",
             # "captured half of Zaire": the place stands where its head noun stands.
             tok = head
@@ -1048,6 +1057,9 @@ def _place_nouns() -> frozenset[str]:
     return w.admin | w.settlement | w.features | w.urban | frozenset(
         {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
 
+
+#: Parts of a city: "the Homs neighbourhood of Baba Amr" names the part after "of".
+_QUARTER_NOUNS = frozenset({"neighbourhood", "neighborhood"})
 
 #: Nouns a country's possessive can locate ("Egypt's streets").
 _POSSESSED_PLACES = frozenset({"streets", "waters", "coast", "coastline", "border", "borders",
