@@ -31,6 +31,34 @@ from pathlib import Path
 MODELS = Path(__file__).resolve().parents[1] / "src" / "eventwire" / "data" / "models"
 
 
+#: ACLED figures printed by ``compare``.
+ACLED_KEYS = (
+    "detected", "event_type_accuracy", "event_type_macro_f1", "sub_event_type_macro_f1",
+    "sub_event_type_accuracy", "actor1_match", "fatalities_exact",
+)  # fmt: skip
+
+
+def compare(data: Path) -> int:
+    """Print PLOVER (test part) and ACLED (test split) figures of the default chain with the
+    lexicon coder and with events.hybrid.v2 in its place."""
+    import eventwire.stages.hybrid  # noqa: F401  (registers events.hybrid.v2)
+    from eventwire.config import resolve_options
+    from eventwire.evaluate.events import evaluate_acled, evaluate_plover
+    from eventwire.pipeline import DEFAULT_STAGES, Pipeline
+
+    options = resolve_options(data_dir=data)
+    for name in ("events.lexicon.v1", "events.hybrid.v2"):
+        stages = tuple(name if s == "events.lexicon.v1" else s for s in DEFAULT_STAGES)
+        pipeline = Pipeline(options, stages=stages)
+        plover = evaluate_plover(pipeline, data / "plover-gsr/PLOVER_GSR_CAMEO.json", split="test")
+        acled = evaluate_acled(pipeline, data / "acled-dev/acled_outside_middle_east.csv")
+        print(f"{name}: PLOVER test n={plover['n']} type_accuracy {plover['type_accuracy']:.4f} "
+              f"macro_f1 {plover['macro_f1']:.4f} detected {plover['detected']:.4f}")  # fmt: skip
+        print(f"{name}: ACLED test n={acled['n']} "
+              + " ".join(f"{k} {acled[k]:.4f}" for k in ACLED_KEYS))  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run one step."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,7 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("fit", help="refit only the thresholds of events.hybrid.v2")
     f.add_argument("plover", type=Path, help="PLOVER_GSR_CAMEO.json")
     f.add_argument("--event-location", type=Path, help="event-location sentences.jsonl")
+    c = sub.add_parser(
+        "compare", help="score events.lexicon.v1 and events.hybrid.v2 on the held-out parts"
+    )
+    c.add_argument("--data", type=Path, default=Path("../shared/data"), help="data folder")
     args = parser.parse_args(argv)
+    if args.step == "compare":
+        return compare(args.data)
     if args.step == "distill":
         from eventwire.training import distill_static
 
