@@ -938,3 +938,24 @@ def test_a_plain_copy_answers_first_then_the_serving_copy(many_path: Path, tmp_p
     assert take(many_path, tmp_path).optimized
     for snap in (plain, again, served):
         snap.close()
+
+
+def test_a_store_with_hostile_table_names_is_copied_and_served(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """Every table of the store is copied by name: names are quoted, never run as SQL."""
+    path = tmp_path / "odd.duckdb"
+    shutil.copyfile(store_path, path)
+    name = 'notes"; DROP TABLE events; --'
+    with duckdb.connect(str(path)) as con:
+        con.execute(f'CREATE TABLE "{name.replace(chr(34), chr(34) * 2)}" (x INTEGER)')
+        con.execute("INSERT INTO \"" + name.replace('"', '""') + "\" VALUES (1)")
+    db = EventsDB(path)
+    try:
+        assert db.ready(60)
+        assert db.health()["events"] == len(all_specs())
+        assert len(db.events(parse_filter(include_hypothetical=True), limit=50).rows) == len(
+            all_specs()
+        )
+    finally:
+        db.close()

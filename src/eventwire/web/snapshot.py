@@ -98,6 +98,10 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -184,7 +188,7 @@ def _copy_source(source: Path, raw: Path) -> Signature:
 
 def _json_value(name: str, kind: str | None) -> str:
     """SQL for one member of a row's JSON record, written as the API writes it from Python."""
-    column = '"' + name.replace('"', '""') + '"'
+    column = _quote(name)
     if kind is None:
         return "NULL"
     if kind.startswith("TIMESTAMP"):
@@ -235,7 +239,7 @@ def _build(raw: Path, target: Path) -> None:
         ).fetchall()]  # fmt: skip
         for table in tables:
             order = f" ORDER BY {_ORDER[table]}" if table in _ORDER else ""
-            quoted = '"' + table.replace('"', '""') + '"'
+            quoted = _quote(table)
             kinds = {r[0]: str(r[1]) for r in conn.execute(f"DESCRIBE src.{quoted}").fetchall()}
             as_json = _json_sql(table, kinds)
             extra = f", {as_json} AS {JSON_COLUMN}" if as_json else ""
@@ -260,8 +264,9 @@ def _open_snapshot(path: Path, sig: Signature, optimized: bool) -> Snapshot:
     columns: dict[str, tuple[str, ...]] = {}
     counts: dict[str, int] = {}
     for (table,) in conn.execute("SHOW TABLES").fetchall():
-        columns[table] = tuple(r[0] for r in conn.execute(f'DESCRIBE "{table}"').fetchall())
-        counts[table] = int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])  # type: ignore[index]
+        quoted = _quote(table)
+        columns[table] = tuple(r[0] for r in conn.execute(f"DESCRIBE {quoted}").fetchall())
+        counts[table] = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])  # type: ignore[index]
     return Snapshot(_version(sig), sig, path, conn, columns, counts, optimized)
 
 
