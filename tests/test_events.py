@@ -360,3 +360,153 @@ def test_clause_on_a_noun_keeps_its_own_modality(pipeline: Pipeline) -> None:
     )
     protest = next(e for e in events if e.event_type == "PROTEST")
     assert protest.modality == "reported"
+
+
+# -- sub-event rules (ACLED conventions), on sentences written for these tests ---------------
+
+
+def _main(events: list[Event], event_type: str = "ASSAULT") -> Event:
+    chosen = [e for e in events if e.event_type == event_type]
+    assert chosen, [(e.event_type, e.trigger) for e in events]
+    return chosen[0]
+
+
+def test_hyphenated_noun_is_one_trigger_with_its_whole_span(pipeline: Pipeline) -> None:
+    text = "Late on Friday, a shoot-out took place near the market."
+    event = only(code(pipeline, text))
+    assert (event.event_type, event.acled_sub_event_type) == ("ASSAULT", "Armed clash")
+    assert event.trigger == "shoot-out" == text[event.trigger_start : event.trigger_end]
+
+
+def test_opened_fire_is_an_event_although_fire_is_a_noun_trigger(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Soldiers opened fire on a bus carrying farm workers."))
+    assert (event.actor1, event.acled_sub_event_type) == ("Soldiers", "Attack")
+
+
+def test_the_target_decides_attack_or_clash(pipeline: Pipeline) -> None:
+    village = only(code(pipeline, "Gunmen attacked a village near the river."))
+    base = only(code(pipeline, "Gunmen attacked an army base near the river."))
+    assert village.acled_sub_event_type == "Attack"
+    assert base.acled_sub_event_type == "Armed clash"
+
+
+def test_off_duty_forces_are_civilian_targets(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Gunmen shot an off-duty policeman outside his home."))
+    assert event.acled_sub_event_type == "Attack"
+
+
+def test_a_target_firing_back_makes_a_clash(pipeline: Pipeline) -> None:
+    text = "Militants threw a grenade at a police post. The officers returned fire."
+    assert _main(code(pipeline, text)).acled_sub_event_type == "Armed clash"
+
+
+def test_small_arms_make_a_clash_and_mortars_alone_shelling(pipeline: Pipeline) -> None:
+    mortars = code(pipeline, "The rebels fired mortars at army positions near the airport.")
+    mixed = code(pipeline, "The rebels fired mortars and small arms at army positions.")
+    assert _main(mortars).acled_sub_event_type == "Shelling/artillery/missile attack"
+    assert _main(mixed).acled_sub_event_type == "Armed clash"
+
+
+def test_kidnapped_and_killed_is_an_attack(pipeline: Pipeline) -> None:
+    kidnap = only(code(pipeline, "Armed men kidnapped a trader on the highway."))
+    killed = code(pipeline, "Armed men kidnapped a trader on the highway. He was killed.")
+    assert kidnap.acled_sub_event_type == "Abduction/forced disappearance"
+    assert _main(killed).acled_sub_event_type == "Attack"
+
+
+def test_an_attack_on_buildings_without_casualties_is_property_destruction(
+    pipeline: Pipeline,
+) -> None:
+    quiet = code(pipeline, "Militants attacked a school in the district. Nobody was hurt.")
+    deadly = code(pipeline, "Militants attacked a school in the district, killing a teacher.")
+    assert _main(quiet, "COERCE").acled_sub_event_type == "Looting/property destruction"
+    assert _main(deadly).acled_sub_event_type == "Attack"
+
+
+def test_weapons_recovered_or_shot_down_are_disrupted_weapons_use(pipeline: Pipeline) -> None:
+    found = only(code(pipeline, "Police recovered two rifles and a grenade from a farmhouse."))
+    drone = only(code(pipeline, "Air defences shot down a drone over the capital."))
+    assert found.acled_sub_event_type == drone.acled_sub_event_type == "Disrupted weapons use"
+
+
+def test_crowd_violence_without_a_demonstration_is_mob_violence(pipeline: Pipeline) -> None:
+    mob = only(code(pipeline, "Villagers beat a suspected thief with sticks."))
+    riot = _main(code(pipeline, "Protesters demanding water pelted the police with stones."),
+                 "PROTEST")  # fmt: skip
+    assert (mob.event_type, mob.acled_sub_event_type) == ("PROTEST", "Mob violence")
+    assert riot.acled_sub_event_type == "Violent demonstration"
+
+
+def test_two_groups_clashing_is_mob_violence_unless_armed(pipeline: Pipeline) -> None:
+    groups = only(code(pipeline, "Two groups clashed over a land dispute in the village."))
+    gangs = only(code(pipeline, "Two criminal groups clashed over a land dispute."))
+    assert groups.acled_sub_event_type == "Mob violence"
+    assert gangs.acled_sub_event_type == "Armed clash"
+
+
+def test_arrests_of_the_crowd_make_an_intervention_not_the_grievance(pipeline: Pipeline) -> None:
+    grievance = code(pipeline, "Teachers protested against the arrest of a union leader.")
+    arrested = code(pipeline, "Teachers protested outside the ministry. Police arrested 12.")
+    assert _main(grievance, "PROTEST").acled_sub_event_type == "Peaceful protest"
+    assert _main(arrested, "PROTEST").acled_sub_event_type == "Protest with intervention"
+
+
+def test_aid_by_an_armed_group_is_a_change_to_group_activity(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Members of the Sinaloa Cartel delivered food to families."))
+    assert event.acled_sub_event_type == "Change to group/activity"
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "actor1", "kind"),
+    [
+        ("A protest was held outside the ministry.", "PROTEST", "Protesters", "protesters"),
+        ("Two soldiers were killed by a roadside bomb.", "ASSAULT", "Unidentified armed group",
+         "unknown armed group"),
+        ("Five men were arrested in the market.", "COERCE", "Police", "police"),
+    ],
+)  # fmt: skip
+def test_unnamed_perpetrators_get_acled_stand_ins_without_evidence(
+    pipeline: Pipeline, text: str, event_type: str, actor1: str, kind: str
+) -> None:
+    event = _main(code(pipeline, text), event_type)
+    assert (event.actor1, event.actor1_kind) == (actor1, kind)
+    assert event.actor1_text is None and event.actor1_start is None and event.actor1_end is None
+
+
+def test_people_who_attack_are_an_unidentified_armed_group(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "A trader was shot dead by armed people in the market."))
+    assert (event.actor1, event.actor1_kind) == ("Unidentified armed group", "unknown armed group")
+    assert event.actor1_text == "people"
+
+
+def test_an_actorless_clash_involves_the_force_just_named(pipeline: Pipeline) -> None:
+    text = "Police raided a house in the north of the city. A shoot-out broke out."
+    event = _main(code(pipeline, text))
+    assert (event.actor1, event.actor1_kind) == ("Police", "police")
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "actor1"),
+    [
+        ("The rebels said they will release the hostages next week.", "AGREE", "Rebels"),
+        ("Syria said it will not withdraw its troops from the border.", "REJECT", "Syria"),
+        ("The farmers said they would blockade the capital unless prices rise.", "THREATEN",
+         "Civilians"),
+        ("France said Iran must cooperate with the inspectors.", "REQUEST", "France"),
+    ],
+)  # fmt: skip
+def test_what_a_party_says_it_will_or_must_do_is_the_statement(
+    pipeline: Pipeline, text: str, event_type: str, actor1: str
+) -> None:
+    event = _main(code(pipeline, text), event_type)
+    assert (event.actor1, event.modality) == (actor1, "reported")
+
+
+def test_a_future_event_without_a_speaker_stays_planned(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "The army will withdraw its troops from the town."))
+    assert (event.event_type, event.modality) == ("RETREAT", "planned")
+
+
+def test_armed_group_names_the_ner_missed_are_kept(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "Members of the Golfo Verde Cartel shot dead a shopkeeper."))
+    assert (event.actor1, event.actor1_kind) == ("Golfo Verde Cartel", "militia")

@@ -58,6 +58,7 @@ _SUBJECT_CLIMB = frozenset({"xcomp", "conj", "advcl", "pcomp", "prep", "acomp"})
 _OWN = frozenset({"its", "their", "his", "her", "our"})
 _NP_EDGES = frozenset({"compound", "amod", "poss", "nmod", "appos"})
 _ANAPHORIC = frozenset({"the", "this", "that", "these", "those"})
+_NONE_WORDS = frozenset({"no", "nobody", "none", "neither", "nor", "without"})
 _TERMINAL = (".", "!", "?", "”", '"', "»", ":")
 _VIOLENT = frozenset({"ASSAULT", "PROTEST", "COERCE"})
 
@@ -1056,6 +1057,8 @@ class _Coder:
         or installation and its paragraph reports no casualties."""
         if cand.event_type != "ASSAULT" or mode not in ("firearms", "primitive") or a2 is not None:
             return False
+        if cand.spec.get("mode") is not None:
+            return False  # "shot at a bus", "opened fire on a car": aimed at the people in it
         target = self._target(cand)
         if target is None:
             return False
@@ -1063,8 +1066,16 @@ class _Coder:
         words |= {f"{c.lower_} {target.lower_}" for c in target.children if c.dep_ == "compound"}
         if not words & self.lex.property_targets:
             return False
-        para = cand.unit.text.casefold() + " " + self._paragraph_rest(cand).casefold()
-        return not _has_cue(para, self.lex.casualty_cues)
+        para = self.layout.paragraph[cand.unit_index]
+        for idx in range(cand.unit_index, len(self.units)):
+            if self.layout.paragraph[idx] != para:
+                break
+            unit = self.units[idx]
+            if any(t.dep_ == "neg" or t.lower_ in _NONE_WORDS for t in unit):
+                continue  # "No one was hurt", "No casualties were reported"
+            if _has_cue(unit.text.casefold(), self.lex.casualty_cues):
+                return False
+        return True
 
     def _armed_target(self, tok: Any) -> bool:
         """Whether a target noun is armed: a military or police post or unit ("NAS rebel
