@@ -298,6 +298,7 @@ class _Coder:
                     self.by_token.setdefault(tok.i, m)
         self.layout = _Layout.of(document.text, self.units)
         self._paragraph_text: dict[int, str] = {}
+        self._lead = next((i for i, h in enumerate(self.layout.headline) if not h), None)
         self.unit_of: dict[int, int] = {}
         for idx, unit in enumerate(self.units):
             for tok in unit:
@@ -1194,6 +1195,8 @@ class _Coder:
         score += 0.1 if a2 is not None else 0.0
         score += 0.05 if a1 is not None and a1.known else 0.0
         score -= 0.1 if self.layout.headline[cand.unit_index] else 0.0
+        # the lead (the first sentence of the body) states the news; what follows adds to it
+        score += 0.1 if cand.unit_index == self._lead else 0.0
         return round(max(0.05, min(score, 0.95)), 2)
 
     # -- assembly ----------------------------------------------------------------
