@@ -257,6 +257,24 @@ def test_eval_events_prints_figures_and_confusion(run) -> None:
     _assert_one_line_error(run("eval", "events", "--data", str(DATA / "nowhere")), "nowhere")
 
 
+def test_eval_events_scores_a_chosen_chain_of_stages(run) -> None:
+    from .conftest import DATA
+
+    def accuracy(*extra: str) -> float:
+        result = run("eval", "events", "plover", "--limit", "12", "--data", str(DATA),
+                     "--format", "json", *extra)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        return float(json.loads(result.stdout)["plover"]["type_accuracy"])
+
+    without_events = "parse.spacy.v1,language.detect.v1,toponyms.gazetteer.v1"
+    assert accuracy("--stages", without_events) == 0.0  # no stage codes events
+    assert accuracy() > 0.5
+    _assert_one_line_error(run("eval", "events", "plover", "--stages", "parse.spacy.v1,nope",
+                               "--data", str(DATA)), "unknown stage 'nope'")  # fmt: skip
+    _assert_one_line_error(run("eval", "events", "--stages", " , ", "--data", str(DATA)),
+                           "--stages")  # fmt: skip
+
+
 REPORTS = [
     {"url": "https://a.example/1", "source": "Outlet A", "published": "2021-03-10",
      "text": "Syrian government forces shelled the town of Saraqib in Idlib province on Tuesday, "

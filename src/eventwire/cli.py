@@ -552,20 +552,30 @@ def _flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
               show_default=True,
               help="PLOVER part to score (the classifier trains on 'train' only).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score the first N.")
+@click.option("--stages", default=None, metavar="A,B,...",
+              help="Score this chain of stages instead of the default one (see "
+                   "'eventwire stages').")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 @click.pass_context
 def eval_events(
     ctx: click.Context, datasets: tuple[str, ...], data_dir: Path | None, split: str,
-    plover_split: str, limit: int | None, fmt: str,
+    plover_split: str, limit: int | None, stages: str | None, fmt: str,
 ) -> None:
     """Event coding: PLOVER sentences (type, actors) and ACLED notes (type, sub-type,
     actor1, location, date, fatalities), each with a confusion matrix."""
     from .api import pipeline_for
     from .evaluate.events import evaluate_acled, evaluate_plover
+    from .pipeline import Pipeline
 
     options = _options(ctx, data_dir=data_dir)
-    pipeline = pipeline_for(options)
+    if stages is None:
+        pipeline = pipeline_for(options)
+    else:
+        chain = tuple(name.strip() for name in stages.split(",") if name.strip())
+        if not chain:
+            raise OptionsError("--stages: give stage names separated by commas")
+        pipeline = Pipeline(options, stages=chain)
     for name in datasets or ("plover", "acled"):
         if name == "plover":
             path = _dataset(options, "plover-gsr/PLOVER_GSR_CAMEO.json")
