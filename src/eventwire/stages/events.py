@@ -1216,7 +1216,7 @@ class _Coder:
                 kind = None  # "groups who demand land rights" describe them: no protest
             if (
                 kind in self.lex.retype.get(cand.event_type, {})
-                and not _has_cue(low, unless)
+                and not _has_cue(self._clause_text(cand), unless)
                 and (a1 is None or not _has_cue(a1.text.casefold(), self.lex.individuals))
             ):
                 cand.event_type, cand.mode = self.lex.retype[cand.event_type][kind]
