@@ -348,6 +348,40 @@ def test_canonical_takes_the_most_precise_place_and_date() -> None:
         canonical([])
 
 
+def test_canonical_record_does_not_depend_on_the_order_of_members() -> None:
+    # Every field ties (one report each): the earliest report wins, whatever the order.
+    members = [
+        report(1, actor1="Military Forces of Ukraine", fatalities=1),
+        report(2, actor1="Ukrainian Armed Forces", actor1_text="the army", fatalities=1),
+        report(3, actor1="Armed Forces", actor1_text="soldiers", place_text="Zholobek"),
+    ]
+    for m in members:
+        m.cluster_id = "cev1"
+    want = canonical(members).to_dict()
+    assert want["actor1"] == "Military Forces of Ukraine"
+    for order in ([2, 1, 0], [1, 2, 0], [2, 0, 1]):
+        assert canonical([members[i] for i in order]).to_dict() == want
+
+
+def test_a_shared_toll_is_evidence_and_a_lone_vague_report_needs_no_detail() -> None:
+    a, b = report(1, fatalities=4), report(2, fatalities=4)
+    same = score(a, b)
+    unknown = score(a, replace(b, fatalities=None))
+    assert same is not None and unknown is not None and same > unknown
+    # A province-level report without a shared detail joins the one cluster of its block...
+    province = report(3, geo_precision="admin1", place="Luhansk", place_text="Luhansk region",
+                      latitude=48.57, longitude=39.31, admin2=None,
+                      sentence="Clashes were reported.")  # fmt: skip
+    clusterer = Clusterer()
+    first = clusterer.add(report(1, sentence="Mortars hit Zholobok school."))
+    assert clusterer.add(province) == first
+    # ...but not when another cluster of the block is compatible too.
+    clusterer = Clusterer()
+    clusterer.add(report(1, sentence="Mortars hit Zholobok school."))
+    clusterer.add(neighbour(2, sentence="Shells damaged a Donetskyi bridge."))
+    assert clusterer.add(replace(province, event_id="ev4", article_id="art4")) == "cev4"
+
+
 # ---------------------------------------------------------------------------- DuckDB
 
 

@@ -90,6 +90,8 @@ class ClusterParams:
         error_text_min: Text similarity such a pair needs.
         error_place_min: Place score such a pair needs (1.0: the same named place).
         weights: Weights of the place, date, actors, type and text scores.
+        same_toll_bonus: Added to a pair's score when both give the same death toll: a toll
+            of one, and a larger one.
         type_groups: Groups of event types one real event may be coded as.
         violent_protest: Modes and actor kinds that make a ``PROTEST`` report violent, and
             the types another outlet may code that violence as.
@@ -109,6 +111,7 @@ class ClusterParams:
     error_text_min: float
     error_place_min: float
     weights: dict[str, float]
+    same_toll_bonus: tuple[float, float]
     type_groups: tuple[frozenset[str], ...]
     violent_protest: dict[str, frozenset[str]]
     modality_groups: tuple[frozenset[str], ...]
@@ -138,6 +141,10 @@ class ClusterParams:
                 error_text_min=float(raw["date_error_days"]["text_min"]),
                 error_place_min=float(raw["date_error_days"]["place_min"]),
                 weights={k: float(v) for k, v in raw["weights"].items()},
+                same_toll_bonus=(
+                    float(raw["same_toll_bonus"]["one"]),
+                    float(raw["same_toll_bonus"]["more"]),
+                ),
                 type_groups=tuple(frozenset(g) for g in raw["types"]["groups"]),
                 violent_protest={
                     k: frozenset(raw["types"]["violent_protest"][k])
@@ -404,9 +411,22 @@ def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) 
         return 0.0
     if rarity is None:
         return 2 * len(a.text & b.text) / (len(a.text) + len(b.text))
-    shared = sum(rarity.get(w, 1.0) for w in a.text & b.text)
-    total = sum(rarity.get(w, 1.0) for w in a.text) + sum(rarity.get(w, 1.0) for w in b.text)
+    # fsum: exact whatever the order of the sets, which Python varies between processes
+    # (string hashing); a plain sum could tip a score across a threshold in one run only.
+    shared = math.fsum(rarity.get(w, 1.0) for w in a.text & b.text)
+    total = math.fsum(rarity.get(w, 1.0) for w in a.text) + math.fsum(
+        rarity.get(w, 1.0) for w in b.text
+    )
     return 2 * shared / total
+
+
+def _same_toll(a: Event, b: Event, params: ClusterParams) -> float:
+    """Bonus for two reports giving the same death toll (a shared detail, as a rare word is;
+    a toll of one is common, so it counts less)."""
+    fa = a.fatalities
+    if not fa or fa != b.fatalities:
+        return 0.0
+    return params.same_toll_bonus[0 if fa == 1 else 1]
 
 
 def _fatality_conflict(a: Event, b: Event) -> bool:
@@ -418,9 +438,18 @@ def _fatality_conflict(a: Event, b: Event) -> bool:
 
 
 def _pair(
-    a: _Report, b: _Report, params: ClusterParams, rarity: dict[str, float] | None = None
+    a: _Report,
+    b: _Report,
+    params: ClusterParams,
+    rarity: dict[str, float] | None = None,
+    *,
+    only_candidate: bool = False,
 ) -> float | None:
-    """Score of one pair of reports, or None when they cannot be one event."""
+    """Score of one pair of reports, or None when they cannot be one event.
+
+    ``only_candidate``: ``b``'s cluster is the only one in ``a``'s block that ``a`` is
+    compatible with, so a vague report needs no shared detail to tell which event it is.
+    """
     if a.article == b.article:
         return None
     if a.country != b.country:  # never across countries; unknown only with unknown
@@ -461,7 +490,13 @@ def _pair(
     )
     if _fatality_conflict(a.event, b.event):
         total -= 0.1
-    if _coarser_geo(a.geo, b.geo) in _COARSE and text < params.vague_text_min:
+    else:
+        total += _same_toll(a.event, b.event, params)
+    if (
+        _coarser_geo(a.geo, b.geo) in _COARSE
+        and text < params.vague_text_min
+        and not only_candidate
+    ):
         # "Clashes in Donetsk province" fits every clash there that day: without a shared
         # detail, a province- or country-level report is no evidence of this event.
         total -= 0.15
@@ -620,7 +655,12 @@ class Clusterer:
         return fits[0] if fits else (None, 0.0)
 
     def _fit(
-        self, r: _Report, members: list[_Report], rarity: dict[str, float] | None = None
+        self,
+        r: _Report,
+        members: list[_Report],
+        rarity: dict[str, float] | None = None,
+        *,
+        only_candidate: bool = False,
     ) -> float:
         """Best score of ``r`` with ``members``, or -1 when one of them rules it out."""
         params = self.params
@@ -630,7 +670,7 @@ class Clusterer:
         top = 0.0
         precise = _is_precise(r)
         for m in members:
-            s = _pair(r, m, params, rarity)
+            s = _pair(r, m, params, rarity, only_candidate=only_candidate)
             # Every member must be compatible, and precise members a fair fit for a precise
             # report: a vague report in the cluster must not bridge two distinct events.
             if s is None or (precise and s < params.member_floor and _is_precise(m)):
@@ -657,11 +697,14 @@ class Clusterer:
                 words |= {"@" + x[0] for x in m.actors if x[0]}
             counts.update(words & (r.text | names))
         rarity = {w: 1.0 / n for w, n in counts.items() if n > 1}
-        fits = []
-        for cid in clusters:
-            top = self._fit(r, self.members[cid], rarity)
-            if top >= self.params.threshold:
-                fits.append((cid, top))
+        tops = {cid: self._fit(r, self.members[cid], rarity) for cid in clusters}
+        open_ = [cid for cid, top in tops.items() if top >= 0]
+        if len(open_) == 1 and r.geo in _COARSE:
+            # The only cluster of the block this province- or country-level report is
+            # compatible with: it needs no shared detail to say it is that one.
+            cid = open_[0]
+            tops[cid] = self._fit(r, self.members[cid], rarity, only_candidate=True)
+        fits = [(cid, top) for cid, top in tops.items() if top >= self.params.threshold]
         fits.sort(key=lambda f: (-f[1], f[0]))
         return fits
 
@@ -809,6 +852,8 @@ def canonical(members: Sequence[Event]) -> Event:
     """
     if not members:
         raise ValueError("a cluster has at least one member")
+    # Ties go to the earliest report, then the smallest id: not to the order members came in.
+    members = sorted(members, key=lambda m: (_when(m.published), m.event_id or ""))
     place_votes = Counter((m.place, m.country) for m in members)
     by_place = min(
         members,
