@@ -8,6 +8,18 @@ words, for nouns a support verb or an actor of their own); its governors decide 
 (``data/modality.json``), its arguments the actors, the sentence the mode and fatalities
 (``data/fatalities.json``). Types map to ACLED and CAMEO through :mod:`eventwire.ontology`.
 
+ACLED's coding conventions are data too (``triggers.json``): the target decides between an
+attack on civilians and an armed clash (``armed_targets``; off-duty forces are civilians,
+gang members are not), a target firing back or small arms make a clash, heavy weapons
+alone shelling; crowd violence is a violent demonstration only with a demonstration in its
+paragraph (``demonstration_cues``), else mob violence; an attack that only hit property is
+property destruction; non-violent activity of non-state armed groups is a change to
+group/activity (``acled_by_actor_kind``). What a party says it will or must do is restated
+as the statement it is (``statements`` in ``modality.json``: AGREE, REJECT, THREATEN,
+REQUEST). When the text names no perpetrator, actor1 is ACLED's stand-in from the alias
+table (``implied_actor1``: unidentified armed group, protesters, rioters, police for
+arrests) with no surface text and no offsets, so nothing is highlighted for it.
+
 ``events.hybrid.v1`` finds the same candidates, then asks the event-type classifier
 (:mod:`eventwire.classify`) about each one's sentence and trigger context: where the
 classifier is confident of another type and gives the lexicon's type little chance
@@ -1454,7 +1466,7 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         modes = [pairs[i][1].mode for i in members]
         strongest = next((m for m in _PROTEST_STRENGTH if m in modes), pairs[keep][1].mode)
         kept = pairs[keep][1]
-        if strongest != kept.mode:
+        if strongest is not None and strongest != kept.mode:
             _set_mode(kept, strongest)
         drop.update(i for i in members if i != keep)
 
@@ -1703,7 +1715,8 @@ def code_events(
 
     Returns:
         Events in text order, with type, mode, modality, actors, fatalities, confidence,
-        sentence and trigger offsets, and ACLED/CAMEO mappings.
+        sentence and trigger offsets, and ACLED/CAMEO mappings. An actor1 with a name but
+        no ``actor1_text`` is ACLED's stand-in for a perpetrator the text does not name.
     """
     coder = _Coder(document, lexicon or _lexicon(), aliases, classifier)
     return coder.events()
