@@ -309,6 +309,50 @@ def test_watch_command_end_to_end(server: LocalServer, options: Options) -> None
         assert store.count_articles() == 2
 
 
+_HOLD_STORE = """
+import sys, time
+from eventwire.config import resolve_options
+from eventwire.store import Store
+with Store(sys.argv[1], options=resolve_options(env={}, config_file=None, db=sys.argv[1])):
+    print("open", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_the_store_is_free_between_cycles_and_a_busy_store_waits_a_cycle(
+    server: LocalServer, bare: Pipeline, options: Options
+) -> None:
+    import subprocess
+    import sys
+
+    server.route("/a1", page(1))
+    server.route("/a2", page(2))
+    server.sequence("/feed", [rss(server, ("/a1", "one")),
+                              rss(server, ("/a1", "one"), ("/a2", "two"))])  # fmt: skip
+    db = str(options.db)
+
+    def opener() -> Store:
+        return Store(db, options=options)
+
+    with Watcher([server.url("/feed")], opener, bare, options=options, every=0) as w:
+        assert w.poll().stored == 1
+        # Between cycles another process can open the store (a server, an ingest).
+        holder = subprocess.Popen([sys.executable, "-c", _HOLD_STORE, db],
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+            busy = w.poll()
+        finally:
+            holder.kill()
+            holder.wait()
+        assert busy.busy and "in use by another process" in busy.busy
+        assert busy.stored == 0 and "store busy" in busy.line()
+        after = w.poll()  # the link seen while the store was busy is not lost
+    assert (after.stored, after.new) == (1, 1)
+    with Store(db, options=options) as store:
+        assert urls(store) == {server.url("/a1"), server.url("/a2")}
+
+
 def test_watch_command_rejects_a_bad_interval(options: Options) -> None:
     result = CliRunner().invoke(
         watch, ["http://127.0.0.1:9/feed", "--every", "often", "--cycles", "1"],

@@ -15,6 +15,12 @@ and how many times in a row it failed. One :meth:`Watcher.poll` is one cycle:
    backoff: after ``k`` failures in a row it sits out ``2**k - 1`` cycles (so it waits
    ``every * 2**k``, at most :data:`MAX_BACKOFF_FACTOR` intervals); a success resets it.
 
+Given a way to open the store rather than an open store (what ``eventwire watch`` does), the
+watcher opens it for each cycle and closes it in between, so ``eventwire serve``, ``ingest``
+and other readers and writers can use the store while the watcher sleeps. When another
+process holds the store at cycle time, the cycle says so and its new links are tried again
+in the next cycle.
+
 :meth:`Watcher.run` repeats cycles every ``every`` seconds and hands one
 :class:`CycleReport` per cycle to a callback; the ``eventwire watch`` command prints each as
 one line.
@@ -25,7 +31,8 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +41,7 @@ from urllib.parse import urljoin
 import click
 
 from .config import Options, resolve_options
-from .errors import InputError, OptionsError
+from .errors import InputError, OptionsError, StoreError
 from .model import Article, Rejection
 
 if TYPE_CHECKING:
@@ -85,6 +92,8 @@ class CycleReport:
         rejected: Articles and sources rejected (fetch, read or stage failures).
         seconds: Duration of the cycle.
         failures: Source -> reason, for the sources that failed.
+        busy: Why the store could not be opened this cycle (another process holds it);
+            the new links wait for the next cycle.
     """
 
     cycle: int
@@ -99,6 +108,7 @@ class CycleReport:
     rejected: int = 0
     seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
+    busy: str | None = None
 
     def line(self) -> str:
         """The cycle as one log line."""
@@ -108,6 +118,8 @@ class CycleReport:
             f"stored {self.stored} articles ({self.events} events), "
             f"{self.duplicates} duplicate, {self.rejected} rejected in {self.seconds:.1f}s"
         )
+        if self.busy:
+            text += f" | store busy, new links kept for the next cycle: {self.busy}"
         if self.failures:
             text += " | " + "; ".join(f"{s}: {r}" for s, r in self.failures.items())
         return text
@@ -134,7 +146,8 @@ class Watcher:
 
     Args:
         sources: Feed URLs, URL-list URLs, or paths of feed / ``.urls`` files.
-        store: The open store articles go to.
+        store: The open store articles go to, or a function that opens it: then it is
+            opened for each cycle and closed in between.
         pipeline: The stage chain run over new articles.
         options: Resolved options (fetch limits, User-Agent).
         every: Seconds between cycles; also the unit of the backoff.
@@ -149,7 +162,7 @@ class Watcher:
     def __init__(
         self,
         sources: Sequence[str],
-        store: Store,
+        store: Store | Callable[[], Store],
         pipeline: Pipeline,
         *,
         options: Options,
@@ -193,12 +206,35 @@ class Watcher:
         """Run one cycle: read the sources that are due and ingest their new articles.
 
         Raises:
-            StoreError: The store cannot be written (every other failure is recorded).
+            StoreError: The store cannot be written (every other failure is recorded; a
+                store held by another process is reported in the cycle's ``busy``).
         """
         self.cycles += 1
         report = CycleReport(self.cycles)
         started = self.clock()
+        try:
+            with self._open_store() as store:
+                self._cycle(store, report)
+        except StoreError as exc:
+            if "in use by another process" not in str(exc):
+                raise
+            report.busy = str(exc)
+        report.seconds = self.clock() - started
+        return report
+
+    @contextmanager
+    def _open_store(self) -> Iterator[Store]:
+        from .store import Store
+
+        if isinstance(self.store, Store):
+            yield self.store
+            return
+        with self.store() as store:
+            yield store
+
+    def _cycle(self, store: Store, report: CycleReport) -> None:
         items: list[Article | Rejection] = []
+        handled: list[str] = []  # marked handled only once their articles are stored
         for source in self.sources:
             state = self.state[source]
             if self.cycles < state.next_cycle:
@@ -218,7 +254,7 @@ class Watcher:
             report.links += len(entries)
             for entry in entries:
                 key = entry.link or entry.locator
-                if key in self._handled or (entry.link and self.store.has_url(entry.link)):
+                if key in self._handled or (entry.link and store.has_url(entry.link)):
                     self._handled.add(key)
                     continue
                 report.new += 1
@@ -226,17 +262,16 @@ class Watcher:
                 if isinstance(item, Rejection) and item.stage == "fetch":
                     tries = self._attempts[key] = self._attempts.get(key, 0) + 1
                     if tries >= MAX_LINK_ATTEMPTS:
-                        self._handled.add(key)
+                        handled.append(key)
                 else:
-                    self._handled.add(key)
+                    handled.append(key)
                 items.append(item)
-        ingest = self.store.ingest(items, self.pipeline)
+        ingest = store.ingest(items, self.pipeline)
+        self._handled.update(handled)
         report.stored = ingest.stored
         report.events = ingest.events
         report.duplicates = ingest.duplicates
         report.rejected = ingest.rejected
-        report.seconds = self.clock() - started
-        return report
 
     def run(
         self,
@@ -409,8 +444,10 @@ def watch(
         options = replace(options, db=db)
     seconds = parse_interval(every)
     pipeline = pipeline_for(options)
-    with (
-        open_store(options.db, options=options) as store,
-        Watcher(sources, store, pipeline, options=options, every=seconds) as watcher,
-    ):
+    # Opened once now, so a bad --db fails at once, then once per cycle.
+    open_store(options.db, options=options).close()
+    with Watcher(
+        sources, lambda: open_store(options.db, options=options), pipeline,
+        options=options, every=seconds,
+    ) as watcher:  # fmt: skip
         watcher.run(cycles=cycles, on_cycle=lambda r: click.echo(r.line()))
