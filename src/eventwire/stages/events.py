@@ -1058,7 +1058,12 @@ class _Coder:
             if tok.i in skip:
                 continue
             # a relative clause inside a phrase ("the arrest of people who set fire")
-            nested = tok.dep_ == "relcl" and tok.head.dep_ == "pobj"
+            nested = (
+                tok.dep_ == "relcl"
+                and tok.head.dep_ == "pobj"
+                # "outside two hotels, where they burned tires": the crowd's own act
+                and not any(c.dep_ == "nsubj" and c.lower_ in _PRONOUNS for c in tok.children)
+            )
             if nested or (tok.dep_ == "prep" and tok.lower_ in ("for", "over")):
                 span = range(tok.left_edge.i, tok.right_edge.i + 1)
                 if cand.token.i not in span:  # never the event's own clause
