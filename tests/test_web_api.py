@@ -535,7 +535,8 @@ def test_page_and_docs_carry_a_strict_csp(client: TestClient) -> None:
         assert "default-src 'none'" in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["x-frame-options"] == "DENY"
-    assert "GeoNames" in client.get("/").text
+    page = client.get("/").text
+    assert "GeoNames" in page and "Who's On First" in page and "OCHA" in page
 
 
 def test_the_page_has_no_inline_script_or_handlers(client: TestClient) -> None:
