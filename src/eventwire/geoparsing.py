@@ -372,7 +372,8 @@ def _recognise(
     n = len(doc)
     while i < n:
         tok = doc[i]
-        if taken[i] or not (_capitalised(tok.text) or _article_start(doc, i)) or \
+        if taken[i] or not (_capitalised(tok.text) or (
+                tok.text in _articles() and _article_start(doc, i))) or \
                 tok.text in w.never or (
                 tok.is_stop and tok.pos_ in _FUNCTION_POS):
             # "In Samarra, ...": a capitalised preposition or article starts no name.
