@@ -271,6 +271,9 @@ class _Report:
     admin1: str
     admin2: str
     modality: str
+    event_type: str
+    mode: str | None
+    fatalities: int | None
     actors: tuple[tuple[str, frozenset[str], str | None, str | None], ...]
     text: frozenset[str]
     cluster: str | None = None
@@ -305,6 +308,9 @@ class _Report:
             admin1=_norm_name(event.admin1),
             admin2=_norm_name(event.admin2),
             modality=event.modality or "reported",
+            event_type=event.event_type,
+            mode=event.mode,
+            fatalities=event.fatalities,
             actors=tuple(actors),
             text=_content(event),
             cluster=event.cluster_id,
@@ -316,11 +322,11 @@ class _Report:
 
 def _violent_protest(r: _Report, params: ClusterParams) -> bool:
     v = params.violent_protest
-    return r.event.mode in v["modes"] or any(x[3] in v["kinds"] for x in r.actors)
+    return r.mode in v["modes"] or any(x[3] in v["kinds"] for x in r.actors)
 
 
 def _types_compatible(ra: _Report, rb: _Report, params: ClusterParams) -> float:
-    a, b = ra.event.event_type, rb.event.event_type
+    a, b = ra.event_type, rb.event_type
     if a == b:
         return 1.0
     if any(a in g and b in g for g in params.type_groups):
@@ -328,7 +334,7 @@ def _types_compatible(ra: _Report, rb: _Report, params: ClusterParams) -> float:
     # A riot one outlet codes as a protest, another as the assault it was.
     violent_types = params.violent_protest["types"]
     for x, y in ((ra, rb), (rb, ra)):
-        if x.event.event_type == "PROTEST" and y.event.event_type in violent_types:
+        if x.event_type == "PROTEST" and y.event_type in violent_types:
             if _violent_protest(x, params):
                 return 0.5
     return 0.0
@@ -420,17 +426,15 @@ def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) 
     return 2 * shared / total
 
 
-def _same_toll(a: Event, b: Event, params: ClusterParams) -> float:
+def _same_toll(fa: int | None, fb: int | None, params: ClusterParams) -> float:
     """Bonus for two reports giving the same death toll (a shared detail, as a rare word is;
     a toll of one is common, so it counts less)."""
-    fa = a.fatalities
-    if not fa or fa != b.fatalities:
+    if not fa or fa != fb:
         return 0.0
     return params.same_toll_bonus[0 if fa == 1 else 1]
 
 
-def _fatality_conflict(a: Event, b: Event) -> bool:
-    fa, fb = a.fatalities, b.fatalities
+def _fatality_conflict(fa: int | None, fb: int | None) -> bool:
     if fa is None or fb is None:
         return False
     lo, hi = sorted((fa, fb))
@@ -478,7 +482,7 @@ def _pair(
     else:
         date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
     actors = _actor_score(a, b, rarity)
-    if a.event.mode and b.event.mode and a.event.mode == b.event.mode:
+    if a.mode and a.mode == b.mode:
         type_score = min(1.0, type_score + 0.25) if type_score < 1.0 else 1.0
     w = params.weights
     total = (
@@ -488,10 +492,10 @@ def _pair(
         + w["type"] * type_score
         + w["text"] * text
     )
-    if _fatality_conflict(a.event, b.event):
+    if _fatality_conflict(a.fatalities, b.fatalities):
         total -= 0.1
     else:
-        total += _same_toll(a.event, b.event, params)
+        total += _same_toll(a.fatalities, b.fatalities, params)
     if (
         _coarser_geo(a.geo, b.geo) in _COARSE
         and text < params.vague_text_min
