@@ -639,6 +639,13 @@ class _Coder:
                     return child, False
                 if child.dep_ == "nsubjpass":
                     return child, True
+            if (
+                node.dep_ == "acl"
+                and node.tag_ == "VBG"
+                and node.head.pos_ in ("NOUN", "PROPN")
+                and node.head.i < node.i
+            ):
+                return node.head, False  # "nurses demanding better pay", "men riding"
             if node.dep_ == "acl" and node.head.pos_ in ("NOUN", "PROPN") and node.head.i < node.i:
                 top = node.head
                 while (
