@@ -56,7 +56,11 @@ def ingest_cmd(gazetteer: Path, corpus: Path, db: Path) -> list[str]:
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the commands: no user config file."""
+    """The environment of the commands: a config file of their own, whose small batches make
+    an ingest of ``N_FILES`` articles several write transactions (places to be killed in)."""
+    config = tmp_path / "xdg" / "eventwire" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[eventwire]\nbatch_size = 4\n", encoding="utf-8")
     return {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
 
 
