@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -226,6 +226,30 @@ P_Q = Query(None, description="Case-insensitive text the sentence contains.",
             max_length=MAX_TEXT)  # fmt: skip
 
 
+async def _filters(
+    type: str | None = P_TYPE,  # noqa: A002
+    modality: str | None = P_MODALITY,
+    include_hypothetical: bool = P_HYPO,
+    actor: str | None = P_ACTOR,
+    country: str | None = P_COUNTRY,
+    since: str | None = P_SINCE,
+    until: str | None = P_UNTIL,
+    bbox: str | None = P_BBOX,
+    near: str | None = P_NEAR,
+    q: str | None = P_Q,
+) -> Any:
+    """The filters /api/events, /api/clusters and /api/stats share, parsed and checked
+    (``async``: cheap enough for the event loop, no trip through the thread pool)."""
+    return _parse_filter(
+        type=type, modality=modality, include_hypothetical=include_hypothetical,
+        actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
+    )  # fmt: skip
+
+
+#: The shared filters as a route parameter.
+FILTERS = Depends(_filters)
+
+
 def create_app(
     db_path: str | Path,
     *,
@@ -323,9 +347,6 @@ def create_app(
             ApiError(500, "internal_error", "unexpected server error; see the server's log")
         )
 
-    def _filter(**values: Any) -> Any:
-        return _parse_filter(**values)
-
     @app.get(
         "/api/health", tags=["api"], summary="Whether the store answers",
         responses=schemas.responses(schemas.Health, 503),
@@ -358,16 +379,7 @@ def create_app(
     )  # fmt: skip
     def events(
         request: Request,
-        type: str | None = P_TYPE,  # noqa: A002
-        modality: str | None = P_MODALITY,
-        include_hypothetical: bool = P_HYPO,
-        actor: str | None = P_ACTOR,
-        country: str | None = P_COUNTRY,
-        since: str | None = P_SINCE,
-        until: str | None = P_UNTIL,
-        bbox: str | None = P_BBOX,
-        near: str | None = P_NEAR,
-        q: str | None = P_Q,
+        filt: Any = FILTERS,
         sort: str = Query(
             "-event_date",
             description="event_date, published, confidence or "
@@ -391,10 +403,6 @@ def create_app(
     ) -> Response:
         """Filter, sort and page through events (cursor pagination: pass `next_cursor` back)."""
         _check_params(request, EVENTS_PARAMS)
-        filt = _filter(
-            type=type, modality=modality, include_hypothetical=include_hypothetical,
-            actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
-        )  # fmt: skip
         page = db.events(
             filt, sort=sort, limit=limit, cursor=cursor, fields=parse_fields(fields),
             encoded=format == "json",
@@ -418,16 +426,7 @@ def create_app(
     )  # fmt: skip
     def clusters(
         request: Request,
-        type: str | None = P_TYPE,  # noqa: A002
-        modality: str | None = P_MODALITY,
-        include_hypothetical: bool = P_HYPO,
-        actor: str | None = P_ACTOR,
-        country: str | None = P_COUNTRY,
-        since: str | None = P_SINCE,
-        until: str | None = P_UNTIL,
-        bbox: str | None = P_BBOX,
-        near: str | None = P_NEAR,
-        q: str | None = P_Q,
+        filt: Any = FILTERS,
         sort: str = Query(
             "-event_date",
             description="event_date, published, confidence, "
@@ -456,10 +455,6 @@ def create_app(
         `report_count` and `source` (every outlet). Filters apply to the canonical record,
         as in `eventwire events --clusters`; paging as in /api/events."""
         _check_params(request, EVENTS_PARAMS)
-        filt = _filter(
-            type=type, modality=modality, include_hypothetical=include_hypothetical,
-            actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
-        )  # fmt: skip
         page = db.clusters(
             filt, sort=sort, limit=limit, cursor=cursor,
             fields=parse_fields(fields, clusters=True), encoded=format == "json",
@@ -496,26 +491,13 @@ def create_app(
     )  # fmt: skip
     def stats(
         request: Request,
-        type: str | None = P_TYPE,  # noqa: A002
-        modality: str | None = P_MODALITY,
-        include_hypothetical: bool = P_HYPO,
-        actor: str | None = P_ACTOR,
-        country: str | None = P_COUNTRY,
-        since: str | None = P_SINCE,
-        until: str | None = P_UNTIL,
-        bbox: str | None = P_BBOX,
-        near: str | None = P_NEAR,
-        q: str | None = P_Q,
+        filt: Any = FILTERS,
         clusters: bool = Query(
             False, description="Count merged events (/api/clusters) instead of reports."
         ),
     ) -> Response:
         """Counts of the events (or merged events) matching the same filters as /api/events."""
         _check_params(request, STATS_PARAMS)
-        filt = _filter(
-            type=type, modality=modality, include_hypothetical=include_hypothetical,
-            actor=actor, country=country, since=since, until=until, bbox=bbox, near=near, q=q,
-        )  # fmt: skip
         return _json(db.stats(filt, clusters=clusters))
 
     @app.get("/", include_in_schema=False)
