@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from sys import intern
 from typing import Any
 
 from .errors import OptionsError, StoreError
@@ -192,8 +193,9 @@ def _tokens(text: str | None) -> frozenset[str]:
     if not text:
         return frozenset()
     # Five-letter prefixes: a crude stem that makes "shelled"/"shelling", "killed"/"killing"
-    # and most spelling variants of long names meet.
-    return frozenset(w[:5] for w in _WORD.findall(_fold(text)) if w not in _STOP)
+    # and most spelling variants of long names meet. Interned: the vocabulary is small, and
+    # a million stored reports then share their words instead of holding a copy each.
+    return frozenset(intern(w[:5]) for w in _WORD.findall(_fold(text)) if w not in _STOP)
 
 
 @lru_cache(maxsize=65536)
@@ -212,14 +214,15 @@ def _generic_words() -> frozenset[str]:
 def _content(event: Event) -> frozenset[str]:
     """Words of the sentence that may tell one event from another of its kind: not generic
     news words, not the actors' or places' names (scored on their own), not the day."""
-    words = _tokens(event.sentence) | _tokens(event.trigger)
-    known = _generic_words()
+    words = (_tokens(event.sentence) | _tokens(event.trigger)) - _generic_words()
     for name in ("actor1", "actor1_text", "actor2", "actor2_text", "place", "place_text",
                  "admin1", "admin2"):  # fmt: skip
-        known = known | _name_tokens(getattr(event, name))
+        known = _name_tokens(getattr(event, name))
+        if not words.isdisjoint(known):
+            words = words - known
     if isinstance(event.event_date, date):
-        known = known | {str(event.event_date.day)}
-    return words - known
+        words = words - {str(event.event_date.day)}
+    return words
 
 
 def _precision_rank(precision: str | None) -> int:
@@ -250,8 +253,15 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+@lru_cache(maxsize=65536)
 def _norm_name(text: str | None) -> str:
+    """A name folded for comparison: few distinct values, so cached (and shared)."""
     return " ".join(_WORD.findall(_fold(text))) if text else ""
+
+
+@lru_cache(maxsize=65536)
+def _actor_words(name: str | None, surface: str | None) -> frozenset[str]:
+    return _name_tokens(name) | _name_tokens(surface)
 
 
 @dataclass(slots=True)
@@ -287,7 +297,7 @@ class _Report:
             if not (name or surface):
                 continue
             label = _norm_name(name or surface)
-            words = _name_tokens(name) | _name_tokens(surface)
+            words = _actor_words(name, surface)
             actors.append(
                 (label, words, getattr(event, f"actor{role}_country"),
                  getattr(event, f"actor{role}_kind"))
