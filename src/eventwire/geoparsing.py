@@ -37,16 +37,27 @@ RECOVERABLE_LABELS = frozenset({"", "PERSON"})
 #: Labels the small model also puts on places ("Samarra" NORP, "Hama" ORG, "UAE" ORG,
 #: "Erbil" PRODUCT, "Aleppo" LANGUAGE): these are recovered only with a locative context and a
 #: gazetteer name that is not a demonym.
-DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT",
-                             "DATE"})
+DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART", "EVENT", "DATE"})
 
 #: Bonus for a candidate in a first-level division another name of the text is in.
 _SAME_ADMIN1 = 1.0
 _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
-_MATCH_BONUS = {"name": 0.4, "abbreviation": 0.3, "alternate": 0.0, "demonym": 0.0,
-                "phonetic": -0.9, "fuzzy": -1.6}
-_MATCH_TRUST = {"name": 1.0, "abbreviation": 0.95, "alternate": 0.9, "demonym": 0.8,
-                "phonetic": 0.7, "fuzzy": 0.55}
+_MATCH_BONUS = {
+    "name": 0.4,
+    "abbreviation": 0.3,
+    "alternate": 0.0,
+    "demonym": 0.0,
+    "phonetic": -0.9,
+    "fuzzy": -1.6,
+}
+_MATCH_TRUST = {
+    "name": 1.0,
+    "abbreviation": 0.95,
+    "alternate": 0.9,
+    "demonym": 0.8,
+    "phonetic": 0.7,
+    "fuzzy": 0.55,
+}
 
 
 @dataclass
@@ -177,8 +188,7 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
     prev = doc[start - 1] if start > 0 else None
     if p1 in w.locative or p1 in w.directions:
         return True
-    if p1 in w.settlement and p1 != "area" and (p2 in ("the", "a", "'s", "’s") or
-                                               p2 in w.locative):
+    if p1 in w.settlement and p1 != "area" and (p2 in ("the", "a", "'s", "’s") or p2 in w.locative):
         return True  # "the village Huwaysis", "in the capital Dili"
     if prev is not None and prev.lemma_.lower() in w.capture_verbs:
         return True
@@ -199,8 +209,9 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
 _FUNCTION_POS = frozenset({"ADP", "DET", "CCONJ", "SCONJ", "PRON", "AUX", "PART", "ADV"})
 
 #: Prepositions after which a capitalised name the model left untagged is a place.
-_PLACE_PREPS = frozenset({"in", "at", "near", "into", "towards", "toward", "outside",
-                          "around", "inside"})
+_PLACE_PREPS = frozenset(
+    {"in", "at", "near", "into", "towards", "toward", "outside", "around", "inside"}
+)
 
 
 def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
@@ -210,8 +221,11 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
     if start == 0 or doc[start].is_sent_start:
         return False
     toks = doc[start:end]
-    if not all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks) \
-            or any(t.text in w.never for t in toks) or len(toks.text) < 4:
+    if (
+        not all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks)
+        or any(t.text in w.never for t in toks)
+        or len(toks.text) < 4
+    ):
         return False
     k = start - 1
     while k > 0 and doc[k].is_quote:
@@ -225,14 +239,30 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
         return True
     if end + 2 < len(doc) and doc[end + 1].lower_ == "of" and doc[end + 2].text[:1].isupper():
         return False  # "the Sunni neighborhood of Adhamiyah": the name follows "of"
-    return end < len(doc) and doc[end].lemma_.lower() in _generic_places() | {"home"} and \
-        not doc[end].text[:1].isupper()
+    return (
+        end < len(doc)
+        and doc[end].lemma_.lower() in _generic_places() | {"home"}
+        and not doc[end].text[:1].isupper()
+    )
 
 
 #: Nouns whose "of" name is a place, besides settlements and divisions ("the streets of
 #: Lusaka", "the outskirts of Darayya").
-_OF_PLACES = frozenset({"street", "outskirts", "suburb", "suburbs", "edge", "countryside",
-                        "centre", "center", "heart", "environs", "vicinity"})
+_OF_PLACES = frozenset(
+    {
+        "street",
+        "outskirts",
+        "suburb",
+        "suburbs",
+        "edge",
+        "countryside",
+        "centre",
+        "center",
+        "heart",
+        "environs",
+        "vicinity",
+    }
+)
 
 
 @cache
@@ -247,12 +277,26 @@ def _generic_places() -> frozenset[str]:
     division ("Huwaysis village", "the neighbourhood of Al-Bayaa"); not "department", which in
     English news is mostly a ministry ("Department of Health")."""
     w = _words()
-    return (w.settlement | w.admin | frozenset({"neighbourhood", "neighborhood", "quarter",
-                                                "district", "suburb", "township", "axis",
-                                                "sector", "farms", "commune", "residence",
-                                                "locality"})) - {"area", "capital",
-                                                                        "state", "outskirts",
-                                                                        "department"}
+    return (
+        w.settlement
+        | w.admin
+        | frozenset(
+            {
+                "neighbourhood",
+                "neighborhood",
+                "quarter",
+                "district",
+                "suburb",
+                "township",
+                "axis",
+                "sector",
+                "farms",
+                "commune",
+                "residence",
+                "locality",
+            }
+        )
+    ) - {"area", "capital", "state", "outskirts", "department"}
 
 
 _NAME_START = re.compile(r"^(?:(?:al|el|ad|ar|as|an|at|az|ash|ad)[-‑])?[ʿʾ‘’`']?[A-Z]")
@@ -265,9 +309,13 @@ def _capitalised(text: str) -> bool:
 
 def _article_start(doc: Any, i: int) -> bool:
     """Whether token ``i`` is a lower-case article opening a name: "al - Latmana"."""
-    return doc[i].lower_ in _articles() and i + 2 < len(doc) and \
-        doc[i + 1].text in ("-", "‑") and not doc[i].whitespace_ and \
-        doc[i + 2].text[:1].isupper()
+    return (
+        doc[i].lower_ in _articles()
+        and i + 2 < len(doc)
+        and doc[i + 1].text in ("-", "‑")
+        and not doc[i].whitespace_
+        and doc[i + 2].text[:1].isupper()
+    )
 
 
 def _name_run_end(doc: Any, i: int, w: _Words) -> int:
@@ -283,9 +331,12 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
             j += 1
         elif text in ("-", "‑") and j > i and not doc[j - 1].whitespace_ and j + 1 < n:
             j += 1
-        elif (text.lower() in _articles() and j + 1 < n and
-              (doc[j + 1].text in ("-", "‑") or doc[j + 1].text[:1].isupper()) and
-              (j > i or _article_start(doc, j))):
+        elif (
+            text.lower() in _articles()
+            and j + 1 < n
+            and (doc[j + 1].text in ("-", "‑") or doc[j + 1].text[:1].isupper())
+            and (j > i or _article_start(doc, j))
+        ):
             j += 1
         else:
             break
@@ -298,11 +349,46 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
 def _headed_places() -> frozenset[str]:
     """Generic nouns that end a place's own name ("Al-Quds Hospital", "Idlib Governorate")."""
     w = _words()
-    return (w.features | w.urban | w.admin | frozenset(
-        {"village", "town", "city", "camp", "neighbourhood", "neighborhood", "suburb",
-         "quarter", "district", "airbase", "farms", "gorge", "mountains"})) - frozenset(
-        {"front", "court", "house", "club", "way", "place", "hall", "state", "center",
-         "centre", "base", "gate", "field", "market", "department"})
+    return (
+        w.features
+        | w.urban
+        | w.admin
+        | frozenset(
+            {
+                "village",
+                "town",
+                "city",
+                "camp",
+                "neighbourhood",
+                "neighborhood",
+                "suburb",
+                "quarter",
+                "district",
+                "airbase",
+                "farms",
+                "gorge",
+                "mountains",
+            }
+        )
+    ) - frozenset(
+        {
+            "front",
+            "court",
+            "house",
+            "club",
+            "way",
+            "place",
+            "hall",
+            "state",
+            "center",
+            "centre",
+            "base",
+            "gate",
+            "field",
+            "market",
+            "department",
+        }
+    )
 
 
 @cache
@@ -326,9 +412,13 @@ def _recognise(
             return None
         le = lookup_end if lookup_end is not None else e
         span = _Span(
-            start=s, end=e, start_char=doc[s].idx,
+            start=s,
+            end=e,
+            start_char=doc[s].idx,
             end_char=doc[e - 1].idx + len(doc[e - 1].text),
-            text=doc[s:e].text, lookup=doc[s:le].text, origin=origin,
+            text=doc[s:e].text,
+            lookup=doc[s:le].text,
+            origin=origin,
         )
         for k in range(s, e):
             taken[k] = True
@@ -348,8 +438,10 @@ def _recognise(
         if all(t.text in w.never or t.is_punct for t in doc[s:e]):
             continue
         if _is_abbreviation(text):
-            if not any(c.match == "abbreviation" or c.feature_class == "A"
-                       for c in gaz.candidates(text, limit=5, phonetic=False)):
+            if not any(
+                c.match == "abbreviation" or c.feature_class == "A"
+                for c in gaz.candidates(text, limit=5, phonetic=False)
+            ):
                 continue
         if e < len(doc) and doc[e].lower_ in w.features and not doc[e].text[:1].isupper():
             add(s, e + 1, "feature", lookup_end=e)
@@ -372,10 +464,12 @@ def _recognise(
     n = len(doc)
     while i < n:
         tok = doc[i]
-        if taken[i] or not (_capitalised(tok.text) or (
-                tok.text in _articles() and _article_start(doc, i))) or \
-                tok.text in w.never or (
-                tok.is_stop and tok.pos_ in _FUNCTION_POS):
+        if (
+            taken[i]
+            or not (_capitalised(tok.text) or (tok.text in _articles() and _article_start(doc, i)))
+            or tok.text in w.never
+            or (tok.is_stop and tok.pos_ in _FUNCTION_POS)
+        ):
             # "In Samarra, ...": a capitalised preposition or article starts no name.
             i += 1
             continue
@@ -397,20 +491,29 @@ def _recognise(
             continue
         has_feature = e < n and doc[e].lower_ in w.features and not doc[e].text[:1].isupper()
         prefix = doc[s].lower_ in w.feature_prefix and e - s >= 2
-        if e - s >= 2 and doc[e - 1].lower_ in _headed_places() and \
-                labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
-                (s == 0 or doc[s - 1].lower_.rstrip(".") not in w.titles) and \
-                not any(t.text in w.never for t in doc[s:e - 1]):
+        if (
+            e - s >= 2
+            and doc[e - 1].lower_ in _headed_places()
+            and labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS
+            and (s == 0 or doc[s - 1].lower_.rstrip(".") not in w.titles)
+            and not any(t.text in w.never for t in doc[s : e - 1])
+        ):
             # "the Al-Bassel Hospital", "Deir Ezzor Governorate", "Minya University": a name
             # with its generic head is a place even when the model calls it an organisation.
             add(s, e, "feature", lookup_end=e - 1)
             continue
         if not labels <= RECOVERABLE_LABELS:
-            if labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
-                    _context_ok(doc, s, e, w, strict=True) and _has_candidates(gaz, text, None):
+            if (
+                labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS
+                and _context_ok(doc, s, e, w, strict=True)
+                and _has_candidates(gaz, text, None)
+            ):
                 add(s, e, "recovered")
-            elif labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS and \
-                    _plainly_a_place(doc, s, e, w) and doc[s - 1].lower_ not in _PLACE_PREPS:
+            elif (
+                labels <= RECOVERABLE_LABELS | DOUBTFUL_LABELS
+                and _plainly_a_place(doc, s, e, w)
+                and doc[s - 1].lower_ not in _PLACE_PREPS
+            ):
                 add(s, e, "unlisted")  # "the villages of Aleis", "the Fdhiliyah neighborhood"
             elif has_feature and labels <= {"", "ORG"}:
                 add(s, e + 1, "feature", lookup_end=e)
@@ -437,16 +540,24 @@ def _recognise(
         grew = False
         for span in list(spans):
             k = span.end
-            if k + 1 < n and doc[k].lower_ in ("and", ",", "or") and not taken[k + 1] and \
-                    doc[k + 1].text[:1].isupper():
+            if (
+                k + 1 < n
+                and doc[k].lower_ in ("and", ",", "or")
+                and not taken[k + 1]
+                and doc[k + 1].text[:1].isupper()
+            ):
                 e = _name_run_end(doc, k + 1, w)
-                if e > k + 1 and {t.ent_type_ for t in doc[k + 1:e]} <= \
-                        RECOVERABLE_LABELS | DOUBTFUL_LABELS \
-                        and not _is_abbreviation(doc[k + 1:e].text):
-                    if _has_candidates(gaz, doc[k + 1:e].text, country_hint):
+                if (
+                    e > k + 1
+                    and {t.ent_type_ for t in doc[k + 1 : e]}
+                    <= RECOVERABLE_LABELS | DOUBTFUL_LABELS
+                    and not _is_abbreviation(doc[k + 1 : e].text)
+                ):
+                    if _has_candidates(gaz, doc[k + 1 : e].text, country_hint):
                         grew |= add(k + 1, e, "recovered") is not None
                     elif span.origin == "unlisted" and all(
-                            t.pos_ == "PROPN" or t.is_punct for t in doc[k + 1:e]):
+                        t.pos_ == "PROPN" or t.is_punct for t in doc[k + 1 : e]
+                    ):
                         # "the villages of Khan Touman, Aleis and Alzorba": the list goes on
                         grew |= add(k + 1, e, "unlisted") is not None
 
@@ -457,9 +568,14 @@ def _recognise(
         while span.origin == "unlisted" and k >= 1 and doc[k].lower_ in ("and", ",", "or"):
             e = k
             s = e
-            while s > 0 and _capitalised(doc[s - 1].text) and not taken[s - 1] and \
-                    doc[s - 1].pos_ == "PROPN" and doc[s - 1].text not in w.never and \
-                    not doc[s - 1].is_sent_start:
+            while (
+                s > 0
+                and _capitalised(doc[s - 1].text)
+                and not taken[s - 1]
+                and doc[s - 1].pos_ == "PROPN"
+                and doc[s - 1].text not in w.never
+                and not doc[s - 1].is_sent_start
+            ):
                 s -= 1
             if s == e or {t.ent_type_ for t in doc[s:e]} - (RECOVERABLE_LABELS | DOUBTFUL_LABELS):
                 break
@@ -491,11 +607,12 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.modifier = _modifier(doc, span.start, w)
     p1, p2, _ = _left_context(doc, span.start)
     nxt = doc[span.end].lower_ if span.end < len(doc) else ""
-    span.admin_hint = nxt in w.admin or (p1 == "of" and p2 in w.admin) or \
-        span.modifier == "direction"
+    span.admin_hint = (
+        nxt in w.admin or (p1 == "of" and p2 in w.admin) or span.modifier == "direction"
+    )
     span.settlement_hint = nxt in w.settlement or (p1 == "of" and p2 in w.settlement)
     span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
-    root = doc[span.start:span.end].root
+    root = doc[span.start : span.end].root
     span.subject = root.dep_ in ("nsubj", "nsubjpass", "poss")
     span.paragraph = _text(doc).count("\n", 0, span.start_char)
 
@@ -556,8 +673,10 @@ def _contains(outer: Candidate, inner: Candidate) -> bool:
             return True
         # Places rarely carry their second-level division: one in the same first-level
         # division and close to the division's point is taken to be inside it.
-        return outer.admin1_code == inner.admin1_code and haversine_km(
-            outer.latitude, outer.longitude, inner.latitude, inner.longitude) < 60
+        return (
+            outer.admin1_code == inner.admin1_code
+            and haversine_km(outer.latitude, outer.longitude, inner.latitude, inner.longitude) < 60
+        )
     return False
 
 
@@ -582,8 +701,7 @@ class Focus:
     mentions: int = 0
 
 
-def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
-              hint: str | None) -> Focus:
+def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]], hint: str | None) -> Focus:
     picks = list(picks)
     votes: dict[str, float] = {}
     admins: dict[str, float] = {}
@@ -610,20 +728,26 @@ def _focus_of(picks: Iterable[tuple[Candidate, float, _Span | None]],
     country, top = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
     share = top / sum(votes.values())
-    mentions = sum(1 for cand, _, _ in picks if cand.country_code == country and
-                   cand.match not in ("phonetic", "fuzzy"))
-    strong = hint is not None or (share >= 0.3 and top >= 1.3 * runner_up and top >= 1.0
-                                  and mentions >= 2)
+    mentions = sum(
+        1
+        for cand, _, _ in picks
+        if cand.country_code == country and cand.match not in ("phonetic", "fuzzy")
+    )
+    strong = hint is not None or (
+        share >= 0.3 and top >= 1.3 * runner_up and top >= 1.0 and mentions >= 2
+    )
     local = {k: v for k, v in admins.items() if k.startswith(country + ".")}
     if not local:
         return Focus(country, share, None, 0.0, strong, mentions)
     code, weight = max(local.items(), key=lambda kv: kv[1])
-    return Focus(country, share, code.split(".", 1)[1], weight / sum(local.values()), strong,
-                 mentions)
+    return Focus(
+        country, share, code.split(".", 1)[1], weight / sum(local.values()), strong, mentions
+    )
 
 
-def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | None
-             ) -> list[Toponym]:
+def _resolve(
+    doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | None
+) -> list[Toponym]:
     w = _words()
     hint = gaz.country_code(country_hint) if country_hint else None
     # Pass 1: each name on its own.
@@ -642,13 +766,18 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
             have = {c.place_id for _, c in span.candidates}
             extra = [c for c in _lookup(gaz, span, focus.country) if c.place_id not in have]
             span.candidates += [(_prior(c, span, w), c) for c in extra]
-    mentioned = {c.country_code for sp in spans for _, c in sp.candidates[:1]
-                 if c.feature_code and c.feature_code.startswith("PCL")}
+    mentioned = {
+        c.country_code
+        for sp in spans
+        for _, c in sp.candidates[:1]
+        if c.feature_code and c.feature_code.startswith("PCL")
+    }
     anchors = [(sp, sp.prior_best) for sp in spans if sp.prior_best and sp.prior_p >= 0.5]
     country_votes = Counter(sp.prior_best.country_code for sp in spans if sp.prior_best)
     total_votes = sum(country_votes.values()) or 1
     admin_votes = Counter(
-        (sp.prior_best.country_code, sp.prior_best.admin1_code) for sp in spans
+        (sp.prior_best.country_code, sp.prior_best.admin1_code)
+        for sp in spans
         if sp.prior_best and sp.prior_best.admin1_code
     )
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
@@ -657,20 +786,29 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
         scores: list[float] = []
         parent = spans[span.parent] if span.parent is not None else None
         primary = any(c.match == "name" for _, c in span.candidates)
-        divisions = {(c.country_code, c.admin1_code) for _, c in span.candidates
-                     if c.feature_code in ("ADM1", "ADM2")}
+        divisions = {
+            (c.country_code, c.admin1_code)
+            for _, c in span.candidates
+            if c.feature_code in ("ADM1", "ADM2")
+        }
         for prior, c in span.candidates:
             s = prior
             # The seat of a same-named division: "Idlib", "New York City"; not a village
             # that only has the division's name among its alternates ("Colorado City").
-            seat = c.feature_class == "P" and (c.country_code, c.admin1_code) in divisions \
+            seat = (
+                c.feature_class == "P"
+                and (c.country_code, c.admin1_code) in divisions
                 and (c.match == "name" or c.population >= 100_000)
+            )
             if primary and c.match == "alternate" and not seat:
                 s -= 1.0  # "Liverpool" is Liverpool before any place once called so
             if seat and not span.admin_hint:
                 s += 1.5  # "New York", "Idlib": the city, unless the text says province
-            own = 1 if span.prior_best is not None and span.prior_best.country_code == \
-                c.country_code else 0
+            own = (
+                1
+                if span.prior_best is not None and span.prior_best.country_code == c.country_code
+                else 0
+            )
             share = (country_votes[c.country_code] - own) / total_votes
             s += 2.0 * share
             if c.country_code == focus.country:
@@ -682,10 +820,17 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
             if c.country_code in mentioned and not (c.feature_code or "").startswith("PCL"):
                 s += 0.8
             if c.admin1_code:
-                own_a = 1 if span.prior_best is not None and span.prior_best.admin1_code == \
-                    c.admin1_code and span.prior_best.country_code == c.country_code else 0
-                if admin_votes[(c.country_code, c.admin1_code)] - own_a > 0 and \
-                        c.feature_code not in _NO_ADMIN_VOTE:
+                own_a = (
+                    1
+                    if span.prior_best is not None
+                    and span.prior_best.admin1_code == c.admin1_code
+                    and span.prior_best.country_code == c.country_code
+                    else 0
+                )
+                if (
+                    admin_votes[(c.country_code, c.admin1_code)] - own_a > 0
+                    and c.feature_code not in _NO_ADMIN_VOTE
+                ):
                     s += _SAME_ADMIN1  # "Franklin" in an article about Ohio
             if parent is not None and any(_contains(pc, c) for _, pc in parent.candidates[:10]):
                 s += 3.0
@@ -696,14 +841,16 @@ def _resolve(doc: Any, spans: list[_Span], gaz: Gazetteer, country_hint: str | N
             if best is None or s > best[0]:
                 best = (s, c)
         chosen.append((best, scores))
-    picks = [(sp, b[1], _softmax_top(sc)) for sp, (b, sc) in zip(spans, chosen, strict=True)
-             if b is not None]
+    picks = [
+        (sp, b[1], _softmax_top(sc))
+        for sp, (b, sc) in zip(spans, chosen, strict=True)
+        if b is not None
+    ]
     out: list[Toponym] = []
     for span, (best, scores) in zip(spans, chosen, strict=True):
         regional = city = None
         if focus.country:
-            regional = _regional_admin1(span.start_char, picks, focus.country,
-                                        span.paragraph)
+            regional = _regional_admin1(span.start_char, picks, focus.country, span.paragraph)
             city = _salient_city(span.start_char, picks, focus.country)
         out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
     return out
@@ -718,8 +865,9 @@ def _coherence(c: Candidate, span: _Span, anchors: list[tuple[_Span, Candidate]]
             continue
         if abs(anchor.latitude - c.latitude) > 3 or abs(anchor.longitude - c.longitude) > 4:
             continue
-        nearest = min(nearest, haversine_km(c.latitude, c.longitude, anchor.latitude,
-                                            anchor.longitude))
+        nearest = min(
+            nearest, haversine_km(c.latitude, c.longitude, anchor.latitude, anchor.longitude)
+        )
     if nearest < 50:
         return 1.0
     if nearest < 200:
@@ -754,17 +902,25 @@ def _fill(t: Toponym, c: Candidate, precision: str, confidence: float) -> None:
     t.confidence = round(max(0.0, min(1.0, confidence)), 3)
 
 
-def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[float],
-             focus: Focus, strong: bool, gaz: Gazetteer, regional: str | None,
-             city: Candidate | None) -> Toponym:
+def _toponym(
+    span: _Span,
+    best: tuple[float, Candidate] | None,
+    scores: list[float],
+    focus: Focus,
+    strong: bool,
+    gaz: Gazetteer,
+    regional: str | None,
+    city: Candidate | None,
+) -> Toponym:
     t = Toponym(text=span.text, start=span.start_char, end=span.end_char)
     if best is not None:
         score, c = best
         foreign = focus.country is not None and c.country_code != focus.country
         small = c.feature_class == "P" and c.feature_code != "PPLC" and c.population < 50_000
         notable = c.feature_class == "A" or c.population >= 50_000
-        if c.match in ("phonetic", "fuzzy") and (foreign or (focus.country is None and not
-                                                             notable)):
+        if c.match in ("phonetic", "fuzzy") and (
+            foreign or (focus.country is None and not notable)
+        ):
             # A loose spelling match is trusted inside the text's country, or for a place
             # notable enough to be written about from anywhere ("Deir Ezzor", "Ingushetia").
             best = None
@@ -790,8 +946,9 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
     if (urban or span.origin == "gold") and city is not None:
         _fill(t, city, "near place", 0.25)
         return t
-    if (span.origin in ("feature", "road", "recovered", "gold") or span.locative) and \
-            regional is not None:
+    if (
+        span.origin in ("feature", "road", "recovered", "gold") or span.locative
+    ) and regional is not None:
         region = gaz.admin1_place(focus.country, regional)
         if region is not None:
             _fill(t, region, "admin1", 0.3)
@@ -803,23 +960,32 @@ def _toponym(span: _Span, best: tuple[float, Candidate] | None, scores: list[flo
     return t
 
 
-def _salient_city(position: int, picks: Sequence[tuple[_Span, Candidate, float]],
-                  country: str) -> Candidate | None:
+def _salient_city(
+    position: int, picks: Sequence[tuple[_Span, Candidate, float]], country: str
+) -> Candidate | None:
     """The populated place most salient around character ``position`` (resolved surely)."""
     best: tuple[float, Candidate] | None = None
     for span, cand, p in picks:
-        if cand.country_code != country or cand.feature_class != "P" or p < 0.5 or \
-                cand.match not in ("name", "alternate"):
+        if (
+            cand.country_code != country
+            or cand.feature_class != "P"
+            or p < 0.5
+            or cand.match not in ("name", "alternate")
+        ):
             continue
-        weight = p * math.exp(-abs(span.start_char - position) / 800) * (
-            1 + math.log10(cand.population + 1) / 7)
+        weight = (
+            p
+            * math.exp(-abs(span.start_char - position) / 800)
+            * (1 + math.log10(cand.population + 1) / 7)
+        )
         if weight >= 0.1 and (best is None or weight > best[0]):
             best = (weight, cand)
     return best[1] if best else None
 
 
-def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, float]],
-                     country: str, paragraph: int = 0) -> str | None:
+def _regional_admin1(
+    position: int, picks: Sequence[tuple[_Span, Candidate, float]], country: str, paragraph: int = 0
+) -> str | None:
     """Admin1 most salient around character ``position`` (in ``paragraph``): nearby mentions
     weigh more."""
     weights: dict[str, float] = {}
@@ -829,14 +995,18 @@ def _regional_admin1(position: int, picks: Sequence[tuple[_Span, Candidate, floa
         code = cand.feature_code or ""
         if code.startswith("PCL"):
             continue
-        w = p * (0.5 if code == "PPLC" else 1.0) * (2.0 if span.modifier or span.admin_hint
-                                                     else 1.0)
+        w = (
+            p
+            * (0.5 if code == "PPLC" else 1.0)
+            * (2.0 if span.modifier or span.admin_hint else 1.0)
+        )
         if span.subject:
             w *= 0.3  # "Damascus tries...": a government, not a place where things happen
         if span.paragraph != paragraph:
             w *= 0.5
         weights[cand.admin1_code] = weights.get(cand.admin1_code, 0.0) + w * math.exp(
-            -abs(span.start_char - position) / 400)
+            -abs(span.start_char - position) / 400
+        )
     if not weights:
         return None
     code, top = max(weights.items(), key=lambda kv: kv[1])
@@ -872,8 +1042,7 @@ def find_toponyms(
     return _resolve(doc, spans, gazetteer, country_hint)
 
 
-def _preliminary_focus(doc: Any, gaz: Gazetteer, exclude: Sequence[tuple[int, int]]
-                       ) -> str | None:
+def _preliminary_focus(doc: Any, gaz: Gazetteer, exclude: Sequence[tuple[int, int]]) -> str | None:
     """Focus country from the model's own place entities, to guide recovery of the rest."""
     w = _words()
     picks = []
@@ -885,10 +1054,19 @@ def _preliminary_focus(doc: Any, gaz: Gazetteer, exclude: Sequence[tuple[int, in
         s, e = _trim(doc, ent.start, ent.end)
         if s >= e:
             continue
-        span = _Span(s, e, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), doc[s:e].text,
-                     doc[s:e].text, "ner")
-        scored = sorted(((_prior(c, span, w), c) for c in gaz.candidates(span.lookup, limit=25)),
-                        key=lambda sc: -sc[0])
+        span = _Span(
+            s,
+            e,
+            doc[s].idx,
+            doc[e - 1].idx + len(doc[e - 1].text),
+            doc[s:e].text,
+            doc[s:e].text,
+            "ner",
+        )
+        scored = sorted(
+            ((_prior(c, span, w), c) for c in gaz.candidates(span.lookup, limit=25)),
+            key=lambda sc: -sc[0],
+        )
         if scored:
             picks.append((scored[0][1], _softmax_top([x for x, _ in scored]), span))
     focus = _focus_of(picks, None)
@@ -927,8 +1105,15 @@ def resolve_spans(
         sp = doc.char_span(start, end, alignment_mode="expand")
         ts, te = (sp.start, sp.end) if sp is not None else (0, 0)
         text = _text(doc)
-        span = _Span(start=ts, end=te, start_char=start, end_char=end, text=text[start:end],
-                     lookup=text[start:end], origin="gold")
+        span = _Span(
+            start=ts,
+            end=te,
+            start_char=start,
+            end_char=end,
+            text=text[start:end],
+            lookup=text[start:end],
+            origin="gold",
+        )
         if te > ts:
             _annotate(doc, span, w)
         built.append(span)
@@ -938,14 +1123,18 @@ def resolve_spans(
     for k, span in enumerate(ordered):
         span.parent = None
         nxt = ordered[k + 1] if k + 1 < len(ordered) else None
-        if nxt is not None and span.end < len(doc) and nxt.start == span.end + 1 and \
-                doc[span.end].text == ",":
+        if (
+            nxt is not None
+            and span.end < len(doc)
+            and nxt.start == span.end + 1
+            and doc[span.end].text == ","
+        ):
             span.parent = k + 1
     resolved = _resolve(doc, ordered, gazetteer, country_hint)
     out: list[Toponym] = [Toponym(text="", start=0, end=0)] * len(every)
     for k, top in zip(order, resolved, strict=True):
         out[k] = top
-    return out[:len(built)]
+    return out[: len(built)]
 
 
 def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
@@ -960,15 +1149,32 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
         code = gazetteer.country_code(t.country)
         adm1 = gazetteer.admin1_code(code, t.admin1) if code and t.admin1 else None
         cand = Candidate(
-            geonames_id=t.geonames_id, name=t.name, latitude=t.latitude or 0.0,
-            longitude=t.longitude or 0.0, country=t.country, country_code=code,
-            admin1_code=adm1, admin1=t.admin1, admin2=t.admin2,
+            geonames_id=t.geonames_id,
+            name=t.name,
+            latitude=t.latitude or 0.0,
+            longitude=t.longitude or 0.0,
+            country=t.country,
+            country_code=code,
+            admin1_code=adm1,
+            admin1=t.admin1,
+            admin2=t.admin2,
             feature_class="A" if t.geo_precision in ("country", "admin1") else "P",
-            feature_code=t.feature_code, population=0, pcode=t.pcode, source="",
+            feature_code=t.feature_code,
+            population=0,
+            pcode=t.pcode,
+            source="",
         )
-        span = _Span(0, 0, t.start, t.end, t.text, t.text, "ner",
-                     modifier="direction" if t.geo_precision == "near place" else None,
-                     admin_hint=t.geo_precision == "admin1")
+        span = _Span(
+            0,
+            0,
+            t.start,
+            t.end,
+            t.text,
+            t.text,
+            "ner",
+            modifier="direction" if t.geo_precision == "near place" else None,
+            admin_hint=t.geo_precision == "admin1",
+        )
         picks.append((cand, max(t.confidence, 0.3), span))
     return _focus_of(picks, None)
 
@@ -976,12 +1182,12 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
 # ------------------------------------------------------------------------ event location
 #: Weight of a place by the preposition that attaches it, and the precision it implies.
 _AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
-_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off",
-                         "between"})
+_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off", "between"})
 _OBJECT_DEPS = frozenset({"dobj", "nsubjpass", "obj", "attr"})
 _MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
-_PATH_PREPS = frozenset({"towards", "toward", "to", "into", "from", "through", "via", "onto",
-                         "along"})
+_PATH_PREPS = frozenset(
+    {"towards", "toward", "to", "into", "from", "through", "via", "onto", "along"}
+)
 _THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
 #: Subjects and possessors name actors ("Damascus tries"); passive subjects are what the event
 #: happened to ("Kisangani was captured") and stay candidates.
@@ -1004,15 +1210,26 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                 return "(container)", tok.head, tok
             tok = tok.head  # "Egypt's streets", "Sri Lanka's west coast"
         elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
-            if tok.dep_ in _MODIFIER_DEPS and tok.head.ent_type_ not in NER_LABELS and \
-                    tok.head.lower_ not in _place_nouns():
+            if (
+                tok.dep_ in _MODIFIER_DEPS
+                and tok.head.ent_type_ not in NER_LABELS
+                and tok.head.lower_ not in _place_nouns()
+            ):
                 # "A US soldier", "Iraqi troops": the name describes someone, not where.
                 return "(modifier)", tok.head, tok
-            if tok.dep_ in _MODIFIER_DEPS and (tok.head.lower_ in _settlement_nouns() or (
-                    tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")) and any(
-                    c.dep_ == "prep" and c.lower_ == "of" and
-                    any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
-                    for c in tok.head.children):
+            if (
+                tok.dep_ in _MODIFIER_DEPS
+                and (
+                    tok.head.lower_ in _settlement_nouns()
+                    or (tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")
+                )
+                and any(
+                    c.dep_ == "prep"
+                    and c.lower_ == "of"
+                    and any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
+                    for c in tok.head.children
+                )
+            ):
                 # "the Los Angeles suburb of Rosemead": the place is the "of" name.
                 return "(container)", tok.head, tok
             tok = tok.head
@@ -1027,15 +1244,20 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             break
         if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
             named_head = head.ent_type_ in NER_LABELS or any(
-                c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN"
-                for c in head.children)
+                c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN" for c in head.children
+            )
             # A city's name on a neighbourhood noun is its container ("the Homs neighbourhood
             # of Baba Amr"); another name is the area's own ("the Bala Farms area").
-            city_head = any(c.dep_ in _MODIFIER_DEPS and c.ent_type_ == "GPE"
-                            for c in head.children)
-            if named_head and (tok.lower_ in _place_nouns() or (
-                    head.lower_ in _area_nouns() and not (
-                        city_head and head.lower_ in _QUARTER_NOUNS))):
+            city_head = any(
+                c.dep_ in _MODIFIER_DEPS and c.ent_type_ == "GPE" for c in head.children
+            )
+            if named_head and (
+                tok.lower_ in _place_nouns()
+                or (
+                    head.lower_ in _area_nouns()
+                    and not (city_head and head.lower_ in _QUARTER_NOUNS)
+                )
+            ):
                 # "Daychopan district of Zabul province", "the Bala Farms area of rural
                 # Damascus": the second name only says where the first is.
                 return "(container)", head, tok
@@ -1055,33 +1277,83 @@ def _place_nouns() -> frozenset[str]:
     """Nouns a place name can modify and still be the place ("Vedeno region", "Hama
     countryside", "Silopi town"), unlike "US soldier"."""
     w = _words()
-    return w.admin | w.settlement | w.features | w.urban | frozenset(
-        {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+    return (
+        w.admin
+        | w.settlement
+        | w.features
+        | w.urban
+        | frozenset({"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+    )
 
 
 #: Parts of a city: "the Homs neighbourhood of Baba Amr" names the part after "of".
 _QUARTER_NOUNS = frozenset({"neighbourhood", "neighborhood"})
 
 #: Nouns a country's possessive can locate ("Egypt's streets").
-_POSSESSED_PLACES = frozenset({"streets", "waters", "coast", "coastline", "border", "borders",
-                               "north", "south", "east", "west", "capital", "soil", "cities",
-                               "towns", "villages", "regions", "provinces"})
+_POSSESSED_PLACES = frozenset(
+    {
+        "streets",
+        "waters",
+        "coast",
+        "coastline",
+        "border",
+        "borders",
+        "north",
+        "south",
+        "east",
+        "west",
+        "capital",
+        "soil",
+        "cities",
+        "towns",
+        "villages",
+        "regions",
+        "provinces",
+    }
+)
 
 
 @cache
 def _settlement_nouns() -> frozenset[str]:
     """Nouns of settlements whose "of" name is the place and whose modifier its container."""
-    return frozenset({"town", "city", "village", "suburb", "hamlet", "camp", "settlement",
-                      "capital", "port", "township", "community"})
+    return frozenset(
+        {
+            "town",
+            "city",
+            "village",
+            "suburb",
+            "hamlet",
+            "camp",
+            "settlement",
+            "capital",
+            "port",
+            "township",
+            "community",
+        }
+    )
 
 
 @cache
 def _area_nouns() -> frozenset[str]:
     """Nouns whose own name comes before them and whose "of" phrase is their container ("the
     Bala Farms area of rural Damascus"), unlike settlements ("the West Bank town of Ramallah")."""
-    return _words().admin | frozenset({"area", "region", "sector", "neighbourhood",
-                                       "neighborhood", "quarter", "farms", "valley", "plain",
-                                       "plains", "district", "axis", "front"})
+    return _words().admin | frozenset(
+        {
+            "area",
+            "region",
+            "sector",
+            "neighbourhood",
+            "neighborhood",
+            "quarter",
+            "farms",
+            "valley",
+            "plain",
+            "plains",
+            "district",
+            "axis",
+            "front",
+        }
+    )
 
 
 def _path_length(a: Any, b: Any) -> int:
@@ -1108,14 +1380,22 @@ def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
         if low not in w.admin and low != "country":
             continue
         k = tok.i - 1
-        while k > span.start and tok.i - k < 4 and doc[k].pos_ in ("ADJ", "PROPN") and \
-                doc[k].lower_ not in ("the", "this", "that"):
+        while (
+            k > span.start
+            and tok.i - k < 4
+            and doc[k].pos_ in ("ADJ", "PROPN")
+            and doc[k].lower_ not in ("the", "this", "that")
+        ):
             k -= 1
         if k < 0 or doc[k].lower_ not in ("the", "this", "that"):
             continue
         nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
-        if nxt is not None and nxt.lower_ == "of" and tok.i + 2 < len(doc) and \
-                doc[tok.i + 2].text[:1].isupper():
+        if (
+            nxt is not None
+            and nxt.lower_ == "of"
+            and tok.i + 2 < len(doc)
+            and doc[tok.i + 2].text[:1].isupper()
+        ):
             continue  # "the province of Idlib" names the province itself
         out.append((tok.idx, tok.idx + len(tok.text), "country" if low == "country" else "admin1"))
     return out
@@ -1165,11 +1445,15 @@ def event_place(
         if tok is None:
             continue
         if tok.dep_ in _SUBJECT_DEPS and not (
-                tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES):
+            tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES
+        ):
             continue  # "Damascus tries", "Ankara's violations": an actor, not a place
         prep, _, _ = _attachment(tok)
-        if prep not in _AT_PREPS and prep not in _NEAR_PREPS and \
-                any(t.start < e and s < t.end for s, e in actor_spans):
+        if (
+            prep not in _AT_PREPS
+            and prep not in _NEAR_PREPS
+            and any(t.start < e and s < t.end for s, e in actor_spans)
+        ):
             continue  # "pressed from Damascus": the actor; "in Syria" stays a place
         score, precision = _attachment_score(tok, trigger, t)
         options.append((score, t, precision))
@@ -1181,8 +1465,9 @@ def event_place(
         ref.text, ref.start, ref.end = _text(doc)[s:e], s, e
         score, _ = _attachment_score(tok, trigger, ref)
         options.append((score - 0.25, ref, ref.geo_precision))
-    options = [(score - _contained_penalty(t, prec, options), t, prec)
-               for score, t, prec in options]
+    options = [
+        (score - _contained_penalty(t, prec, options), t, prec) for score, t, prec in options
+    ]
     options = [o for o in options if o[0] > (_FLOOR if o[1].name is not None else _FLOOR_UNLISTED)]
     if options:
         # A name attached to the clause is the answer even when the gazetteer cannot place
@@ -1218,8 +1503,11 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
         # "shelled Barah", "Kisangani was captured": what a verb of taking or striking hit;
         # the object of "shot" or "killed" is more often a person.
-        weight = _OBJECT_WEIGHT if trigger.lemma_.lower() in _words().capture_verbs or \
-            node.lower_ in _place_nouns() else 1.5
+        weight = (
+            _OBJECT_WEIGHT
+            if trigger.lemma_.lower() in _words().capture_verbs or node.lower_ in _place_nouns()
+            else 1.5
+        )
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
@@ -1227,9 +1515,14 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
         prep = None
     score = weight - _DISTANCE * distance + 0.5 * t.confidence
     score += _PRECISION_BONUS.get(precision or "", 0.0)
-    if prep in _AT_PREPS and (head.ent_type_ in NER_LABELS or head.pos_ == "PROPN" or (
-            head.lower_ in _place_nouns() and any(
-                c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in head.children))):
+    if prep in _AT_PREPS and (
+        head.ent_type_ in NER_LABELS
+        or head.pos_ == "PROPN"
+        or (
+            head.lower_ in _place_nouns()
+            and any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in head.children)
+        )
+    ):
         # "near Ain Issa in northern Syria", "in Saidiyah district in southern Baghdad": the
         # second name only says where the first is.
         score -= 1.5
@@ -1249,8 +1542,9 @@ _FLOOR_UNLISTED = -1.0
 _PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
 
 
-def _contained_penalty(t: Toponym, precision: str | None,
-                       options: Sequence[tuple[float, Toponym, str | None]]) -> float:
+def _contained_penalty(
+    t: Toponym, precision: str | None, options: Sequence[tuple[float, Toponym, str | None]]
+) -> float:
     """A country or division that only contains a finer place of the same sentence says
     less about where the event was than that place."""
     if precision not in ("country", "admin1") or t.name is None:
@@ -1264,14 +1558,18 @@ def _contained_penalty(t: Toponym, precision: str | None,
             continue
         if precision == "country" and other_precision != "country":
             return 1.0
-        if precision == "admin1" and other_precision in ("exact place", "near place") and \
-                other.admin1 == t.admin1:
+        if (
+            precision == "admin1"
+            and other_precision in ("exact place", "near place")
+            and other.admin1 == t.admin1
+        ):
             return 0.5
     return 0.0
 
 
-def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Focus,
-                   position: int, level: str) -> Toponym | None:
+def _focus_toponym(
+    toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Focus, position: int, level: str
+) -> Toponym | None:
     """A toponym standing for the focus division (or country), near ``position``."""
     if focus.country is None:
         return None
@@ -1287,26 +1585,37 @@ def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Foc
         cand = gazetteer.admin1_place(focus.country, code)
         if cand is None:
             continue
-        span = _Span(0, 0, t.start, t.end, t.text, t.text, "ner",
-                     admin_hint=t.geo_precision == "admin1",
-                     modifier="direction" if t.geo_precision == "near place" else None)
-        proxy = Candidate(**{**_asdict(cand), "feature_code": t.feature_code,
-                             "admin1_code": code})
+        span = _Span(
+            0,
+            0,
+            t.start,
+            t.end,
+            t.text,
+            t.text,
+            "ner",
+            admin_hint=t.geo_precision == "admin1",
+            modifier="direction" if t.geo_precision == "near place" else None,
+        )
+        proxy = Candidate(**{**_asdict(cand), "feature_code": t.feature_code, "admin1_code": code})
         picks.append((span, proxy, max(t.confidence, 0.3)))
     region = _regional_admin1(position, picks, focus.country) if level == "admin1" else None
     if region is not None:
         cand = gazetteer.admin1_place(focus.country, region)
         inside = [sp for sp, c, _ in picks if c.admin1_code == region]
-        naming = [sp for sp in inside if
-                  normalise_name(sp.text) == normalise_name(cand.name if cand else "")]
+        naming = [
+            sp
+            for sp in inside
+            if normalise_name(sp.text) == normalise_name(cand.name if cand else "")
+        ]
         mention = min(naming or inside, key=lambda sp: abs(sp.start_char - position))
         if cand is not None:
             t = Toponym(text=mention.text, start=mention.start_char, end=mention.end_char)
             _fill(t, cand, "admin1", 0.3)
             return t
     nation = gazetteer.country_place(focus.country)
-    mentions = [t for t in toponyms if t.name and gazetteer.country_code(t.country) ==
-                focus.country]
+    mentions = [
+        t for t in toponyms if t.name and gazetteer.country_code(t.country) == focus.country
+    ]
     if nation is None or not mentions or not focus.strong:
         return None
     nearest = min(mentions, key=lambda m: abs(m.start - position))
@@ -1318,9 +1627,12 @@ def _focus_toponym(toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Foc
 def _approximated(t: Toponym) -> bool:
     """Whether ``t`` was placed at its region or country only because the context put it there
     (its own name is not that region's)."""
-    return t.geo_precision in ("admin1", "country") and t.name is not None and \
-        phonetic_key(t.text) != phonetic_key(t.name) and \
-        normalise_name(t.text) != normalise_name(t.name)
+    return (
+        t.geo_precision in ("admin1", "country")
+        and t.name is not None
+        and phonetic_key(t.text) != phonetic_key(t.name)
+        and normalise_name(t.text) != normalise_name(t.name)
+    )
 
 
 def _asdict(c: Candidate) -> dict[str, Any]:
