@@ -331,6 +331,8 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
             j += 1
         elif text in ("-", "‑") and j > i and not doc[j - 1].whitespace_ and j + 1 < n:
             j += 1
+        elif j > i and _connector_before_name(doc, j):
+            j += 1  # "Juiz de Fora", "Leon de los Aldama"
         elif (
             text.lower() in _articles()
             and j + 1 < n
@@ -343,6 +345,39 @@ def _name_run_end(doc: Any, i: int, w: _Words) -> int:
     while j > i and (doc[j - 1].is_punct or doc[j - 1].lower_ in _articles()):
         j -= 1
     return j
+
+
+#: Lower-case particles inside Romance and Dutch place names ("Juiz de Fora", "San Pedro de
+#: la Paz"): part of the name when a capitalised word follows.
+_NAME_PARTICLES = frozenset(
+    {
+        "de",
+        "del",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "di",
+        "du",
+        "des",
+        "la",
+        "las",
+        "los",
+        "le",
+        "y",
+        "van",
+        "der",
+        "den",
+    }
+)
+
+
+def _connector_before_name(doc: Any, j: int) -> bool:
+    """Whether token ``j`` is a particle continuing a name (then a capitalised word)."""
+    k = j
+    while k < len(doc) and k - j < 2 and doc[k].lower_ in _NAME_PARTICLES and doc[k].text.islower():
+        k += 1
+    return k > j and k < len(doc) and doc[k].text[:1].isupper() and not doc[k].is_sent_start
 
 
 @cache
@@ -432,6 +467,15 @@ def _recognise(
         s, e = _trim(doc, ent.start, ent.end)
         if s >= e:
             continue
+        if e < len(doc) and _connector_before_name(doc, e):
+            # "Leon de los Aldama": the model stopped at the particle; keep the whole name
+            # when the gazetteer knows it.
+            longer = _name_run_end(doc, s, w)
+            if longer > e and any(
+                c.match in _SURE_MATCHES
+                for c in gaz.candidates(doc[s:longer].text, limit=3, phonetic=False)
+            ):
+                e = longer
         text = doc[s:e].text
         if not any(c.isupper() for c in text):
             continue
@@ -542,7 +586,7 @@ def _recognise(
             k = span.end
             if (
                 k + 1 < n
-                and doc[k].lower_ in ("and", ",", "or")
+                and doc[k].lower_ in ("and", ",", "or", "(")
                 and not taken[k + 1]
                 and doc[k + 1].text[:1].isupper()
             ):
@@ -590,9 +634,14 @@ def _recognise(
         _annotate(doc, span, w)
         if idx + 1 < len(spans):
             nxt = spans[idx + 1]
-            if nxt.start == span.end + 1 and doc[span.end].text == ",":
+            if nxt.start == span.end + 1 and doc[span.end].text in _CONTAINER_MARKS:
                 span.parent = idx + 1
     return spans
+
+
+#: What separates a place from the division that contains it: "Pandi, Bulacan", "Surat
+#: (Gujarat)".
+_CONTAINER_MARKS = frozenset({",", "("})
 
 
 def _text(doc: Any) -> str:
@@ -632,15 +681,34 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     return score
 
 
+#: Matches that name the place itself, not a loose spelling of it.
+_SURE_MATCHES = frozenset({"name", "alternate", "abbreviation"})
+
+#: Settlement nouns that can follow a settlement's name without being part of it.
+_STRIPPABLE_SETTLEMENTS = frozenset({"city", "town", "village", "hamlet"})
+
+
 def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]:
     name = span.lookup
     found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
     words = name.split()
-    if not found and len(words) > 1 and words[-1].lower() in _words().admin:
-        # "Orange County", "Idlib Governorate": the bare name, as a division, is the next best.
-        name = " ".join(words[:-1])
-        span.admin_hint = True
-        found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
+    w = _words()
+    generic = words[-1].lower() if len(words) > 1 else ""
+    if (generic in w.admin and not found) or (
+        generic in _STRIPPABLE_SETTLEMENTS
+        and not words[-2].endswith(("'s", "’s"))
+        and not any(c.match in _SURE_MATCHES for c in found.values())
+    ):
+        # "Orange County", "Idlib Governorate": the bare name, as a division, is the next
+        # best; "Sukkur city", "Bossaso town": the bare name, as a settlement.
+        bare = " ".join(words[:-1])
+        again = {c.place_id: c for c in gaz.candidates(bare, limit=25)}
+        if again or not found:
+            name, found = bare, again
+            if generic in w.admin:
+                span.admin_hint = True
+            else:
+                span.settlement_hint = True
     if country:
         local = gaz.candidates(name, country=country, limit=10)
         if not local and len(name) >= 4:
@@ -780,8 +848,21 @@ def _resolve(
         for sp in spans
         if sp.prior_best and sp.prior_best.admin1_code
     )
+    children: dict[int, list[_Span]] = {}
+    for sp in spans:
+        if sp.parent is not None:
+            children.setdefault(sp.parent, []).append(sp)
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
-    for span in spans:
+    text = _text(doc)
+    for index, span in enumerate(spans):
+        inner = children.get(index, [])
+        opened = text.rfind("(", 0, span.start_char)
+        # "(Anzourou, Tillaberi)": the last name in brackets after a place is its division
+        bracketed = (
+            bool(inner)
+            and opened > text.rfind(")", 0, span.start_char)
+            and span.start_char - opened < 80
+        )
         best: tuple[float, Candidate] | None = None
         scores: list[float] = []
         parent = spans[span.parent] if span.parent is not None else None
@@ -834,6 +915,12 @@ def _resolve(
                     s += _SAME_ADMIN1  # "Franklin" in an article about Ohio
             if parent is not None and any(_contains(pc, c) for _, pc in parent.candidates[:10]):
                 s += 3.0
+            if c.feature_class == "A" and any(
+                _contains(c, cc) for child in inner for _, cc in child.candidates[:10]
+            ):
+                s += 2.0  # "Leon, Guanajuato": the state that holds Leon, not its capital
+            elif c.feature_class == "A" and bracketed and c.feature_code in ("ADM1", "ADM2"):
+                s += 1.0
             s += _coherence(c, span, anchors)
             if c.match in ("phonetic", "fuzzy") and c.country_code != focus.country:
                 s -= 3.0
@@ -1127,7 +1214,7 @@ def resolve_spans(
             nxt is not None
             and span.end < len(doc)
             and nxt.start == span.end + 1
-            and doc[span.end].text == ","
+            and doc[span.end].text in _CONTAINER_MARKS
         ):
             span.parent = k + 1
     resolved = _resolve(doc, ordered, gazetteer, country_hint)
@@ -1438,6 +1525,7 @@ def event_place(
         sent = doc.char_span(event.start, event.end, alignment_mode="expand")
         trigger = sent.root if sent is not None and len(sent) else None
     options: list[tuple[float, Toponym, str | None]] = []
+    located: set[int] = set()  # toponyms after "in", "at"...
     for t in toponyms:
         if t.start < event.start or t.end > event.end:
             continue
@@ -1449,6 +1537,9 @@ def event_place(
         ):
             continue  # "Damascus tries", "Ankara's violations": an actor, not a place
         prep, _, _ = _attachment(tok)
+        before = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        if prep in _AT_PREPS or (before is not None and before.lower_ in _AT_PREPS):
+            located.add(id(t))  # the parse may miss "In Cosoleacaque, Veracruz, men ..."
         if (
             prep not in _AT_PREPS
             and prep not in _NEAR_PREPS
@@ -1468,6 +1559,12 @@ def event_place(
     options = [
         (score - _contained_penalty(t, prec, options), t, prec) for score, t, prec in options
     ]
+    options = _weigh_containers(_text(doc), options)
+    weak = [
+        o
+        for o in options
+        if o[1].name is not None and not _approximated(o[1]) and id(o[1]) in located
+    ]
     options = [o for o in options if o[0] > (_FLOOR if o[1].name is not None else _FLOOR_UNLISTED)]
     if options:
         # A name attached to the clause is the answer even when the gazetteer cannot place
@@ -1477,6 +1574,19 @@ def event_place(
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
     if ref is not None:
+        # A place of the sentence loosely attached to the event but inside the region the
+        # article is about ("In Cosoleacaque, Veracruz, armed men ... carried out a
+        # shooting") is a finer answer than that region.
+        inside = [
+            o
+            for o in weak
+            if o[0] > _FLOOR - _WEAK_SLACK
+            and o[1].country == ref.country
+            and (ref.geo_precision == "country" or o[1].admin1 == ref.admin1)
+        ]
+        if inside:
+            _, best, precision = max(inside, key=lambda o: o[0])
+            return best, precision
         return ref, ref.geo_precision
     return None, None
 
@@ -1534,6 +1644,7 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
 
 
 _FLOOR = -1.0
+_WEAK_SLACK = 2.0
 _OBJECT_WEIGHT = 4.0
 _UNLISTED_PENALTY = 0.0
 _UNLISTED_AT = 0.9
@@ -1563,8 +1674,48 @@ def _contained_penalty(
             and other_precision in ("exact place", "near place")
             and other.admin1 == t.admin1
         ):
-            return 0.5
+            # A name the gazetteer lacks, placed at its division only by guess ("Hazira
+            # industrial area in Surat city"), says less than a known place of that division.
+            guessed = _approximated(t) and t.text[:1].isupper()  # not "the province"
+            return 2.0 if guessed and not _approximated(other) else 0.5
     return 0.0
+
+
+def _weigh_containers(
+    text: str, options: list[tuple[float, Toponym, str | None]]
+) -> list[tuple[float, Toponym, str | None]]:
+    """ "Leon, Guanajuato", "Surat city (Surat, Gujarat)": a division written right after a
+    place (after a comma or in brackets) says where that place is; the place is the answer.
+    When the gazetteer does not know the place ("Doutchi village (Diffa)"), its container is
+    the honest fallback."""
+    ordered = sorted(range(len(options)), key=lambda k: options[k][1].start)
+    adjust = [0.0] * len(options)
+    for pos, a in enumerate(ordered):
+        if options[a][1].name is not None:
+            continue
+        for b, prev in zip(ordered[pos + 1 :], ordered[pos:], strict=False):
+            if text[options[prev][1].end : options[b][1].start].strip() not in _CONTAINER_MARKS:
+                break
+            if options[b][1].name is not None:
+                adjust[a] -= 3.0  # the unknown village gives way to its known division
+                break
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        inner, outer = options[a][1], options[b][1]
+        outer_precision = options[b][2]
+        if text[inner.end : outer.start].strip() not in _CONTAINER_MARKS:
+            continue
+        if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
+            continue
+        if inner.name is None:
+            continue
+        if (
+            inner.country == outer.country
+            and (outer_precision == "country" or inner.admin1 == outer.admin1)
+            and options[a][2] not in ("country", "admin1")
+            or (options[a][2] == "admin1" and outer_precision == "country")
+        ):
+            adjust[b] -= 2.0
+    return [(score + adjust[k], t, prec) for k, (score, t, prec) in enumerate(options)]
 
 
 def _focus_toponym(
