@@ -510,3 +510,38 @@ def test_a_future_event_without_a_speaker_stays_planned(pipeline: Pipeline) -> N
 def test_armed_group_names_the_ner_missed_are_kept(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "Members of the Golfo Verde Cartel shot dead a shopkeeper."))
     assert (event.actor1, event.actor1_kind) == ("Golfo Verde Cartel", "militia")
+
+
+def _sub(pipeline: Pipeline, text: str) -> str | None:
+    from eventwire.evaluate.events import primary_event
+
+    main = primary_event(code(pipeline, text), ("PROTEST", "ASSAULT", "COERCE"))
+    assert main is not None
+    return main.acled_sub_event_type
+
+
+@pytest.mark.parametrize(
+    ("text", "sub_event"),
+    [
+        ("Hundreds of traders marched in the town centre against the new tax. Soldiers "
+         "opened fire on the marchers and shot at the protesters' homes.",
+         "Excessive force against protesters"),
+        ("Nurses held a sit-in outside the hospital. Police officers beat the protesters "
+         "with batons.", "Protest with intervention"),
+        ("Rebels took control of the village and raised their flag.",
+         "Non-violent transfer of territory"),
+        ("Rebels took control of the village after heavy fighting with the army.",
+         "Non-state actor overtakes territory"),
+        ("The army re-captured the town from the insurgents.", "Government regains territory"),
+        ("The two armed factions exchanged prisoners at the bridge.", "Agreement"),
+        ("Forty fighters of the militia surrendered to the authorities.", "Agreement"),
+        ("Twelve policemen defected to the rebels.", "Change to group/activity"),
+        ("Hundreds of families fled their homes to the nearby town.", "Other"),
+        ("The rebels withdrew from the town overnight.", "Non-violent transfer of territory"),
+        ("Border guards fired several shots into the air near the crossing.", "Other"),
+    ],
+)  # fmt: skip
+def test_acled_conventions_for_rare_sub_event_types(
+    pipeline: Pipeline, text: str, sub_event: str
+) -> None:
+    assert _sub(pipeline, text) == sub_event

@@ -93,7 +93,7 @@ class Lexicon:
     symmetric: frozenset[str]
     adjectives: dict[str, dict[str, Any]]
     paragraph_cues: dict[str, list[tuple[str, tuple[str, ...]]]]
-    retype_cues: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]]
+    retype_cues: dict[str, list[tuple[tuple[str, ...], tuple[str, str], bool]]]
     retype_unless: dict[str, tuple[str, ...]]
     role_kinds: dict[str, dict[str, str]]
     role_kind_from: frozenset[str]
@@ -109,6 +109,7 @@ class Lexicon:
     civilian_targets: frozenset[str] = frozenset()
     off_duty: tuple[str, ...] = ()
     criminal_victims: tuple[str, ...] = ()
+    fighting: tuple[str, ...] = ()
     property_targets: frozenset[str] = frozenset()
     casualty_cues: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -159,7 +160,7 @@ class Lexicon:
                 if not t.startswith("_")
             },
             retype_cues={
-                k: [(tuple(c), (t[0], t[1])) for c, t in v]
+                k: [(tuple(r[0]), (r[1][0], r[1][1]), r[2:] == ["own"]) for r in v]
                 for k, v in trig["retype_by_cue"].items()
                 if not k.startswith("_")
             },
@@ -177,6 +178,7 @@ class Lexicon:
             civilian_targets=frozenset(trig["armed_targets"]["civilian_targets"]),
             off_duty=tuple(trig["armed_targets"]["off_duty"]),
             criminal_victims=tuple(trig["armed_targets"]["criminal_victims"]),
+            fighting=tuple(trig["armed_targets"]["fighting"]),
             property_targets=frozenset(trig["armed_targets"]["property"]),
             casualty_cues=tuple(trig["armed_targets"]["casualties"]),
             implied_actor1={
@@ -321,6 +323,20 @@ class _Coder:
         "stag"): the first inflection-stripped form the lexicon knows."""
         lemma: str = tok.lemma_.casefold()
         known = self.lex.known
+        i = tok.i
+        if i >= 2 and self.doc[i - 1].text == "-" and self.doc[i - 2].lower_ == "re":
+            # "re-captured": the tokenizer splits the prefix off
+            if not self.doc[i - 2].whitespace_ and not self.doc[i - 1].whitespace_:
+                for form in ("re" + lemma, "re" + self._lemma_of(tok)):
+                    if form in known:
+                        return form
+        if lemma in known:
+            return lemma
+        return self._lemma_of(tok)
+
+    def _lemma_of(self, tok: Any) -> str:
+        lemma: str = tok.lemma_.casefold()
+        known = self.lex.known
         if lemma in known:
             return lemma
         low = tok.lower_
@@ -391,18 +407,21 @@ class _Coder:
                 return None
         obj = self._object(tok)
         objects = spec.get("objects") or {}
+        by_object = False
         if objects:
             key = None
             if obj is not None:
                 key = obj.lemma_.casefold() if obj.lemma_.casefold() in objects else obj.lower_
             if key in objects:
                 etype, mode = objects[key]
+                by_object = True  # "took control of": the object decides, not the context
             elif spec.get("require_object") and not _has_cue(low, spec.get("or_context", ())):
                 return None  # "set ablaze 6 houses": the parser does not always make it an object
         cues = spec.get("require_context")
         preps = spec.get("or_preps") or ()
         if (
             cues
+            and not by_object
             and not _has_cue(low, cues)
             and not any(c.dep_ == "prep" and c.lower_ in preps for c in tok.children)
         ):
@@ -1028,6 +1047,10 @@ class _Coder:
                         # victims were killed." (an attack)
                         mode = name
                         break
+            if mode == "territory-unopposed":
+                para = low + " " + self._paragraph_rest(cand).casefold()
+                if _has_cue(para, self.lex.fighting):
+                    mode = "territory-taken"  # "took control of the town after heavy fighting"
             if (
                 mode == "territory-taken"
                 and a1 is not None
@@ -1076,6 +1099,18 @@ class _Coder:
                 if cand.token.i not in span:  # never the event's own clause
                     skip.update(span)
         return " ".join(t.lower_ for t in cand.unit if t.i not in skip)
+
+    def _own_phrase(self, cand: _Candidate) -> str:
+        """The words of a trigger's own phrase, lower-cased: its subtree without coordinated
+        verbs ("fired into the air and then shot a trader": the shooting is no warning)."""
+        tok = cand.token
+        if cand.nominal:
+            return str(cand.unit.text.casefold())
+        skip: set[int] = set()
+        for child in tok.children:
+            if child.dep_ == "conj":
+                skip.update(range(child.left_edge.i, child.right_edge.i + 1))
+        return " ".join(t.lower_ for t in tok.subtree if t.i not in skip)
 
     def _property_attack(self, cand: _Candidate, mode: str | None, a2: Any) -> bool:
         """Whether a one-sided attack hit only property: its target is a building, vehicle
@@ -1244,8 +1279,9 @@ class _Coder:
                 and (a1 is None or not _has_cue(a1.text.casefold(), self.lex.individuals))
             ):
                 cand.event_type, cand.mode = self.lex.retype[cand.event_type][kind]
-            for cues, (new_type, new_mode) in self.lex.retype_cues.get(cand.event_type, ()):
-                if _has_cue(low, cues):
+            own = self._own_phrase(cand)
+            for cues, (new_type, new_mode), in_own in self.lex.retype_cues.get(cand.event_type, ()):
+                if _has_cue(own if in_own else low, cues):
                     cand.event_type, cand.mode = new_type, new_mode
                     break
             modality = self.modality(cand)
@@ -1297,6 +1333,13 @@ class _Coder:
             and (etype in rule["types"] or f"{etype}:{mode}" in rule["types"])
         ):
             return rule["acled"][0], rule["acled"][1]
+        if (
+            etype == "RETREAT"
+            and mode == "withdraw"
+            and (a1 is None or a1.kind not in self.lex.armed_kinds)
+        ):
+            # "villagers fled": people displaced, no armed party yields ground
+            return "Strategic developments", "Other"
         return ontology.to_acled(etype, mode)
 
     def _crowd(self, cand: _Candidate) -> str | None:
@@ -1452,6 +1495,7 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
     """One protest per sentence, and a crowd's protest absorbs the force used against it
     in its paragraph: "police fired tear gas at students marching" is the students' march,
     broken up. The event whose actor is the crowd is kept, with the strongest mode."""
+    _absorb_force(pairs, drop, layout)
     groups: dict[tuple[str, int], list[int]] = {}
     for i, (c, e) in enumerate(pairs):
         if e.event_type == "PROTEST" and i not in drop:
@@ -1481,6 +1525,45 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         if strongest is not None and strongest != kept.mode:
             _set_mode(kept, strongest)
         drop.update(i for i in members if i != keep)
+
+
+_STATE_FORCE = frozenset({"police", "state military"})
+#: Modes of an assault by state forces on a crowd that are lethal force (ACLED: excessive
+#: force against protesters); beating or other physical force only breaks the protest up.
+_LETHAL_FORCE = frozenset({"firearms", "clash", "heavy-weapons", "assassinate", "explosives"})
+
+
+def _absorb_force(pairs: list[tuple[_Candidate, Event]], drop: set[int], layout: _Layout) -> None:
+    """State forces attacking the crowd of a protest in its paragraph ("National Guard
+    officers started to shoot at the protesters") is that protest met with force: lethal
+    force (shooting) is excessive force, other force an intervention. The assault goes."""
+    protests = [
+        i for i, (_, e) in enumerate(pairs)
+        if e.event_type == "PROTEST" and i not in drop and e.mode in ("demo", "obstruct",
+                                                                      "strike", "intervention")
+    ]  # fmt: skip
+    if not protests:
+        return
+    for i, (ci, ei) in enumerate(pairs):
+        if (
+            i in drop
+            or ei.event_type != "ASSAULT"
+            or ei.actor1_kind not in _STATE_FORCE
+            or ei.actor2_kind not in ("protesters",)
+            or ei.modality != "reported"
+        ):
+            continue
+        para = layout.paragraph[ci.unit_index]
+        same = [j for j in protests if layout.paragraph[pairs[j][0].unit_index] == para]
+        if not same:
+            continue
+        protest = pairs[same[0]][1]
+        mode = "excessive-force" if ei.mode in _LETHAL_FORCE or ei.fatalities else "intervention"
+        if protest.mode != "excessive-force":
+            _set_mode(protest, mode)
+        if protest.fatalities is None:
+            protest.fatalities = ei.fatalities
+        drop.add(i)
 
 
 _CASUALTY = frozenset({"kill", "injure", "wound", "die", "hurt"})
