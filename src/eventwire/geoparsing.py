@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -865,7 +865,12 @@ def _resolve(
         )
         best: tuple[float, Candidate] | None = None
         scores: list[float] = []
-        parent = spans[span.parent] if span.parent is not None else None
+        # "Pipri, Kaushambi (UP)": every division written after the place says where it is.
+        ancestors: list[_Span] = []
+        up = span.parent
+        while up is not None and len(ancestors) < 3:
+            ancestors.append(spans[up])
+            up = spans[up].parent
         primary = any(c.match == "name" for _, c in span.candidates)
         divisions = {
             (c.country_code, c.admin1_code)
@@ -913,7 +918,7 @@ def _resolve(
                     and c.feature_code not in _NO_ADMIN_VOTE
                 ):
                     s += _SAME_ADMIN1  # "Franklin" in an article about Ohio
-            if parent is not None and any(_contains(pc, c) for _, pc in parent.candidates[:10]):
+            if any(_contains(pc, c) for parent in ancestors for _, pc in parent.candidates[:10]):
                 s += 3.0
             if c.feature_class == "A" and any(
                 _contains(c, cc) for child in inner for _, cc in child.candidates[:10]
@@ -1570,6 +1575,8 @@ def event_place(
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
+        if best.name is not None and _approximated(best) and best.text[:1].isupper():
+            best, precision = _near_known_town(best, precision, options)
         return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
@@ -1587,6 +1594,9 @@ def event_place(
         if inside:
             _, best, precision = max(inside, key=lambda o: o[0])
             return best, precision
+        earlier = _inherited_place(doc, toponyms, event.start, ref)
+        if earlier is not None:
+            return earlier, earlier.geo_precision
         return ref, ref.geo_precision
     return None, None
 
@@ -1676,9 +1686,79 @@ def _contained_penalty(
         ):
             # A name the gazetteer lacks, placed at its division only by guess ("Hazira
             # industrial area in Surat city"), says less than a known place of that division.
-            guessed = _approximated(t) and t.text[:1].isupper()  # not "the province"
-            return 2.0 if guessed and not _approximated(other) else 0.5
+            return 0.5
     return 0.0
+
+
+def _near_known_town(
+    t: Toponym, precision: str | None, options: Sequence[tuple[float, Toponym, str | None]]
+) -> tuple[Toponym, str | None]:
+    """A name the gazetteer lacks, placed at its division only by guess ("the Hazira
+    industrial area in Surat city", "Amroussa village in Bouinan district"), is near the known
+    town of that division the sentence names with it (the nearest in the text)."""
+    towns = [
+        other
+        for _, other, other_precision in options
+        if other is not t
+        and other.name is not None
+        and not _approximated(other)
+        and other_precision in ("exact place", "near place")
+        and other.country == t.country
+        and other.admin1 == t.admin1
+    ]
+    if not towns:
+        return t, precision
+    town = min(towns, key=lambda o: abs(o.start - t.start))
+    near = replace(
+        town,
+        text=t.text,
+        start=t.start,
+        end=t.end,
+        geo_precision="near place",
+        confidence=round(min(town.confidence, t.confidence + 0.1), 3),
+    )
+    return near, "near place"
+
+
+def _inherited_place(
+    doc: Any, toponyms: Sequence[Toponym], before: int, region: Toponym
+) -> Toponym | None:
+    """The one place the previous sentence of the paragraph put things "in" or "at", when it
+    lies in ``region``: "Protesters gathered in Cacak, Serbia. They demanded ..." happened in
+    Cacak, not just somewhere in Serbia. Several such places ("in Maarat al-Numan and
+    Saraqib") leave the question open."""
+    text = _text(doc)
+    paragraph = text.rfind("\n", 0, before)
+    previous = [
+        sent for sent in doc.sents if sent.end_char <= before and sent.start_char > paragraph
+    ]
+    if not previous:
+        return None
+    sent = previous[-1]
+    located: list[Toponym] = []
+    for t in toponyms:
+        if t.start < sent.start_char or t.end > sent.end_char or t.name is None:
+            continue
+        tok = _root(doc, t.start, t.end)
+        if tok is None:
+            continue
+        prep, _, _ = _attachment(tok)
+        before_tok = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        if prep in _AT_PREPS or (before_tok is not None and before_tok.lower_ in _AT_PREPS):
+            located.append(t)
+    fine = [
+        t
+        for t in located
+        if not _approximated(t) and t.geo_precision in ("exact place", "near place")
+    ]
+    if len({t.name for t in fine}) != 1:
+        return None
+    t = fine[0]
+    if t.country != region.country or (
+        region.geo_precision != "country" and t.admin1 != region.admin1
+    ):
+        return None
+    return t
 
 
 def _weigh_containers(
@@ -1688,16 +1768,35 @@ def _weigh_containers(
     place (after a comma or in brackets) says where that place is; the place is the answer.
     When the gazetteer does not know the place ("Doutchi village (Diffa)"), its container is
     the honest fallback."""
+    options = list(options)
     ordered = sorted(range(len(options)), key=lambda k: options[k][1].start)
     adjust = [0.0] * len(options)
     for pos, a in enumerate(ordered):
-        if options[a][1].name is not None:
+        score, inner, _ = options[a]
+        if inner.name is not None:
             continue
         for b, prev in zip(ordered[pos + 1 :], ordered[pos:], strict=False):
             if text[options[prev][1].end : options[b][1].start].strip() not in _CONTAINER_MARKS:
                 break
-            if options[b][1].name is not None:
-                adjust[a] -= 3.0  # the unknown village gives way to its known division
+            outer, outer_precision = options[b][1], options[b][2]
+            if outer.name is not None:
+                # The unknown village keeps its name and is placed, honestly, at its known
+                # division (or near its known town).
+                precision = (
+                    outer_precision
+                    if outer_precision in ("admin1", "admin2", "country")
+                    else "near place"
+                )
+                located = replace(
+                    outer,
+                    text=inner.text,
+                    start=inner.start,
+                    end=inner.end,
+                    geo_precision=precision,
+                    confidence=round(min(outer.confidence, 0.5), 3),
+                )
+                options[a] = (score, located, precision)
+                adjust[b] -= 2.0
                 break
     for a, b in zip(ordered, ordered[1:], strict=False):
         inner, outer = options[a][1], options[b][1]
@@ -1706,8 +1805,8 @@ def _weigh_containers(
             continue
         if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
             continue
-        if inner.name is None:
-            continue
+        if _approximated(inner) and inner.name == outer.name:
+            continue  # already the place of the unknown name before it
         if (
             inner.country == outer.country
             and (outer_precision == "country" or inner.admin1 == outer.admin1)
