@@ -539,6 +539,9 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
         ("Hundreds of families fled their homes to the nearby town.", "Other"),
         ("The rebels withdrew from the town overnight.", "Non-violent transfer of territory"),
         ("Border guards fired several shots into the air near the crossing.", "Other"),
+        ("Six villagers beat a suspected thief with sticks near the well.", "Mob violence"),
+        ("Two men beat a shopkeeper outside his store.", "Attack"),
+        ("Four armed men beat a shopkeeper outside his store.", "Attack"),
     ],
 )  # fmt: skip
 def test_acled_conventions_for_rare_sub_event_types(

@@ -110,6 +110,7 @@ class Lexicon:
     off_duty: tuple[str, ...] = ()
     criminal_victims: tuple[str, ...] = ()
     fighting: tuple[str, ...] = ()
+    people_nouns: frozenset[str] = frozenset()
     property_targets: frozenset[str] = frozenset()
     casualty_cues: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -179,6 +180,7 @@ class Lexicon:
             off_duty=tuple(trig["armed_targets"]["off_duty"]),
             criminal_victims=tuple(trig["armed_targets"]["criminal_victims"]),
             fighting=tuple(trig["armed_targets"]["fighting"]),
+            people_nouns=frozenset(trig["retype_unless_actor"]["people"]),
             property_targets=frozenset(trig["armed_targets"]["property"]),
             casualty_cues=tuple(trig["armed_targets"]["casualties"]),
             implied_actor1={
@@ -1291,6 +1293,13 @@ class _Coder:
                 if restated[0] == "REQUEST":
                     a1, a2 = restated[2], a1
             mode = self.mode(cand, a1, a2)
+            if (
+                cand.event_type == "ASSAULT"
+                and mode in ("physical", "primitive")
+                and self._group_of_people(a1)
+                and not _has_cue(self._clause_text(cand), unless)
+            ):
+                cand.event_type, mode = "PROTEST", "mob"  # "five persons beat up a man"
             if self._property_attack(cand, mode, a2):
                 cand.event_type, mode = "COERCE", "destroy"  # "attacked and burned a school"
             a1 = self._role_actor(cand, a1, mode)
@@ -1341,6 +1350,27 @@ class _Coder:
             # "villagers fled": people displaced, no armed party yields ground
             return "Strategic developments", "Other"
         return ontology.to_acled(etype, mode)
+
+    def _group_of_people(self, a1: ActorMention | None) -> bool:
+        """Whether an actor is a group of ordinary people, not one or two individuals nor an
+        armed group: a plural person noun with no number or a number of three or more
+        ("five persons", "youths", "a group of 10 youths"). Their beating someone is mob
+        violence (ACLED), one man's an attack."""
+        if a1 is None or a1.kind not in (None, "unknown armed group", "civilians"):
+            return False
+        span = self.doc.char_span(a1.start, a1.end, alignment_mode="expand")
+        if span is None:
+            return False
+        head = span.root
+        if head.tag_ not in ("NNS", "NNPS") or self._lemma(head) not in self.lex.people_nouns:
+            return False
+        if any(t.lower_ in self.lex.armed_modifiers for t in head.subtree):
+            return False  # "gunmen", "armed men"
+        for child in head.children:
+            if child.dep_ == "nummod":
+                count = _number(child, self.lex)
+                return count is None or count >= 3
+        return True
 
     def _crowd(self, cand: _Candidate) -> str | None:
         """ "civilians" when an event's unnamed actor is a crowd or a group of people ("two
