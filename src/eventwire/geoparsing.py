@@ -584,6 +584,8 @@ def _recognise(
         grew = False
         for span in list(spans):
             k = span.end
+            if k < n and doc[k].text.islower() and doc[k].lower_ in w.settlement | w.admin:
+                k += 1  # "Bossaso town (Bossaso, Bari)"
             if (
                 k + 1 < n
                 and doc[k].lower_ in ("and", ",", "or", "(")
@@ -591,7 +593,17 @@ def _recognise(
                 and doc[k + 1].text[:1].isupper()
             ):
                 e = _name_run_end(doc, k + 1, w)
+                # "Bossaso town (Bossaso, Bari)", "Pipri, Kaushambi (UP)": the divisions
+                # written in brackets after a place.
+                listed = doc[k].text in ("(", ",") and e < n and doc[e].text in (",", ")")
                 if (
+                    listed
+                    and e > k + 1
+                    and _is_abbreviation(doc[k + 1 : e].text)
+                    and _abbreviation_ok(gaz, doc[k + 1 : e].text)
+                ):
+                    grew |= add(k + 1, e, "recovered") is not None
+                elif (
                     e > k + 1
                     and {t.ent_type_ for t in doc[k + 1 : e]}
                     <= RECOVERABLE_LABELS | DOUBTFUL_LABELS
@@ -599,7 +611,7 @@ def _recognise(
                 ):
                     if _has_candidates(gaz, doc[k + 1 : e].text, country_hint):
                         grew |= add(k + 1, e, "recovered") is not None
-                    elif span.origin == "unlisted" and all(
+                    elif (span.origin == "unlisted" or (listed and doc[k].text == "(")) and all(
                         t.pos_ == "PROPN" or t.is_punct for t in doc[k + 1 : e]
                     ):
                         # "the villages of Khan Touman, Aleis and Alzorba": the list goes on
@@ -854,8 +866,9 @@ def _resolve(
             children.setdefault(sp.parent, []).append(sp)
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
     text = _text(doc)
+    listed = _enumerations(spans, text)
     for index, span in enumerate(spans):
-        inner = children.get(index, [])
+        inner = [] if index in listed else children.get(index, [])
         opened = text.rfind("(", 0, span.start_char)
         # "(Anzourou, Tillaberi)": the last name in brackets after a place is its division
         bracketed = (
@@ -868,7 +881,7 @@ def _resolve(
         # "Pipri, Kaushambi (UP)": every division written after the place says where it is.
         ancestors: list[_Span] = []
         up = span.parent
-        while up is not None and len(ancestors) < 3:
+        while up is not None and len(ancestors) < (1 if index in listed else 3):
             ancestors.append(spans[up])
             up = spans[up].parent
         primary = any(c.match == "name" for _, c in span.candidates)
@@ -945,6 +958,25 @@ def _resolve(
             regional = _regional_admin1(span.start_char, picks, focus.country, span.paragraph)
             city = _salient_city(span.start_char, picks, focus.country)
         out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
+    return out
+
+
+def _enumerations(spans: Sequence[_Span], text: str) -> set[int]:
+    """Indices of spans in comma chains that are lists, not hierarchies: "Arkansas,
+    Oklahoma, Texas and Ontario" (four or more names, or an "and"/"or" after the last)."""
+    out: set[int] = set()
+    k = 0
+    while k < len(spans):
+        chain = [k]
+        up = spans[k].parent
+        while up is not None and up > chain[-1]:
+            chain.append(up)
+            up = spans[up].parent
+        last = spans[chain[-1]]
+        after = text[last.end_char : last.end_char + 6].lower().split()
+        if len(chain) >= 4 or (after and after[0] in ("and", "or", "&")):
+            out.update(chain)
+        k = chain[-1] + 1
     return out
 
 
@@ -1564,7 +1596,9 @@ def event_place(
     options = [
         (score - _contained_penalty(t, prec, options), t, prec) for score, t, prec in options
     ]
-    options = _weigh_containers(_text(doc), options)
+    options = _weigh_containers(
+        _text(doc), options, [t for t in toponyms if event.start <= t.start < event.end]
+    )
     weak = [
         o
         for o in options
@@ -1761,52 +1795,80 @@ def _inherited_place(
     return t
 
 
+def _container_gap(between: str) -> bool:
+    """Whether the text between two names puts the second as the first's container: ", ",
+    " (", " town (", " district, "."""
+    words = between.split()
+    if len(words) == 2 and words[0] in _words().settlement | _words().admin:
+        words = words[1:]
+    return len(words) == 1 and words[0] in _CONTAINER_MARKS
+
+
 def _weigh_containers(
-    text: str, options: list[tuple[float, Toponym, str | None]]
+    text: str,
+    options: list[tuple[float, Toponym, str | None]],
+    sentence: Sequence[Toponym] = (),
 ) -> list[tuple[float, Toponym, str | None]]:
     """ "Leon, Guanajuato", "Surat city (Surat, Gujarat)": a division written right after a
     place (after a comma or in brackets) says where that place is; the place is the answer.
-    When the gazetteer does not know the place ("Doutchi village (Diffa)"), its container is
-    the honest fallback."""
+    When the gazetteer does not know the place ("Doutchi village (Diffa)"), or knows it only
+    outside that division (a homonym), it is placed, honestly, at the division.
+    ``sentence`` holds all toponyms of the sentence (containers need not be options)."""
     options = list(options)
     ordered = sorted(range(len(options)), key=lambda k: options[k][1].start)
     adjust = [0.0] * len(options)
-    for pos, a in enumerate(ordered):
-        score, inner, _ = options[a]
-        if inner.name is not None:
+    pool = sorted(sentence or [o[1] for o in options], key=lambda t: t.start)
+    by_start = {options[k][1].start: k for k in ordered}
+    for a in ordered:
+        score, inner, inner_precision = options[a]
+        at = next((k for k, t in enumerate(pool) if t.start == inner.start), None)
+        if at is None:
             continue
-        for b, prev in zip(ordered[pos + 1 :], ordered[pos:], strict=False):
-            if text[options[prev][1].end : options[b][1].start].strip() not in _CONTAINER_MARKS:
+        for prev, outer in zip(pool[at:], pool[at + 1 :], strict=False):
+            if not _container_gap(text[prev.end : outer.start]):
                 break
-            outer, outer_precision = options[b][1], options[b][2]
-            if outer.name is not None:
-                # The unknown village keeps its name and is placed, honestly, at its known
-                # division (or near its known town).
-                precision = (
-                    outer_precision
-                    if outer_precision in ("admin1", "admin2", "country")
-                    else "near place"
+            if outer.name is None:
+                continue
+            outer_precision = outer.geo_precision
+            division = outer_precision in ("admin1", "admin2", "country")
+            # "Pipri, Kaushambi (UP)": a known place outside the division written after it
+            # is a homonym; the text's own hierarchy wins.
+            misplaced = (
+                inner.name is not None
+                and division
+                and inner_precision in ("exact place", "near place", "admin2")
+                and (
+                    inner.country != outer.country
+                    or (outer_precision != "country" and inner.admin1 != outer.admin1)
                 )
-                located = replace(
-                    outer,
-                    text=inner.text,
-                    start=inner.start,
-                    end=inner.end,
-                    geo_precision=precision,
-                    confidence=round(min(outer.confidence, 0.5), 3),
-                )
-                options[a] = (score, located, precision)
-                adjust[b] -= 2.0
-                break
+            )
+            if inner.name is not None and not misplaced:
+                if division:
+                    break
+                continue
+            precision = outer_precision if division else "near place"
+            located = replace(
+                outer,
+                text=inner.text,
+                start=inner.start,
+                end=inner.end,
+                geo_precision=precision,
+                confidence=round(min(outer.confidence, 0.5), 3),
+            )
+            options[a] = (score, located, precision)
+            if outer.start in by_start:
+                adjust[by_start[outer.start]] -= 2.0
+            break
     for a, b in zip(ordered, ordered[1:], strict=False):
         inner, outer = options[a][1], options[b][1]
         outer_precision = options[b][2]
-        if text[inner.end : outer.start].strip() not in _CONTAINER_MARKS:
+        if not _container_gap(text[inner.end : outer.start]):
+            continue
+        if outer.name is not None and inner.geonames_id == outer.geonames_id:
+            adjust[b] -= 1.0  # "Palmyra (Tadmur)": another name of the same place
             continue
         if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
             continue
-        if _approximated(inner) and inner.name == outer.name:
-            continue  # already the place of the unknown name before it
         if (
             inner.country == outer.country
             and (outer_precision == "country" or inner.admin1 == outer.admin1)
