@@ -542,6 +542,10 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
         ("Six villagers beat a suspected thief with sticks near the well.", "Mob violence"),
         ("Two men beat a shopkeeper outside his store.", "Attack"),
         ("Four armed men beat a shopkeeper outside his store.", "Attack"),
+        ("Market women barricaded the main road to demand the reopening of the market.",
+         "Violent demonstration"),
+        ("Hundreds of residents marched to the town hall. The demonstrators then tried to "
+         "force their way into the building.", "Violent demonstration"),
     ],
 )  # fmt: skip
 def test_acled_conventions_for_rare_sub_event_types(

@@ -1544,7 +1544,10 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
             members = crowd[:1] + [
                 i for i in members
                 if pairs[i][1].actor1_kind in ("police", "state military")
-                or (i in crowd[1:] and _pronoun_subject(pairs[i][0].token))
+                or (
+                    i in crowd[1:]
+                    and (_pronoun_subject(pairs[i][0].token) or _definite_crowd(pairs[i][0].token))
+                )
             ]  # fmt: skip
             if len(members) < 2:
                 continue
@@ -1612,6 +1615,19 @@ def _casualty(cand: _Candidate) -> bool:
 def _pronoun_subject(tok: Any) -> bool:
     """Whether a verb's subject is a personal pronoun ("They clashed with police")."""
     return any(c.dep_ == "nsubj" and c.lower_ in _PRONOUNS for c in tok.children)
+
+
+_CROWD_NOUNS = frozenset({"demonstrator", "protester", "protestor", "crowd", "marcher", "rioter"})
+
+
+def _definite_crowd(tok: Any) -> bool:
+    """Whether a verb's subject is the crowd named before ("The demonstrators demanded")."""
+    return any(
+        c.dep_ == "nsubj"
+        and c.lemma_.casefold() in _CROWD_NOUNS
+        and any(d.dep_ == "det" and d.lower_ in ("the", "these", "those") for d in c.children)
+        for c in tok.children
+    )
 
 
 def _own(tok: Any) -> bool:
