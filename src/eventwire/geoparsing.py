@@ -860,15 +860,15 @@ def _resolve(
         for sp in spans
         if sp.prior_best and sp.prior_best.admin1_code
     )
-    children: dict[int, list[_Span]] = {}
-    for sp in spans:
+    children: dict[int, list[int]] = {}
+    for k, sp in enumerate(spans):
         if sp.parent is not None:
-            children.setdefault(sp.parent, []).append(sp)
+            children.setdefault(sp.parent, []).append(k)
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
     text = _text(doc)
     listed = _enumerations(spans, text)
     for index, span in enumerate(spans):
-        inner = [] if index in listed else children.get(index, [])
+        inner = [] if index in listed else [spans[k] for k in _descendants(index, children)]
         opened = text.rfind("(", 0, span.start_char)
         # "(Anzourou, Tillaberi)": the last name in brackets after a place is its division
         bracketed = (
@@ -958,6 +958,17 @@ def _resolve(
             regional = _regional_admin1(span.start_char, picks, focus.country, span.paragraph)
             city = _salient_city(span.start_char, picks, focus.country)
         out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
+    return out
+
+
+def _descendants(index: int, children: dict[int, list[int]]) -> list[int]:
+    """The places a span contains per the text, through "Bafoussam town (Mifi, Ouest)"."""
+    out: list[int] = []
+    todo = [index]
+    while todo and len(out) < 6:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
     return out
 
 
@@ -1688,6 +1699,9 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
 
 
 _FLOOR = -1.0
+#: Confidence above which a place stays where the gazetteer puts it whatever the text's
+#: containers say ("Nawabshah city (Nawabshah, Punjab)").
+_SURE_PLACE = 0.7
 _WEAK_SLACK = 2.0
 _OBJECT_WEIGHT = 4.0
 _UNLISTED_PENALTY = 0.0
@@ -1836,6 +1850,11 @@ def _weigh_containers(
             misplaced = (
                 inner.name is not None
                 and division
+                and (
+                    inner.confidence < min(_SURE_PLACE, outer.confidence)
+                    # a loose spelling: "Kech" found as Ketsch
+                    or normalise_name(inner.name) not in normalise_name(inner.text)
+                )
                 and inner_precision in ("exact place", "near place", "admin2")
                 and (
                     inner.country != outer.country
