@@ -247,7 +247,7 @@ def test_a_precise_report_merges_two_clusters_of_one_event() -> None:
     b = clusterer.add(district)
     assert a != b
     joined = clusterer.add(report(3, sentence="Mortar rounds: shelling heard in Zholobok."))
-    assert joined == a  # the id of the smallest member key (ev1)
+    assert joined == a  # the id of the first report (ev1)
     assert clusterer.merged == {b: a}
     assert sorted(e.event_id for e in clusterer.cluster_of(a)) == ["ev1", "ev2", "ev3"]
     assert district.cluster_id == a
@@ -271,21 +271,31 @@ def test_blocks_hold_only_nearby_reports_of_the_same_country_and_time() -> None:
     assert all(abs(e.latitude - ZHOLOBOK[0]) < 1 for e in block)
 
 
-def test_a_cluster_is_named_by_its_smallest_member_whatever_the_order() -> None:
+def test_a_cluster_is_named_by_its_first_report_whatever_the_order() -> None:
     def ids(order: list[int]) -> dict[str, str | None]:
         make = {1: report, 2: neighbour, 3: report, 4: neighbour, 5: report}
         events = [make[n](n) for n in order]
         cluster_events(events)
         return {e.event_id or "": e.cluster_id for e in events}
 
-    first = ids([1, 2, 3, 4, 5])
+    first = ids([1, 2, 3, 4, 5])  # the first published report (ev1, ev2) names each
     assert first["ev1"] == first["ev3"] == first["ev5"] == "cev1"
     assert first["ev2"] == first["ev4"] == "cev2"
     for order in ([5, 4, 3, 2, 1], [3, 5, 4, 1, 2], [4, 5, 2, 3, 1]):
         assert ids(order) == first
 
 
-def test_a_smaller_member_renames_its_cluster() -> None:
+def test_later_reports_never_rename_a_cluster_whatever_their_keys() -> None:
+    # A live feed: each new report is published after the cluster's first one, so the id a
+    # user saw (in the API, an export) stays valid, even when the newcomer's key sorts first.
+    clusterer = Clusterer()
+    assert clusterer.add(report(5)) == "cev5"
+    follow_up = report(2, published=datetime(2020, 5, 10, 9, tzinfo=UTC))
+    assert clusterer.add(follow_up) == "cev5" == follow_up.cluster_id
+    assert clusterer.merged == {}
+
+
+def test_an_earlier_report_arriving_late_renames_its_cluster() -> None:
     clusterer = Clusterer()
     assert clusterer.add(report(5)) == "cev5"
     assert clusterer.add(report(7)) == "cev5"
@@ -515,7 +525,7 @@ def test_stored_clusters_do_not_depend_on_the_order_articles_arrive_in(
     options: Options, tmp_path: Path
 ) -> None:
     """Workers store articles in the order they finish: the same articles must give the same
-    rows, cluster ids included; a stored cluster is renamed when a smaller key joins it."""
+    rows, cluster ids included; a stored cluster is renamed when an earlier report joins it."""
     events = [report(3), neighbour(2), report(1), neighbour(4), report(5)]
 
     def ingest(order: list[int], name: str) -> list[tuple[object, ...]]:

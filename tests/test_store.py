@@ -185,9 +185,12 @@ def test_the_clustering_v2_migrates_a_v1_database_and_clusters_new_articles(
         assert event.report_count == 1 and event.cluster_id  # v2 backfilled the clusters
         assert unclustered(event) == unclustered(full_event(article_id=article().article_id))
         assert store.rejections() == [Rejection("bad.html", "read", "no text")]
-        # The same shelling in another article joins the cluster, in the add transaction.
-        other = article(text="Another outlet on the same shelling.")
-        assert store.add(other, [full_event(event_id="ev-again", source="Other News")])
+        # The same shelling in a later article joins the cluster, in the add transaction,
+        # and the cluster keeps the id of its first report.
+        later = PUBLISHED + timedelta(hours=5)
+        other = article(text="Another outlet on the same shelling.", published=later)
+        assert store.add(other, [full_event(event_id="ev-again", source="Other News",
+                                            published=later)])  # fmt: skip
         counts = store.conn.execute("SELECT event_id, report_count, cluster_id FROM events")
         rows = {e: (n, c) for e, n, c in counts.fetchall()}
         assert rows["ev-full"][0] == rows["ev-again"][0] == 2

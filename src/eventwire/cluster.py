@@ -536,6 +536,11 @@ def _cluster_id_for(event_key: str) -> str:
     return "c" + event_key[:19]
 
 
+def _first_report(r: _Report) -> tuple[bool, float, str]:
+    """Order of reports for naming a cluster: the earliest published first, then by key."""
+    published = r.event.published
+    return (published is None, published.timestamp() if published else 0.0, r.key)
+
 def _in_block(r: _Report, m: _Report, params: ClusterParams) -> bool:
     """Whether ``m`` is near enough ``r`` in time and space to be compared at all: the
     country, the dates their precisions allow, and (unless one place is a province or a
@@ -744,7 +749,7 @@ class Clusterer:
 
     def _settle(self, cid: str) -> str:
         """Give cluster ``cid`` the id its members imply (see :meth:`add`); returns it."""
-        want = _cluster_id_for(min(m.key for m in self.members[cid]))
+        want = _cluster_id_for(min(self.members[cid], key=_first_report).key)
         if want == cid or want in self.members:
             # ``want in self.members``: a stored cluster named by an older scheme holds that
             # id already (never the case with ids derived from members); keep ``cid``.
@@ -759,10 +764,12 @@ class Clusterer:
         compatible), they are merged first. A vague event (district, province or country;
         week or month) that fits two distinct clusters about equally well starts its own.
 
-        A cluster's id is derived from its smallest member key (``event_id``), so it names
-        the same set of reports whatever order they arrived in; when a member with a smaller
-        key joins, or two clusters merge, the cluster takes the new smallest key's id and
-        :attr:`merged` maps the old ids to it.
+        A cluster's id is derived from its first report (earliest published, then smallest
+        ``event_id``), so it names the same set of reports whatever order they were ingested
+        in, and later reports joining it never rename it: ids stay stable on a live feed.
+        When an earlier report arrives late (an archive loaded after the feed), or two
+        clusters merge, the cluster takes the new first report's id and :attr:`merged` maps
+        the old ids to it.
 
         Sets ``event.cluster_id`` and returns it. An event already added keeps its cluster.
         """
