@@ -222,7 +222,13 @@ def _plainly_a_place(doc: Any, start: int, end: int, w: _Words) -> bool:
         return False
     toks = doc[start:end]
     if (
-        not all(t.pos_ == "PROPN" or t.is_punct or t.lower_ in _articles() for t in toks)
+        not all(
+            t.pos_ == "PROPN"
+            or t.is_punct
+            or t.lower_ in _articles()
+            or (t.text in _NAME_PARTICLES and t.i > start)
+            for t in toks
+        )
         or any(t.text in w.never for t in toks)
         or len(toks.text) < 4
     ):
@@ -1620,8 +1626,8 @@ def event_place(
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
-        if best.name is not None and _approximated(best) and best.text[:1].isupper():
-            best, precision = _near_known_town(best, precision, options)
+        if best.text[:1].isupper() and (best.name is None or _approximated(best)):
+            best, precision = _near_known_town(best, precision, options, located)
         return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
@@ -1739,11 +1745,16 @@ def _contained_penalty(
 
 
 def _near_known_town(
-    t: Toponym, precision: str | None, options: Sequence[tuple[float, Toponym, str | None]]
+    t: Toponym,
+    precision: str | None,
+    options: Sequence[tuple[float, Toponym, str | None]],
+    located: set[int],
 ) -> tuple[Toponym, str | None]:
-    """A name the gazetteer lacks, placed at its division only by guess ("the Hazira
-    industrial area in Surat city", "Amroussa village in Bouinan district"), is near the known
-    town of that division the sentence names with it (the nearest in the text)."""
+    """A name the gazetteer lacks, unplaced or placed at its division only by guess ("the
+    Hazira industrial area in Surat city", "Amroussa village in Bouinan district", "in La
+    Plata, ... protested in Moreno Square"), is near the known town of that division the
+    sentence names with it (the nearest in the text; for an unplaced name, one the sentence
+    puts things "in" or "at"); its own name is kept."""
     towns = [
         other
         for _, other, other_precision in options
@@ -1751,8 +1762,10 @@ def _near_known_town(
         and other.name is not None
         and not _approximated(other)
         and other_precision in ("exact place", "near place")
-        and other.country == t.country
-        and other.admin1 == t.admin1
+        and (
+            (t.name is None and id(other) in located)
+            or (other.country == t.country and other.admin1 == t.admin1)
+        )
     ]
     if not towns:
         return t, precision
