@@ -546,6 +546,9 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
          "Violent demonstration"),
         ("Hundreds of residents marched to the town hall. The demonstrators then tried to "
          "force their way into the building.", "Violent demonstration"),
+        ("Militants attacked a market and wounded two gendarmes.", "Armed clash"),
+        ("Gunmen attacked a village and killed two farmers.", "Attack"),
+        ("Police raided the house and shot him and killed him.", "Attack"),
     ],
 )  # fmt: skip
 def test_acled_conventions_for_rare_sub_event_types(

@@ -1016,6 +1016,8 @@ class _Coder:
             armed = self.lex.armed_kinds
             target = self._target(cand) if a2 is None or a2.kind not in armed else None
             armed_target = target is not None and self._armed_target(target)
+            # "attacked a toll booth and wounded one gendarme": the coordinated verb's victim
+            armed_target = armed_target or self._armed_conj_victim(cand)
             off_duty = _has_cue(low, self.lex.off_duty)  # "an off-duty police officer"
             if off_duty:
                 armed_target, a2_armed = False, False
@@ -1049,6 +1051,8 @@ class _Coder:
                         # victims were killed." (an attack)
                         mode = name
                         break
+                if mode == "firearms" and (a2_armed or armed_target):
+                    mode = "clash"  # "kidnapped three civilians and killed a policeman"
             if mode == "territory-unopposed":
                 para = low + " " + self._paragraph_rest(cand).casefold()
                 if _has_cue(para, self.lex.fighting):
@@ -1060,6 +1064,25 @@ class _Coder:
             ):
                 mode = "territory-regained"
         return mode
+
+    def _armed_conj_victim(self, cand: _Candidate) -> bool:
+        """Whether a violent verb coordinated with the trigger (which the trigger's event
+        absorbs) is done to an armed party: "attacked a toll booth and wounded a gendarme"."""
+        if cand.nominal:
+            return False
+        for child in cand.token.children:
+            if child.dep_ != "conj" or child.pos_ != "VERB":
+                continue
+            spec = self.lex.verbs.get(self._lemma(child))
+            if spec is None or spec.get("type") != "ASSAULT":
+                continue
+            obj = self._object(child)
+            if obj is None or obj.lower_ in _PRONOUNS:
+                continue  # "shot him and killed him": the same victim
+            m = self.actor_at(obj, cand.unit)
+            if (m is not None and m.kind in self.lex.armed_kinds) or self._armed_target(obj):
+                return True
+        return False
 
     def _target(self, cand: _Candidate) -> Any:
         """The noun a violent trigger is done to, whether or not it names an actor: the
