@@ -652,7 +652,7 @@ def _recognise(
         _annotate(doc, span, w)
         if idx + 1 < len(spans):
             nxt = spans[idx + 1]
-            if nxt.start == span.end + 1 and doc[span.end].text in _CONTAINER_MARKS:
+            if _contained_by(doc, span, nxt, w):
                 span.parent = idx + 1
     return spans
 
@@ -660,6 +660,15 @@ def _recognise(
 #: What separates a place from the division that contains it: "Pandi, Bulacan", "Surat
 #: (Gujarat)".
 _CONTAINER_MARKS = frozenset({",", "("})
+
+
+def _contained_by(doc: Any, span: _Span, nxt: _Span, w: _Words) -> bool:
+    """Whether ``nxt`` is written as the container of ``span``: "Pandi, Bulacan", "Surat
+    (Gujarat)", "Cuauhtemoc municipality, Chihuahua", "Bafoussam town (Mifi, Ouest)"."""
+    gap = doc[span.end : nxt.start]
+    if len(gap) == 2 and gap[0].text.islower() and gap[0].lower_ in w.settlement | w.admin:
+        gap = gap[1:]
+    return len(gap) == 1 and gap[0].text in _CONTAINER_MARKS
 
 
 def _text(doc: Any) -> str:
@@ -1264,12 +1273,7 @@ def resolve_spans(
     for k, span in enumerate(ordered):
         span.parent = None
         nxt = ordered[k + 1] if k + 1 < len(ordered) else None
-        if (
-            nxt is not None
-            and span.end < len(doc)
-            and nxt.start == span.end + 1
-            and doc[span.end].text in _CONTAINER_MARKS
-        ):
+        if nxt is not None and _contained_by(doc, span, nxt, w):
             span.parent = k + 1
     resolved = _resolve(doc, ordered, gazetteer, country_hint)
     out: list[Toponym] = [Toponym(text="", start=0, end=0)] * len(every)
@@ -1825,10 +1829,11 @@ def _inherited_place(
 def _container_gap(between: str) -> bool:
     """Whether the text between two names puts the second as the first's container: ", ",
     " (", " town (", " district, "."""
-    words = between.split()
-    if len(words) == 2 and words[0] in _words().settlement | _words().admin:
-        words = words[1:]
-    return len(words) == 1 and words[0] in _CONTAINER_MARKS
+    gap = between.strip()
+    if not gap or gap[-1] not in _CONTAINER_MARKS:
+        return False
+    noun = gap[:-1].strip()
+    return not noun or (noun.islower() and noun in _words().settlement | _words().admin)
 
 
 def _weigh_containers(
@@ -1860,8 +1865,10 @@ def _weigh_containers(
             division = outer_precision in ("admin1", "admin2", "country")
             # "Pipri, Kaushambi (UP)": a known place outside the division written after it
             # is a homonym; the text's own hierarchy wins.
+            unknown = inner.name is None or (_approximated(inner) and inner.text[:1].isupper())
             misplaced = (
-                inner.name is not None
+                not unknown
+                and inner.name is not None
                 and division
                 and (
                     inner.confidence < min(_SURE_PLACE, outer.confidence)
@@ -1874,7 +1881,7 @@ def _weigh_containers(
                     or (outer_precision != "country" and inner.admin1 != outer.admin1)
                 )
             )
-            if inner.name is not None and not misplaced:
+            if not unknown and not misplaced:
                 if division:
                     break
                 continue
