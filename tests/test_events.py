@@ -549,6 +549,11 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
         ("Militants attacked a market and wounded two gendarmes.", "Armed clash"),
         ("Gunmen attacked a village and killed two farmers.", "Attack"),
         ("Police raided the house and shot him and killed him.", "Attack"),
+        ("Police broke up a rally in the capital. Several protesters were briefly detained.",
+         "Protest with intervention"),
+        ("Police arrested twelve protesters outside the parliament.",
+         "Protest with intervention"),
+        ("Police arrested 700 migrant workers in the capital.", "Arrests"),
     ],
 )  # fmt: skip
 def test_acled_conventions_for_rare_sub_event_types(

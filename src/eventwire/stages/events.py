@@ -1589,6 +1589,43 @@ _STATE_FORCE = frozenset({"police", "state military"})
 _LETHAL_FORCE = frozenset({"firearms", "clash", "heavy-weapons", "assassinate", "explosives"})
 
 
+_PROTESTER_WORDS = ("protest", "demonstrat", "marcher", "rioter", "striker")
+
+
+def _arrested_crowds(
+    pairs: list[tuple[_Candidate, Event]], drop: set[int], layout: _Layout
+) -> None:
+    """Arrests of protesters ("Several protesters were detained") are the protest, broken
+    up (ACLED: protest with intervention): the paragraph's protest takes the intervention,
+    or, when the text reports none, the arrest becomes it, with the crowd as its actor."""
+    for i, (ci, ei) in enumerate(pairs):
+        if (
+            i in drop
+            or ei.event_type != "COERCE"
+            or ei.mode != "arrest"
+            or ei.actor2_kind != "protesters"
+            or not any(w in (ei.actor2_text or "").casefold() for w in _PROTESTER_WORDS)
+            or ei.modality != "reported"
+        ):
+            continue  # "arrested 700 migrant workers": people, not a crowd at a protest
+        protests = [j for j, (_, e) in enumerate(pairs) if e.event_type == "PROTEST"]
+        para = layout.paragraph[ci.unit_index]
+        same = [j for j in protests if layout.paragraph[pairs[j][0].unit_index] == para]
+        if same:  # a riot stays a riot
+            protest = pairs[same[0]][1]
+            if protest.mode in ("demo", "obstruct", "strike"):
+                _set_mode(protest, "intervention")
+            drop.add(i)
+            continue
+        for suffix in ("", "_text", "_country", "_kind", "_start", "_end"):
+            one, two = f"actor1{suffix}", f"actor2{suffix}"
+            first, second = getattr(ei, one), getattr(ei, two)
+            setattr(ei, one, second)  # the crowd protests; the police act on it
+            setattr(ei, two, first)
+        ei.event_type = "PROTEST"
+        _set_mode(ei, "intervention")
+
+
 def _absorb_force(pairs: list[tuple[_Candidate, Event]], drop: set[int], layout: _Layout) -> None:
     """State forces attacking the crowd of a protest in its paragraph ("National Guard
     officers started to shoot at the protesters") is that protest met with force: lethal
@@ -1598,6 +1635,7 @@ def _absorb_force(pairs: list[tuple[_Candidate, Event]], drop: set[int], layout:
         if e.event_type == "PROTEST" and i not in drop and e.mode in ("demo", "obstruct",
                                                                       "strike", "intervention")
     ]  # fmt: skip
+    _arrested_crowds(pairs, drop, layout)
     if not protests:
         return
     for i, (ci, ei) in enumerate(pairs):
