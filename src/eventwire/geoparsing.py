@@ -1870,15 +1870,19 @@ def _weigh_containers(
                 not unknown
                 and inner.name is not None
                 and division
-                and (
-                    inner.confidence < min(_SURE_PLACE, outer.confidence)
-                    # a loose spelling: "Kech" found as Ketsch
-                    or normalise_name(inner.name) not in normalise_name(inner.text)
-                )
                 and inner_precision in ("exact place", "near place", "admin2")
                 and (
+                    # "Dunda (Uttarakhand)": a namesake in another country
                     inner.country != outer.country
-                    or (outer_precision != "country" and inner.admin1 != outer.admin1)
+                    or (
+                        outer_precision != "country"
+                        and inner.admin1 != outer.admin1
+                        and (
+                            inner.confidence < min(_SURE_PLACE, outer.confidence)
+                            # a loose spelling: "Kech" found as Ketsch
+                            or normalise_name(inner.name) not in normalise_name(inner.text)
+                        )
+                    )
                 )
             )
             if not unknown and not misplaced:
