@@ -1618,7 +1618,10 @@ def event_place(
         (score - _contained_penalty(t, prec, options), t, prec) for score, t, prec in options
     ]
     options = _weigh_containers(
-        _text(doc), options, [t for t in toponyms if event.start <= t.start < event.end]
+        _text(doc),
+        options,
+        [t for t in toponyms if event.start <= t.start < event.end],
+        gazetteer,
     )
     weak = [
         o
@@ -1712,6 +1715,8 @@ _FLOOR = -1.0
 #: Confidence above which a place stays where the gazetteer puts it whatever the text's
 #: containers say ("Nawabshah city (Nawabshah, Punjab)").
 _SURE_PLACE = 0.7
+#: Population above which a place is taken to be meant even against the text's containers.
+_NOTABLE = 100_000
 _WEAK_SLACK = 2.0
 _OBJECT_WEIGHT = 4.0
 _UNLISTED_PENALTY = 0.0
@@ -1840,6 +1845,7 @@ def _weigh_containers(
     text: str,
     options: list[tuple[float, Toponym, str | None]],
     sentence: Sequence[Toponym] = (),
+    gazetteer: Gazetteer | None = None,
 ) -> list[tuple[float, Toponym, str | None]]:
     """ "Leon, Guanajuato", "Surat city (Surat, Gujarat)": a division written right after a
     place (after a comma or in brackets) says where that place is; the place is the answer.
@@ -1885,6 +1891,17 @@ def _weigh_containers(
                     )
                 )
             )
+            if (
+                misplaced
+                and gazetteer is not None
+                and any(
+                    c.geonames_id == inner.geonames_id and c.population >= _NOTABLE
+                    for c in gazetteer.candidates(inner.text, limit=25, phonetic=False)
+                )
+            ):
+                # "Bafoussam town (Mifi, Ouest)": a city is no village's namesake; the
+                # gazetteer rather lacks the division's name in that country.
+                misplaced = False
             if not unknown and not misplaced:
                 if division:
                     break
