@@ -554,9 +554,17 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
         ("Police arrested twelve protesters outside the parliament.",
          "Protest with intervention"),
         ("Police arrested 700 migrant workers in the capital.", "Arrests"),
+        ("Dozens of protesters honked their horns outside the ministry.", "Peaceful protest"),
+        ("Residents banged pots and pans from their balconies against the president.",
+         "Peaceful protest"),
     ],
 )  # fmt: skip
 def test_acled_conventions_for_rare_sub_event_types(
     pipeline: Pipeline, text: str, sub_event: str
 ) -> None:
     assert _sub(pipeline, text) == sub_event
+
+
+def test_what_protesters_say_is_no_protest(pipeline: Pipeline) -> None:
+    events = code(pipeline, "The protesters said they would return next week.")
+    assert not [e for e in events if e.event_type == "PROTEST" and e.modality == "reported"]

@@ -111,6 +111,8 @@ class Lexicon:
     criminal_victims: tuple[str, ...] = ()
     fighting: tuple[str, ...] = ()
     people_nouns: frozenset[str] = frozenset()
+    protester_nouns: frozenset[str] = frozenset()
+    protester_except: frozenset[str] = frozenset()
     property_targets: frozenset[str] = frozenset()
     casualty_cues: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -181,6 +183,8 @@ class Lexicon:
             criminal_victims=tuple(trig["armed_targets"]["criminal_victims"]),
             fighting=tuple(trig["armed_targets"]["fighting"]),
             people_nouns=frozenset(trig["retype_unless_actor"]["people"]),
+            protester_nouns=frozenset(trig["protester_subjects"]["nouns"]),
+            protester_except=frozenset(trig["protester_subjects"]["except"]),
             property_targets=frozenset(trig["armed_targets"]["property"]),
             casualty_cues=tuple(trig["armed_targets"]["casualties"]),
             implied_actor1={
@@ -371,11 +375,33 @@ class _Coder:
                     cand = self._noun(tok, key, unit, idx)
                 elif tok.pos_ == "ADJ" and tok.lower_ in self.lex.adjectives:
                     cand = self._adjective(tok, unit, idx)
+                elif tok.pos_ == "VERB" and self._protesters_act(tok, lemma):
+                    cand = _Candidate(tok, unit, idx, "PROTEST", "demo", False, _PROTESTERS_ACT)
                 else:
                     cand = None
                 if cand is not None:
                     found.append(cand)
         return self._suppress(found)
+
+    def _protesters_act(self, tok: Any, lemma: str) -> bool:
+        """A verb whose subject is protesters ("protesters honked horns") and which is not
+        one of saying, being or suffering: what the crowd does is its protest."""
+        if lemma in self.lex.protester_except or lemma in self.lex.suppressing:
+            return False
+        nouns = self.lex.protester_nouns
+        for c in tok.children:
+            if c.dep_ != "nsubj":
+                continue
+            if c.lemma_.casefold() in nouns:
+                return True
+            # "dozens of protesters", "a group of demonstrators"
+            for prep in c.children:
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    if any(
+                        o.dep_ == "pobj" and o.lemma_.casefold() in nouns for o in prep.children
+                    ):
+                        return True
+        return False
 
     def _in(self, tok: Any, unit: Any) -> bool:
         return unit.start <= tok.i < unit.end
@@ -1583,6 +1609,8 @@ def _merge_protests(pairs: list[tuple[_Candidate, Event]], drop: set[int], layou
         drop.update(i for i in members if i != keep)
 
 
+#: The lexicon entry of a verb whose subject is protesters (``protester_subjects``).
+_PROTESTERS_ACT: dict[str, Any] = {"type": "PROTEST", "mode": "demo"}
 _STATE_FORCE = frozenset({"police", "state military"})
 #: Modes of an assault by state forces on a crowd that are lethal force (ACLED: excessive
 #: force against protesters); beating or other physical force only breaks the protest up.
