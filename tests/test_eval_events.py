@@ -86,6 +86,31 @@ def test_acled_floor(acled: dict, metric: str, floor: float) -> None:
     assert acled[metric] >= floor, format_report(acled)
 
 
+#: Location (within 25/161 km of the coded point, over all rows) with the default gazetteer:
+#: the toponym and event-place stages added to the coding chain.
+ACLED_LOCATION_FLOORS = {"within_25km_of_all": 0.53, "within_161km_of_all": 0.72}
+LOCATION_STAGES = (
+    "parse.spacy.v1",
+    "toponyms.gazetteer.v1",
+    "actors.aliases.v1",
+    "events.lexicon.v1",
+    "locate.clause.v1",
+    "dates.relative.v1",
+)
+
+
+@pytest.fixture(scope="module")
+def acled_located(session_options: Options) -> dict:
+    located = Pipeline(session_options, stages=LOCATION_STAGES)
+    return evaluate_acled(located, ACLED, split="test", limit=ACLED_ROWS)
+
+
+@pytest.mark.parametrize(("metric", "floor"), sorted(ACLED_LOCATION_FLOORS.items()))
+def test_acled_location_floor(acled_located: dict, metric: str, floor: float) -> None:
+    assert acled_located["split"] == "test"
+    assert acled_located[metric] >= floor, format_report(acled_located)
+
+
 def test_plover_result_shape(plover: dict) -> None:
     assert plover["n"] == 322
     confusion = plover["confusion"]
