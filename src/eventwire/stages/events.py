@@ -14,7 +14,11 @@ gang members are not), a target firing back or small arms make a clash, heavy we
 alone shelling; crowd violence is a violent demonstration only with a demonstration in its
 paragraph (``demonstration_cues``), else mob violence; an attack that only hit property is
 property destruction; non-violent activity of non-state armed groups is a change to
-group/activity (``acled_by_actor_kind``). What a party says it will or must do is restated
+group/activity (``acled_by_actor_kind``). State forces shooting at or arresting the crowd
+of a protest make it excessive force or an intervention; several ordinary people beating
+someone are a mob; a takeover with no fighting in its paragraph is a non-violent transfer
+of territory; people fleeing are no transfer of territory; shots into the air are a
+show of force. What a party says it will or must do is restated
 as the statement it is (``statements`` in ``modality.json``: AGREE, REJECT, THREATEN,
 REQUEST). When the text names no perpetrator, actor1 is ACLED's stand-in from the alias
 table (``implied_actor1``: unidentified armed group, protesters, rioters, police for
