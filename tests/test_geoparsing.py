@@ -260,3 +260,20 @@ def test_places_the_model_mislabels_are_recovered(nlp: Any, gaz: Gazetteer) -> N
     assert found["Samarra"].country == "IRQ"
     assert "Huwaysis" in found and "Al-Bassel Hospital" in found
     assert not any(name.startswith("In ") for name in found)
+
+
+def test_generic_settlement_nouns_and_name_particles(nlp: Any, gaz: Gazetteer) -> None:
+    doc = nlp("Rallies were held in Juiz de Fora, Minas Gerais, and in Sukkur city on Sunday.")
+    found = {t.text: t for t in find_toponyms(doc, gaz)}
+    assert found["Juiz de Fora"].country == "BRA"  # "de" continues the name
+    assert found["Minas Gerais"].geo_precision == "admin1"
+    assert (found["Sukkur city"].name, found["Sukkur city"].country) == ("Sukkur", "PAK")
+
+
+def test_divisions_in_brackets_are_recognised_and_resolved_as_containers(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    doc = nlp("Two men were shot in Pipri, Kaushambi (UP) over a land dispute.")
+    found = {t.text: t for t in find_toponyms(doc, gaz)}
+    assert (found["UP"].name, found["UP"].geo_precision) == ("Uttar Pradesh", "admin1")
+    assert found["Kaushambi"].admin1 == "Uttar Pradesh"

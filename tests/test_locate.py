@@ -155,3 +155,66 @@ def test_clause_attachment(nlp: Any, gaz: Gazetteer, text: str, trigger: str, pl
                            ) -> None:
     found, _ = _place(nlp, gaz, text, trigger)
     assert found is not None and found.text == place
+
+
+def test_a_division_after_a_comma_or_in_brackets_only_says_where_the_place_is(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = "On 3 March, gunmen attacked an army post in Leon de los Aldama, Guanajuato."
+    place, precision = _place(nlp, gaz, text, "attacked")
+    assert (place.name, place.country, precision) == (
+        "León de los Aldama", "MEX", "exact place")
+    text = "Police clashed with protesters in Sukkur city (Sukkur, Sindh) on Monday."
+    place, precision = _place(nlp, gaz, text, "clashed")
+    assert (place.name, place.admin1, precision) == ("Sukkur", "Sindh", "exact place")
+    text = "Hundreds of people protested in Lahore city (Lahore, Punjab) on Friday."
+    place, _ = _place(nlp, gaz, text, "protested")
+    assert (place.name, place.country) == ("Lahore", "PAK")
+
+
+def test_an_unknown_village_is_placed_at_the_division_written_after_it(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("Suspected militants killed six civilians in the village of Gadabo (Anzourou, "
+            "Tillaberi).")
+    place, precision = _place(nlp, gaz, text, "killed")
+    assert place.text == "Gadabo"  # the name stays the text's
+    assert (place.country, place.admin1, precision) == ("NER", "Tillabéri Region", "admin1")
+
+
+def test_a_namesake_elsewhere_gives_way_to_the_written_hierarchy(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("Five soldiers were killed as a bomb hit their vehicle in Buleda (Kech, "
+            "Balochistan).")
+    place, precision = _place(nlp, gaz, text, "killed")
+    assert (place.text, place.country, precision) == ("Buleda", "PAK", "admin1")
+    # A city is no namesake: the gazetteer only lacks this division's French name.
+    text = "A gendarme shot a taxi driver in Bafoussam town (Mifi, Ouest) after a dispute."
+    place, precision = _place(nlp, gaz, text, "shot")
+    assert (place.name, place.country, precision) == ("Bafoussam", "CMR", "exact place")
+
+
+def test_lists_of_places_are_no_hierarchy(nlp: Any, gaz: Gazetteer) -> None:
+    doc = nlp("The band played in Arkansas, Oklahoma, Texas, Louisiana and Ontario.")
+    resolved = {t.text: (t.name, t.geo_precision) for t in find_toponyms(doc, gaz)}
+    assert resolved["Louisiana"] == ("Louisiana", "admin1")
+    assert resolved["Texas"] == ("Texas", "admin1")
+
+
+def test_an_unknown_square_is_near_the_town_the_sentence_names(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("On Friday, in La Plata (Buenos Aires), delivery workers went on a strike and "
+            "protested in Moreno Square to demand masks.")
+    place, precision = _place(nlp, gaz, text, "protested")
+    assert (place.text, place.name, precision) == ("Moreno Square", "La Plata", "near place")
+
+
+def test_a_sentence_without_places_inherits_the_one_place_before_it(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("Dozens joined a car parade held in Cacak, Serbia, by an opposition party. "
+            "They protested against the government.")
+    place, precision = _place(nlp, gaz, text, "protested")
+    assert (place.name, precision) == ("Čačak", "exact place")
