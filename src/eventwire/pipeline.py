@@ -104,6 +104,7 @@ def _load_builtin_stages() -> None:
         dates,
         events,
         finalize,
+        hybrid,
         language,
         locate,
         parse,
