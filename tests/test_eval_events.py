@@ -21,7 +21,7 @@ from eventwire.evaluate.events import (
     primary_event,
 )
 from eventwire.model import Event
-from eventwire.pipeline import Pipeline
+from eventwire.pipeline import DEFAULT_STAGES, Pipeline
 
 from .conftest import DATA
 
@@ -89,13 +89,8 @@ def test_acled_floor(acled: dict, metric: str, floor: float) -> None:
 #: Location (within 25/161 km of the coded point, over all rows) with the default gazetteer:
 #: the toponym and event-place stages added to the coding chain.
 ACLED_LOCATION_FLOORS = {"within_25km_of_all": 0.53, "within_161km_of_all": 0.72}
-LOCATION_STAGES = (
-    "parse.spacy.v1",
-    "toponyms.gazetteer.v1",
-    "actors.aliases.v1",
-    "events.lexicon.v1",
-    "locate.clause.v1",
-    "dates.relative.v1",
+LOCATION_STAGES = tuple(
+    name for name in DEFAULT_STAGES if name not in ("language.detect.v1", "finalize.v1")
 )
 
 
