@@ -310,6 +310,7 @@ class _Coder:
         self.document = document
         self.classifier = classifier
         self.doc = document.doc
+        self._text: str | None = None
         self.lex = lexicon
         self.aliases = aliases
         self.units = sentence_units(self.doc)
@@ -1303,6 +1304,13 @@ class _Coder:
             parts.append(self.units[idx].text)
         return " ".join(parts)
 
+    @property
+    def text(self) -> str:
+        """The parsed text (spaCy rebuilds ``Doc.text`` from its tokens on every access)."""
+        if self._text is None:
+            self._text = self.doc.text
+        return self._text
+
     def confidence(self, cand: _Candidate, a1: Any, a2: Any, modality: str) -> float:
         score = 0.45 + (0.1 if not cand.nominal else 0.0)
         score += 0.2 if a1 is not None else 0.0
@@ -1366,7 +1374,7 @@ class _Coder:
                 article_id=article_id,
                 acled_event_type=acled[0], acled_sub_event_type=acled[1],
                 cameo_root=ontology.to_cameo(cand.event_type, mode),
-                trigger=self.doc.text[trigger_start:trigger_end], trigger_start=trigger_start,
+                trigger=self.text[trigger_start:trigger_end], trigger_start=trigger_start,
                 trigger_end=trigger_end,
             )  # fmt: skip
             event.set_actor(1, a1)
