@@ -21,6 +21,7 @@ import hmac
 import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -250,6 +251,30 @@ async def _filters(
 FILTERS = Depends(_filters)
 
 
+@dataclass(frozen=True)
+class _Paging:
+    limit: int
+    cursor: str | None
+    format: str
+
+
+async def _paging(
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
+    cursor: str | None = Query(
+        None, description="next_cursor of the previous page.", max_length=1000
+    ),
+    format: str = Query(  # noqa: A002
+        "json", pattern="^(json|geojson|csv)$", description="json, geojson or csv."
+    ),
+) -> _Paging:
+    """Page size, cursor and format of /api/events and /api/clusters."""
+    return _Paging(limit, cursor, format)
+
+
+#: The shared paging parameters as a route parameter.
+PAGING = Depends(_paging)
+
+
 def create_app(
     db_path: str | Path,
     *,
@@ -386,15 +411,7 @@ def create_app(
             "fatalities; a leading - sorts descending.",
             max_length=40,
         ),
-        limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
-        cursor: str | None = Query(
-            None, description="next_cursor of the previous page.", max_length=1000
-        ),
-        format: str = Query(
-            "json",
-            pattern="^(json|geojson|csv)$",  # noqa: A002
-            description="json, geojson or csv.",
-        ),
+        paging: Any = PAGING,
         fields: str | None = Query(
             None,
             description="Event fields to return, comma-separated (default: the export keys).",
@@ -404,10 +421,10 @@ def create_app(
         """Filter, sort and page through events (cursor pagination: pass `next_cursor` back)."""
         _check_params(request, EVENTS_PARAMS)
         page = db.events(
-            filt, sort=sort, limit=limit, cursor=cursor, fields=parse_fields(fields),
-            encoded=format == "json",
+            filt, sort=sort, limit=paging.limit, cursor=paging.cursor,
+            fields=parse_fields(fields), encoded=paging.format == "json",
         )  # fmt: skip
-        return _page_response(page, format, "events")
+        return _page_response(page, paging.format, "events")
 
     @app.get(
         "/api/clusters",
@@ -433,15 +450,7 @@ def create_app(
             "fatalities or report_count; a leading - sorts descending.",
             max_length=40,
         ),
-        limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size."),
-        cursor: str | None = Query(
-            None, description="next_cursor of the previous page.", max_length=1000
-        ),
-        format: str = Query(
-            "json",
-            pattern="^(json|geojson|csv)$",  # noqa: A002
-            description="json, geojson or csv.",
-        ),
+        paging: Any = PAGING,
         fields: str | None = Query(
             None,
             description="Fields to return, comma-separated "
@@ -456,10 +465,10 @@ def create_app(
         as in `eventwire events --clusters`; paging as in /api/events."""
         _check_params(request, EVENTS_PARAMS)
         page = db.clusters(
-            filt, sort=sort, limit=limit, cursor=cursor,
-            fields=parse_fields(fields, clusters=True), encoded=format == "json",
+            filt, sort=sort, limit=paging.limit, cursor=paging.cursor,
+            fields=parse_fields(fields, clusters=True), encoded=paging.format == "json",
         )  # fmt: skip
-        return _page_response(page, format, "clusters")
+        return _page_response(page, paging.format, "clusters")
 
     @app.get(
         "/api/events/{event_id}", tags=["api"], summary="One event, every stored field",
