@@ -556,24 +556,11 @@ def fit_hybrid(
     y = np.array([labels.index(r["type"]) for r in train])
     fold = np.array([_fold(r["text"], folds) for r in rows] + [-1] * len(extra))
     models = _cross_validated(x, y, fold, len(labels), l2, epochs, rate)
-    runs = lexicon_events([r["text"] for r in rows])
-    items = []
-    for row, (events, contexts, lemmas) in zip(rows, runs, strict=True):
-        w, b = models[_fold(row["text"], folds)]
-        feats = _features(embedder, [e.sentence for e in events], contexts, lemmas)
-        probs = _softmax(feats @ w + b) if events else np.zeros((0, len(labels)))
-        items.append({"events": events, "probs": probs, "gold": row["type"]})
+    texts = [r["text"] for r in rows]
+    items = _out_of_fold(embedder, models, texts, [r["type"] for r in rows], folds, len(labels))
     rule, score, lexicon = _best_rule(items, labels, {"keep": list(KEEP_TYPES)}, "types")
-    report["types"] = {
-        "n": len(items),
-        "lexicon_right": lexicon,
-        "rule_right": score,
-        "folds": folds,
-    }
-    meta = json.loads((folder / "event_types.json").read_text("utf-8"))
-    meta["hybrid"] = dict(rule, fitted=dict(report["types"]))
-    report["types"]["rule"] = rule
-    (folder / "event_types.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    report["types"] = _record_rule(folder / "event_types.json", rule, score, lexicon, len(items),
+                                   folds)  # fmt: skip
     # -- modes: fit items are the written mode sentences, predicted out of fold
     mrows = load_mode_sentences()
     mlabels = sorted({r["label"] for r in mrows})
@@ -581,25 +568,40 @@ def fit_hybrid(
     y = np.array([mlabels.index(r["label"]) for r in mrows])
     fold = np.array([_fold(r["text"], folds) for r in mrows])
     models = _cross_validated(x, y, fold, len(mlabels), l2, epochs, rate)
-    runs = lexicon_events([r["text"] for r in mrows])
-    items = []
-    for row, (events, contexts, lemmas) in zip(mrows, runs, strict=True):
-        w, b = models[_fold(row["text"], folds)]
-        feats = _features(embedder, [e.sentence for e in events], contexts, lemmas)
-        probs = _softmax(feats @ w + b) if events else np.zeros((0, len(mlabels)))
+    golds = []
+    for row in mrows:
         etype, _, mode = row["label"].partition(":")
-        gold = to_acled(etype, "firearms" if mode == "attack" else mode)
-        items.append({"events": events, "probs": probs, "gold": gold})
+        golds.append(to_acled(etype, "firearms" if mode == "attack" else mode))
+    texts = [r["text"] for r in mrows]
+    items = _out_of_fold(embedder, models, texts, golds, folds, len(mlabels))
     base = {"moves": [list(m) for m in MODE_MOVES]}
     rule, score, lexicon = _best_rule(items, mlabels, base, "modes")
-    report["modes"] = {
-        "n": len(items),
-        "lexicon_right": lexicon,
-        "rule_right": score,
-        "folds": folds,
-    }
-    meta = json.loads((folder / f"{MODES}.json").read_text("utf-8"))
-    meta["hybrid"] = dict(rule, fitted=dict(report["modes"]))
-    report["modes"]["rule"] = rule
-    (folder / f"{MODES}.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    report["modes"] = _record_rule(folder / f"{MODES}.json", rule, score, lexicon, len(items),
+                                   folds)  # fmt: skip
     return report
+
+
+def _out_of_fold(
+    embedder: Any, models: Any, texts: list[str], golds: list[Any], folds: int, n_labels: int
+) -> list[dict[str, Any]]:
+    """The lexicon's events of each text with the class probabilities of the model that did
+    not train on that text, and the gold label: what a hybrid rule is fitted on."""
+    items = []
+    runs = lexicon_events(texts)
+    for text, gold, (events, contexts, lemmas) in zip(texts, golds, runs, strict=True):
+        w, b = models[_fold(text, folds)]
+        feats = _features(embedder, [e.sentence for e in events], contexts, lemmas)
+        probs = _softmax(feats @ w + b) if events else np.zeros((0, n_labels))
+        items.append({"events": events, "probs": probs, "gold": gold})
+    return items
+
+
+def _record_rule(
+    path: Path, rule: dict[str, Any], score: int, lexicon: int, n: int, folds: int
+) -> dict[str, Any]:
+    """Write the fitted rule into the model's metadata file; returns the fit's report."""
+    fitted = {"n": n, "lexicon_right": lexicon, "rule_right": score, "folds": folds}
+    meta = json.loads(path.read_text("utf-8"))
+    meta["hybrid"] = dict(rule, fitted=dict(fitted))
+    path.write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    return {**fitted, "rule": rule}
