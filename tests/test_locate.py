@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from eventwire.config import Options
+from eventwire.eventplace import event_place
 from eventwire.gazetteer import Gazetteer
-from eventwire.geoparsing import event_place, find_toponyms
+from eventwire.geoparsing import find_toponyms
 from eventwire.model import ActorMention, Article, Document, Event
 from eventwire.nlp import load
 from eventwire.pipeline import Pipeline

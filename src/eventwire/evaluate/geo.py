@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..eventplace import event_place
 from ..gazetteer import Gazetteer, haversine_km
-from ..geoparsing import event_place, find_toponyms, resolve_spans
+from ..geoparsing import find_toponyms, resolve_spans
 from ..model import Event, Toponym
 from . import data_path
 
@@ -298,7 +299,7 @@ def evaluate_event_location(gazetteer: Gazetteer, nlp: Any, *, limit: int | None
 
     Each sentence has one event verb and 0..n LOCATION spans where that event happened. The
     sentence is geoparsed, an :class:`~eventwire.model.Event` is built on the verb, and
-    :func:`~eventwire.geoparsing.event_place` picks its place.
+    :func:`~eventwire.eventplace.event_place` picks its place.
 
     Returns:
         ``accuracy`` (share of sentences with a gold location whose chosen place overlaps

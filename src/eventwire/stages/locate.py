@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..geoparsing import article_focus, event_place
+from ..eventplace import event_place
+from ..geoparsing import article_focus
 from ..model import Document
 from ..pipeline import Context, stage
 

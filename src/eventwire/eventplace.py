@@ -1,0 +1,701 @@
+"""Event location: the place where each event happened.
+
+For each event, the place attached to its clause (the preposition and the dependency path to
+the trigger) comes first, then a place of the sentence, then the article's focus, with the
+precision falling back honestly ("near place", "admin2", "admin1", "country").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from .gazetteer import Candidate, Gazetteer, normalise_name
+from .geoparsing import (
+    _CONTAINER_MARKS,
+    NER_LABELS,
+    Focus,
+    _approximated,
+    _asdict,
+    _fill,
+    _regional_admin1,
+    _Span,
+    _text,
+    _words,
+    article_focus,
+)
+from .model import Toponym
+
+__all__ = ["event_place"]
+
+#: Weight of a place by the preposition that attaches it, and the precision it implies.
+_AT_PREPS = frozenset({"in", "at", "on", "inside", "within", "across", "throughout", "over"})
+_NEAR_PREPS = frozenset({"near", "outside", "around", "nearby", "beyond", "off", "between"})
+_OBJECT_DEPS = frozenset({"dobj", "nsubjpass", "obj", "attr"})
+_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
+_PATH_PREPS = frozenset(
+    {"towards", "toward", "to", "into", "from", "through", "via", "onto", "along"}
+)
+_THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
+#: Subjects and possessors name actors ("Damascus tries"); passive subjects are what the event
+#: happened to ("Kisangani was captured") and stay candidates.
+_SUBJECT_DEPS = frozenset({"nsubj", "poss", "agent", "csubj"})
+
+
+def _root(doc: Any, start: int, end: int) -> Any | None:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span.root if span is not None and len(span) else None
+
+
+def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
+    """How ``tok`` hangs in its clause: ``(preposition, its head, node)``, where ``node`` is
+    the token standing for the place after climbing compounds, conjunctions and "the town
+    of X"; without a preposition, ``head`` is the node's own head."""
+    for _ in range(6):
+        if tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES:
+            if any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in tok.head.children):
+                # "Baghdad's western Amriya district": Baghdad only says where Amriya is.
+                return "(container)", tok.head, tok
+            tok = tok.head  # "Egypt's streets", "Sri Lanka's west coast"
+        elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
+            if (
+                tok.dep_ in _MODIFIER_DEPS
+                and tok.head.ent_type_ not in NER_LABELS
+                and tok.head.lower_ not in _place_nouns()
+            ):
+                # "A US soldier", "Iraqi troops": the name describes someone, not where.
+                return "(modifier)", tok.head, tok
+            if (
+                tok.dep_ in _MODIFIER_DEPS
+                and (
+                    tok.head.lower_ in _settlement_nouns()
+                    or (tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")
+                )
+                and any(
+                    c.dep_ == "prep"
+                    and c.lower_ == "of"
+                    and any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
+                    for c in tok.head.children
+                )
+            ):
+                # "the Los Angeles suburb of Rosemead": the place is the "of" name.
+                return "(container)", tok.head, tok
+            tok = tok.head
+        else:
+            break
+    prep: str | None = None
+    head = tok.head
+    for _ in range(4):
+        if tok.dep_ == "pobj" and (tok.head.pos_ == "ADP" or tok.head.dep_ == "prep"):
+            prep, head = tok.head.lower_, tok.head.head
+        else:
+            break
+        if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
+            named_head = head.ent_type_ in NER_LABELS or any(
+                c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN" for c in head.children
+            )
+            # A city's name on a neighbourhood noun is its container ("the Homs neighbourhood
+            # of Baba Amr"); another name is the area's own ("the Bala Farms area").
+            city_head = any(
+                c.dep_ in _MODIFIER_DEPS and c.ent_type_ == "GPE" for c in head.children
+            )
+            if named_head and (
+                tok.lower_ in _place_nouns()
+                or (
+                    head.lower_ in _area_nouns()
+                    and not (city_head and head.lower_ in _QUARTER_NOUNS)
+                )
+            ):
+                # "Daychopan district of Zabul province", "the Bala Farms area of rural
+                # Damascus": the second name only says where the first is.
+                return "(container)", head, tok
+            if head.ent_type_ == "PERSON":
+                return "(modifier)", head, tok  # "Richard Fecteau of Massachusetts"
+            # "on the eastern edge of the province", "stormed the village of Mainok",
+            # "captured half of Zaire": the place stands where its head noun stands.
+            tok = head
+            prep, head = None, tok.head
+            continue
+        break
+    return prep, head, tok
+
+
+@cache
+def _place_nouns() -> frozenset[str]:
+    """Nouns a place name can modify and still be the place ("Vedeno region", "Hama
+    countryside", "Silopi town"), unlike "US soldier"."""
+    w = _words()
+    return (
+        w.admin
+        | w.settlement
+        | w.features
+        | w.urban
+        | frozenset({"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+    )
+
+
+#: Parts of a city: "the Homs neighbourhood of Baba Amr" names the part after "of".
+_QUARTER_NOUNS = frozenset({"neighbourhood", "neighborhood"})
+
+#: Nouns a country's possessive can locate ("Egypt's streets").
+_POSSESSED_PLACES = frozenset(
+    {
+        "streets",
+        "waters",
+        "coast",
+        "coastline",
+        "border",
+        "borders",
+        "north",
+        "south",
+        "east",
+        "west",
+        "capital",
+        "soil",
+        "cities",
+        "towns",
+        "villages",
+        "regions",
+        "provinces",
+    }
+)
+
+
+@cache
+def _settlement_nouns() -> frozenset[str]:
+    """Nouns of settlements whose "of" name is the place and whose modifier its container."""
+    return frozenset(
+        {
+            "town",
+            "city",
+            "village",
+            "suburb",
+            "hamlet",
+            "camp",
+            "settlement",
+            "capital",
+            "port",
+            "township",
+            "community",
+        }
+    )
+
+
+@cache
+def _area_nouns() -> frozenset[str]:
+    """Nouns whose own name comes before them and whose "of" phrase is their container ("the
+    Bala Farms area of rural Damascus"), unlike settlements ("the West Bank town of Ramallah")."""
+    return _words().admin | frozenset(
+        {
+            "area",
+            "region",
+            "sector",
+            "neighbourhood",
+            "neighborhood",
+            "quarter",
+            "farms",
+            "valley",
+            "plain",
+            "plains",
+            "district",
+            "axis",
+            "front",
+        }
+    )
+
+
+def _path_length(a: Any, b: Any) -> int:
+    ancestors = {a.i: 0}
+    for depth, anc in enumerate(a.ancestors, 1):
+        ancestors[anc.i] = depth
+    if b.i in ancestors:
+        return ancestors[b.i]
+    for depth, anc in enumerate(b.ancestors, 1):
+        if anc.i in ancestors:
+            return depth + ancestors[anc.i]
+    return 12
+
+
+def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Definite references to a division ("the province", "the area") inside a sentence."""
+    w = _words()
+    out: list[tuple[int, int, str]] = []
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return out
+    for tok in span:
+        low = tok.lower_
+        if low not in w.admin and low != "country":
+            continue
+        k = tok.i - 1
+        while (
+            k > span.start
+            and tok.i - k < 4
+            and doc[k].pos_ in ("ADJ", "PROPN")
+            and doc[k].lower_ not in ("the", "this", "that")
+        ):
+            k -= 1
+        if k < 0 or doc[k].lower_ not in ("the", "this", "that"):
+            continue
+        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+        if (
+            nxt is not None
+            and nxt.lower_ == "of"
+            and tok.i + 2 < len(doc)
+            and doc[tok.i + 2].text[:1].isupper()
+        ):
+            continue  # "the province of Idlib" names the province itself
+        out.append((tok.idx, tok.idx + len(tok.text), "country" if low == "country" else "admin1"))
+    return out
+
+
+def event_place(
+    doc: Any,
+    event: Any,
+    toponyms: Sequence[Toponym],
+    gazetteer: Gazetteer,
+    *,
+    actor_spans: Sequence[tuple[int, int]] = (),
+    focus: Focus | None = None,
+) -> tuple[Toponym | None, str | None]:
+    """The place where one event happened, and the precision to record it with.
+
+    The toponym attached to the trigger's clause by a locative preposition comes first, then
+    other places in the sentence (never those inside actor mentions or used as subjects,
+    which name actors), then a definite reference such as "the province" resolved to the
+    division in focus, then the article's focus region or country.
+
+    Args:
+        doc: The parsed article.
+        event: An :class:`~eventwire.model.Event` with sentence ``start``/``end`` and
+            ``trigger_start``/``trigger_end`` in article offsets.
+        toponyms: The article's toponyms.
+        gazetteer: An open gazetteer (for the divisions of the focus fallback).
+        actor_spans: Character spans of actor mentions; places inside them are skipped.
+        focus: The article focus (computed from ``toponyms`` when None).
+
+    Returns:
+        ``(toponym, precision)``, or ``(None, None)`` when nothing honest can be said.
+    """
+    if focus is None:
+        focus = article_focus(toponyms, gazetteer)
+    trigger = None
+    if event.trigger_start is not None and event.trigger_end is not None:
+        trigger = _root(doc, event.trigger_start, event.trigger_end)
+    if trigger is None:
+        sent = doc.char_span(event.start, event.end, alignment_mode="expand")
+        trigger = sent.root if sent is not None and len(sent) else None
+    options: list[tuple[float, Toponym, str | None]] = []
+    located: set[int] = set()  # toponyms after "in", "at"...
+    for t in toponyms:
+        if t.start < event.start or t.end > event.end:
+            continue
+        tok = _root(doc, t.start, t.end)
+        if tok is None:
+            continue
+        if tok.dep_ in _SUBJECT_DEPS and not (
+            tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES
+        ):
+            continue  # "Damascus tries", "Ankara's violations": an actor, not a place
+        prep, _, _ = _attachment(tok)
+        before = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        if prep in _AT_PREPS or (before is not None and before.lower_ in _AT_PREPS):
+            located.add(id(t))  # the parse may miss "In Cosoleacaque, Veracruz, men ..."
+        if (
+            prep not in _AT_PREPS
+            and prep not in _NEAR_PREPS
+            and any(t.start < e and s < t.end for s, e in actor_spans)
+        ):
+            continue  # "pressed from Damascus": the actor; "in Syria" stays a place
+        score, precision = _attachment_score(tok, trigger, t)
+        options.append((score, t, precision))
+    for s, e, level in _anaphors(doc, event.start, event.end):
+        tok = _root(doc, s, e)
+        ref = _focus_toponym(toponyms, gazetteer, focus, s, level)
+        if tok is None or ref is None:
+            continue
+        ref.text, ref.start, ref.end = _text(doc)[s:e], s, e
+        score, _ = _attachment_score(tok, trigger, ref)
+        options.append((score - 0.25, ref, ref.geo_precision))
+    options = [
+        (score - _contained_penalty(t, prec, options), t, prec) for score, t, prec in options
+    ]
+    options = _weigh_containers(
+        _text(doc),
+        options,
+        [t for t in toponyms if event.start <= t.start < event.end],
+        gazetteer,
+    )
+    weak = [
+        o
+        for o in options
+        if o[1].name is not None and not _approximated(o[1]) and id(o[1]) in located
+    ]
+    options = [o for o in options if o[0] > (_FLOOR if o[1].name is not None else _FLOOR_UNLISTED)]
+    if options:
+        # A name attached to the clause is the answer even when the gazetteer cannot place
+        # it: the record keeps its text, with no coordinates and no precision.
+        score, best, precision = max(options, key=lambda o: o[0])
+        if best.text[:1].isupper() and (best.name is None or _approximated(best)):
+            best, precision = _near_known_town(best, precision, options, located)
+        return best, precision if best.name is not None else None
+    pos = event.trigger_start if event.trigger_start is not None else event.start
+    ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
+    if ref is not None:
+        # A place of the sentence loosely attached to the event but inside the region the
+        # article is about ("In Cosoleacaque, Veracruz, armed men ... carried out a
+        # shooting") is a finer answer than that region.
+        inside = [
+            o
+            for o in weak
+            if o[0] > _FLOOR - _WEAK_SLACK
+            and o[1].country == ref.country
+            and (ref.geo_precision == "country" or o[1].admin1 == ref.admin1)
+        ]
+        if inside:
+            _, best, precision = max(inside, key=lambda o: o[0])
+            return best, precision
+        earlier = _inherited_place(doc, toponyms, event.start, ref)
+        if earlier is not None:
+            return earlier, earlier.geo_precision
+        return ref, ref.geo_precision
+    return None, None
+
+
+def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float, str | None]:
+    prep, head, node = _attachment(tok)
+    precision = t.geo_precision
+    if prep in _AT_PREPS:
+        weight = 3.0
+    elif prep in _NEAR_PREPS:
+        weight = 2.5
+        precision = "near place" if precision == "exact place" else precision
+    elif prep in _PATH_PREPS:
+        weight = 1.5
+        precision = "near place" if precision == "exact place" else precision
+    elif prep in ("by", "with", "against", "(modifier)"):
+        weight = -1.0  # "captured by U.S. forces", "a US soldier": an actor
+    elif prep == "(container)":
+        weight = -0.5
+    elif prep is not None:
+        weight = 0.5
+    elif node.dep_ == "nsubjpass" and t.name is None and node.lower_ not in _place_nouns():
+        weight = 0.5  # "Lindh was captured": an unknown name in subject place is a person
+    elif node.dep_ in _OBJECT_DEPS and trigger is not None and node.head == trigger:
+        # "shelled Barah", "Kisangani was captured": what a verb of taking or striking hit;
+        # the object of "shot" or "killed" is more often a person.
+        weight = (
+            _OBJECT_WEIGHT
+            if trigger.lemma_.lower() in _words().capture_verbs or node.lower_ in _place_nouns()
+            else 1.5
+        )
+    else:
+        weight = 0.0
+    distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
+    if prep in ("(modifier)", "(container)"):
+        prep = None
+    score = weight - _DISTANCE * distance + 0.5 * t.confidence
+    score += _PRECISION_BONUS.get(precision or "", 0.0)
+    if prep in _AT_PREPS and (
+        head.ent_type_ in NER_LABELS
+        or head.pos_ == "PROPN"
+        or (
+            head.lower_ in _place_nouns()
+            and any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in head.children)
+        )
+    ):
+        # "near Ain Issa in northern Syria", "in Saidiyah district in southern Baghdad": the
+        # second name only says where the first is.
+        score -= 1.5
+    if t.name is None:
+        score -= _UNLISTED_PENALTY
+        if prep in _AT_PREPS or prep in _NEAR_PREPS:
+            score += _UNLISTED_AT  # as fine as a village: the gazetteer just does not know it
+    return score, precision
+
+
+_FLOOR = -1.0
+#: Confidence above which a place stays where the gazetteer puts it whatever the text's
+#: containers say ("Nawabshah city (Nawabshah, Punjab)").
+_SURE_PLACE = 0.7
+#: Population above which a place is taken to be meant even against the text's containers.
+_NOTABLE = 100_000
+_WEAK_SLACK = 2.0
+_OBJECT_WEIGHT = 4.0
+_UNLISTED_PENALTY = 0.0
+_UNLISTED_AT = 0.9
+_DISTANCE = 0.4
+_FLOOR_UNLISTED = -1.0
+_PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
+
+
+def _contained_penalty(
+    t: Toponym, precision: str | None, options: Sequence[tuple[float, Toponym, str | None]]
+) -> float:
+    """A country or division that only contains a finer place of the same sentence says
+    less about where the event was than that place."""
+    if precision not in ("country", "admin1") or t.name is None:
+        return 0.0
+    for _, other, other_precision in options:
+        if other is t:
+            continue
+        if precision == "country" and other.name is None:
+            return 1.0  # "in the Shebaa Farms in south Lebanon": the unknown name is finer
+        if other.name is None or other.country != t.country:
+            continue
+        if precision == "country" and other_precision != "country":
+            return 1.0
+        if (
+            precision == "admin1"
+            and other_precision in ("exact place", "near place")
+            and other.admin1 == t.admin1
+        ):
+            # A name the gazetteer lacks, placed at its division only by guess ("Hazira
+            # industrial area in Surat city"), says less than a known place of that division.
+            return 0.5
+    return 0.0
+
+
+def _near_known_town(
+    t: Toponym,
+    precision: str | None,
+    options: Sequence[tuple[float, Toponym, str | None]],
+    located: set[int],
+) -> tuple[Toponym, str | None]:
+    """A name the gazetteer lacks, unplaced or placed at its division only by guess ("the
+    Hazira industrial area in Surat city", "Amroussa village in Bouinan district", "in La
+    Plata, ... protested in Moreno Square"), is near the known town of that division the
+    sentence names with it (the nearest in the text; for an unplaced name, one the sentence
+    puts things "in" or "at"); its own name is kept."""
+    towns = [
+        other
+        for _, other, other_precision in options
+        if other is not t
+        and other.name is not None
+        and not _approximated(other)
+        and other_precision in ("exact place", "near place")
+        and (
+            (t.name is None and id(other) in located)
+            or (other.country == t.country and other.admin1 == t.admin1)
+        )
+    ]
+    if not towns:
+        return t, precision
+    town = min(towns, key=lambda o: abs(o.start - t.start))
+    near = replace(
+        town,
+        text=t.text,
+        start=t.start,
+        end=t.end,
+        geo_precision="near place",
+        confidence=round(min(town.confidence, t.confidence + 0.1), 3),
+    )
+    return near, "near place"
+
+
+def _inherited_place(
+    doc: Any, toponyms: Sequence[Toponym], before: int, region: Toponym
+) -> Toponym | None:
+    """The one place the previous sentence of the paragraph put things "in" or "at", when it
+    lies in ``region``: "Protesters gathered in Cacak, Serbia. They demanded ..." happened in
+    Cacak, not just somewhere in Serbia. Several such places ("in Maarat al-Numan and
+    Saraqib") leave the question open."""
+    text = _text(doc)
+    paragraph = text.rfind("\n", 0, before)
+    previous = [
+        sent for sent in doc.sents if sent.end_char <= before and sent.start_char > paragraph
+    ]
+    if not previous:
+        return None
+    sent = previous[-1]
+    located: list[Toponym] = []
+    for t in toponyms:
+        if t.start < sent.start_char or t.end > sent.end_char or t.name is None:
+            continue
+        tok = _root(doc, t.start, t.end)
+        if tok is None:
+            continue
+        prep, _, _ = _attachment(tok)
+        before_tok = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        if prep in _AT_PREPS or (before_tok is not None and before_tok.lower_ in _AT_PREPS):
+            located.append(t)
+    fine = [
+        t
+        for t in located
+        if not _approximated(t) and t.geo_precision in ("exact place", "near place")
+    ]
+    if len({t.name for t in fine}) != 1:
+        return None
+    t = fine[0]
+    if t.country != region.country or (
+        region.geo_precision != "country" and t.admin1 != region.admin1
+    ):
+        return None
+    return t
+
+
+def _container_gap(between: str) -> bool:
+    """Whether the text between two names puts the second as the first's container: ", ",
+    " (", " town (", " district, "."""
+    gap = between.strip()
+    if not gap or gap[-1] not in _CONTAINER_MARKS:
+        return False
+    noun = gap[:-1].strip()
+    return not noun or (noun.islower() and noun in _words().settlement | _words().admin)
+
+
+def _weigh_containers(
+    text: str,
+    options: list[tuple[float, Toponym, str | None]],
+    sentence: Sequence[Toponym] = (),
+    gazetteer: Gazetteer | None = None,
+) -> list[tuple[float, Toponym, str | None]]:
+    """ "Leon, Guanajuato", "Surat city (Surat, Gujarat)": a division written right after a
+    place (after a comma or in brackets) says where that place is; the place is the answer.
+    When the gazetteer does not know the place ("Doutchi village (Diffa)"), or knows it only
+    outside that division (a homonym), it is placed, honestly, at the division.
+    ``sentence`` holds all toponyms of the sentence (containers need not be options)."""
+    options = list(options)
+    ordered = sorted(range(len(options)), key=lambda k: options[k][1].start)
+    adjust = [0.0] * len(options)
+    pool = sorted(sentence or [o[1] for o in options], key=lambda t: t.start)
+    by_start = {options[k][1].start: k for k in ordered}
+    for a in ordered:
+        score, inner, inner_precision = options[a]
+        at = next((k for k, t in enumerate(pool) if t.start == inner.start), None)
+        if at is None:
+            continue
+        for prev, outer in zip(pool[at:], pool[at + 1 :], strict=False):
+            if not _container_gap(text[prev.end : outer.start]):
+                break
+            if outer.name is None:
+                continue
+            outer_precision = outer.geo_precision
+            division = outer_precision in ("admin1", "admin2", "country")
+            # "Pipri, Kaushambi (UP)": a known place outside the division written after it
+            # is a homonym; the text's own hierarchy wins.
+            unknown = inner.name is None or (_approximated(inner) and inner.text[:1].isupper())
+            misplaced = (
+                not unknown
+                and inner.name is not None
+                and division
+                and inner_precision in ("exact place", "near place", "admin2")
+                and (
+                    # "Dunda (Uttarakhand)": a namesake in another country
+                    inner.country != outer.country
+                    or (
+                        outer_precision != "country"
+                        and inner.admin1 != outer.admin1
+                        and (
+                            inner.confidence < min(_SURE_PLACE, outer.confidence)
+                            # a loose spelling: "Kech" found as Ketsch
+                            or normalise_name(inner.name) not in normalise_name(inner.text)
+                        )
+                    )
+                )
+            )
+            if (
+                misplaced
+                and gazetteer is not None
+                and any(
+                    c.geonames_id == inner.geonames_id and c.population >= _NOTABLE
+                    for c in gazetteer.candidates(inner.text, limit=25, phonetic=False)
+                )
+            ):
+                # "Bafoussam town (Mifi, Ouest)": a city is no village's namesake; the
+                # gazetteer rather lacks the division's name in that country.
+                misplaced = False
+            if not unknown and not misplaced:
+                if division:
+                    break
+                continue
+            precision = outer_precision if division else "near place"
+            located = replace(
+                outer,
+                text=inner.text,
+                start=inner.start,
+                end=inner.end,
+                geo_precision=precision,
+                confidence=round(min(outer.confidence, 0.5), 3),
+            )
+            options[a] = (score, located, precision)
+            if outer.start in by_start:
+                adjust[by_start[outer.start]] -= 2.0
+            break
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        inner, outer = options[a][1], options[b][1]
+        outer_precision = options[b][2]
+        if not _container_gap(text[inner.end : outer.start]):
+            continue
+        if outer.name is not None and inner.geonames_id == outer.geonames_id:
+            adjust[b] -= 1.0  # "Palmyra (Tadmur)": another name of the same place
+            continue
+        if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
+            continue
+        if (
+            inner.country == outer.country
+            and (outer_precision == "country" or inner.admin1 == outer.admin1)
+            and options[a][2] not in ("country", "admin1")
+            or (options[a][2] == "admin1" and outer_precision == "country")
+        ):
+            adjust[b] -= 2.0
+    return [(score + adjust[k], t, prec) for k, (score, t, prec) in enumerate(options)]
+
+
+def _focus_toponym(
+    toponyms: Sequence[Toponym], gazetteer: Gazetteer, focus: Focus, position: int, level: str
+) -> Toponym | None:
+    """A toponym standing for the focus division (or country), near ``position``."""
+    if focus.country is None:
+        return None
+    picks = []
+    for t in toponyms:
+        if t.name is None or gazetteer.country_code(t.country) != focus.country:
+            continue
+        if _approximated(t):
+            continue
+        code = gazetteer.admin1_code(focus.country, t.admin1) if t.admin1 else None
+        if code is None:
+            continue
+        cand = gazetteer.admin1_place(focus.country, code)
+        if cand is None:
+            continue
+        span = _Span(
+            0,
+            0,
+            t.start,
+            t.end,
+            t.text,
+            t.text,
+            "ner",
+            admin_hint=t.geo_precision == "admin1",
+            modifier="direction" if t.geo_precision == "near place" else None,
+        )
+        proxy = Candidate(**{**_asdict(cand), "feature_code": t.feature_code, "admin1_code": code})
+        picks.append((span, proxy, max(t.confidence, 0.3)))
+    region = _regional_admin1(position, picks, focus.country) if level == "admin1" else None
+    if region is not None:
+        cand = gazetteer.admin1_place(focus.country, region)
+        inside = [sp for sp, c, _ in picks if c.admin1_code == region]
+        naming = [
+            sp
+            for sp in inside
+            if normalise_name(sp.text) == normalise_name(cand.name if cand else "")
+        ]
+        mention = min(naming or inside, key=lambda sp: abs(sp.start_char - position))
+        if cand is not None:
+            t = Toponym(text=mention.text, start=mention.start_char, end=mention.end_char)
+            _fill(t, cand, "admin1", 0.3)
+            return t
+    nation = gazetteer.country_place(focus.country)
+    mentions = [
+        t for t in toponyms if t.name and gazetteer.country_code(t.country) == focus.country
+    ]
+    if nation is None or not mentions or not focus.strong:
+        return None
+    nearest = min(mentions, key=lambda m: abs(m.start - position))
+    found = Toponym(text=nearest.text, start=nearest.start, end=nearest.end)
+    _fill(found, nation, "country", 0.2)
+    return found
