@@ -7,6 +7,7 @@ import io
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,8 +187,8 @@ def test_serve_under_the_main_cli_reads_the_db_from_the_config(
     port = free_port()
     cmd = [sys.executable, "-c", "from eventwire.cli import main; main()", "--config",
            str(config), "serve", "--port", str(port)]  # fmt: skip
-    with running(cmd, port) as url:
-        health = httpx.get(f"{url}/api/health", timeout=10).json()
+    with running(cmd, port) as served:
+        health = httpx.get(f"{served.url}/api/health", timeout=10).json()
     assert health["events"] == len(all_specs())
 
 
@@ -237,3 +238,61 @@ def test_several_processes_serve_one_snapshot_and_follow_a_writer(
 def test_serve_help_names_the_workers_option() -> None:
     done = run_serve("--help")
     assert "--workers" in done.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_copies_of_a_killed_server_are_swept_by_the_next(
+    store_path: Path, tmp_path: Path, workers: str
+) -> None:
+    """A server killed with SIGKILL cannot remove its snapshot copies (several times the
+    store's size); the next server started on the machine removes them, and leaves alone the
+    directory of a server that still runs."""
+    import signal
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp)}
+    with serve_process(store_path, "--workers", workers, env=env) as killed:
+        assert httpx.get(f"{killed.url}/api/health", timeout=10).status_code == 200
+        left = sorted(temp.glob("eventwire-serve-*"))
+        assert len(left) == 1 and any(left[0].glob("*.duckdb"))
+        assert killed.process is not None
+        children = _children(killed.process.pid)
+        assert len(children) == int(workers) - (workers == "1")
+        killed.process.send_signal(signal.SIGKILL)
+        killed.process.wait()
+    assert left[0].exists()  # nothing could clean up after SIGKILL
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in children):  # orphaned workers stop by themselves
+        assert time.monotonic() < deadline, "workers outlived their killed supervisor"
+        time.sleep(0.2)
+    with serve_process(store_path, env=env) as alive:
+        assert httpx.get(f"{alive.url}/api/health", timeout=10).status_code == 200
+        mine = sorted(temp.glob("eventwire-serve-*"))
+        assert left[0] not in mine and len(mine) == 1
+        with serve_process(store_path, env=env) as second:
+            assert httpx.get(f"{second.url}/api/health", timeout=10).status_code == 200
+            assert mine[0].exists()  # the first server still runs: its copies stay
+    assert not list(temp.glob("eventwire-serve-*"))
+
+
+def _children(pid: int) -> list[int]:
+    """Server processes whose parent is ``pid`` (from /proc; the resource tracker excluded)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and b"resource_tracker" not in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -169,13 +169,17 @@ class Served:
     """A running ``eventwire serve`` process."""
 
     url: str
+    process: subprocess.Popen[bytes] | None = None
 
 
 @contextmanager
-def running(cmd: list[str], port: int, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run a server command until the block ends; yields its base URL once it listens."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTWIRE_")}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+def running(
+    cmd: list[str], port: int, host: str = "127.0.0.1", env: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """Run a server command until the block ends; yields it once it listens."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("EVENTWIRE_")}
+    environ.update(env or {})
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
     shown = f"[{host}]" if ":" in host else host
     try:
         deadline = time.monotonic() + 30
@@ -190,7 +194,7 @@ def running(cmd: list[str], port: int, host: str = "127.0.0.1") -> Iterator[str]
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not start listening within 30 s") from None
                 time.sleep(0.1)
-        yield f"http://{shown}:{port}"
+        yield Served(f"http://{shown}:{port}", proc)
     finally:
         proc.terminate()
         try:
@@ -204,13 +208,15 @@ def running(cmd: list[str], port: int, host: str = "127.0.0.1") -> Iterator[str]
 
 
 @contextmanager
-def serve_process(db: Path, *extra: str, host: str = "127.0.0.1") -> Iterator[Served]:
+def serve_process(
+    db: Path, *extra: str, host: str = "127.0.0.1", env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """Run ``python -m eventwire.web serve`` on a free port until the block ends."""
     port = free_port()
     cmd = [sys.executable, "-m", "eventwire.web", "serve", "--db", str(db), "--host", host,
            "--port", str(port), *extra]  # fmt: skip
-    with running(cmd, port, host) as url:
-        yield Served(url)
+    with running(cmd, port, host, env) as served:
+        yield served
 
 
 def get_json(url: str, **kwargs: object) -> tuple[int, dict[str, object]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,31 @@ def check_serve_options(host: str, port: int, token: str | None) -> None:
             f"--host {host}: serving beyond this machine needs a token that every API request "
             f"must send; add for example --token {secrets.token_urlsafe(24)}"
         )
+
+
+def _worker_app(*args: Any, **kwargs: Any) -> Any:
+    """The app of one server process under the supervisor; the process ends with it.
+
+    A supervisor killed with SIGKILL cannot stop its workers: orphaned, they would keep the
+    port and the snapshot copies. Each worker therefore watches its parent and stops itself
+    (SIGTERM, so uvicorn shuts down cleanly) once the parent is gone.
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    from .app import create_app
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="eventwire-parent-watch", daemon=True).start()
+    return create_app(*args, **kwargs)
 
 
 @click.command("serve")
@@ -103,14 +127,15 @@ def serve(
     from uvicorn.supervisors import Multiprocess
 
     from .queries import EventsDB
+    from .snapshot import private_directory
 
     # The processes share one directory of snapshots: the first copy is taken here, so a store
     # that cannot be served is reported before any process starts.
-    snapshots = Path(tempfile.mkdtemp(prefix="eventwire-serve-"))
+    snapshots = private_directory()
     try:
         EventsDB(db, snapshot_dir=snapshots).close()
         factory = functools.partial(
-            create_app, db, token=token, tiles_url=tiles_url, snapshot_dir=snapshots
+            _worker_app, db, token=token, tiles_url=tiles_url, snapshot_dir=snapshots
         )
         server = uvicorn.Config(factory, factory=True, workers=workers, **config)
         click.echo(

@@ -106,6 +106,49 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+#: Prefix of the private snapshot directories servers make in the temporary directory.
+DIRECTORY_PREFIX = "eventwire-serve-"
+#: File in such a directory naming the process that made it.
+_OWNER = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_abandoned(parent: Path | None = None) -> list[Path]:
+    """Remove snapshot directories left by servers that were killed (their owner is gone).
+
+    A server removes its directory when it stops; one killed with SIGKILL cannot, and its
+    copies (several times the store's size) would stay in the temporary directory for good.
+    Directories without an owner file, or whose owner still runs, are left alone.
+    """
+    removed = []
+    for directory in Path(parent or tempfile.gettempdir()).glob(DIRECTORY_PREFIX + "*"):
+        try:
+            pid = int((directory / _OWNER).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
+
+
+def private_directory(parent: Path | None = None) -> Path:
+    """A new snapshot directory owned by this process, after sweeping abandoned ones."""
+    sweep_abandoned(parent)
+    directory = Path(tempfile.mkdtemp(prefix=DIRECTORY_PREFIX, dir=parent))
+    (directory / _OWNER).write_text(f"{os.getpid()}\n")
+    return directory
+
+
 @dataclass
 class Snapshot:
     """One immutable serving copy of the store, open read-only.
@@ -353,9 +396,7 @@ class Snapshots:
     def __init__(self, source: Path, directory: Path | None = None) -> None:
         self.source = source
         self._own_dir = directory is None
-        self.directory = (
-            Path(tempfile.mkdtemp(prefix="eventwire-serve-")) if directory is None else directory
-        )
+        self.directory = private_directory() if directory is None else directory
         # Removed on close, or at the latest when the process exits normally.
         self._cleanup = (
             weakref.finalize(self, shutil.rmtree, self.directory, True) if self._own_dir else None
