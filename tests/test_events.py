@@ -407,6 +407,18 @@ def test_small_arms_make_a_clash_and_mortars_alone_shelling(pipeline: Pipeline) 
     assert _main(mixed).acled_sub_event_type == "Armed clash"
 
 
+def test_fire_in_both_directions_is_a_clash_whatever_the_weapons(pipeline: Pipeline) -> None:
+    one_way = code(pipeline, "Monitors recorded 40 explosions of mortar rounds near the village.")
+    both = code(
+        pipeline,
+        "Monitors recorded 40 explosions of mortar rounds in both directions near the village.",
+    )
+    traded = code(pipeline, "The two armies traded fire with artillery across the border.")
+    assert _main(one_way).acled_sub_event_type == "Shelling/artillery/missile attack"
+    assert _main(both).acled_sub_event_type == "Armed clash"
+    assert _main(traded).acled_sub_event_type == "Armed clash"
+
+
 def test_kidnapped_and_killed_is_an_attack(pipeline: Pipeline) -> None:
     kidnap = only(code(pipeline, "Armed men kidnapped a trader on the highway."))
     killed = code(pipeline, "Armed men kidnapped a trader on the highway. He was killed.")
