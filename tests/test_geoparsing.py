@@ -277,3 +277,24 @@ def test_divisions_in_brackets_are_recognised_and_resolved_as_containers(
     found = {t.text: t for t in find_toponyms(doc, gaz)}
     assert (found["UP"].name, found["UP"].geo_precision) == ("Uttar Pradesh", "admin1")
     assert found["Kaushambi"].admin1 == "Uttar Pradesh"
+
+
+def test_a_world_city_is_not_its_small_namesake_in_the_focus_country(nlp: Any, gaz: Gazetteer
+                                                                       ) -> None:
+    for city, country in (("Dublin", "IRL"), ("Berlin", "DEU"), ("Rome", "ITA")):
+        text = ("Officials in Chicago, Denver and the U.S. Department of Agriculture said the "
+                f"cargo had been flown in from {city} before it reached Kansas City.")
+        (found,) = _resolve_all(nlp, gaz, text, [city])
+        assert found.country == country, city
+    # Specific evidence still wins: a town written with its state.
+    text = "A fire in Paris, Texas, and another near Dallas kept crews busy."
+    (paris,) = _resolve_all(nlp, gaz, text, ["Paris"])
+    assert paris.country == "USA"
+
+
+def test_names_in_a_list_are_of_the_kind_of_the_others(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Cases were confirmed in Nebraska, Kansas, Oregon, Iowa and Missouri, and in "
+            "Saskatchewan, Manitoba, Ontario and Quebec.")
+    oregon, ontario = _resolve_all(nlp, gaz, text, ["Oregon", "Ontario"])
+    assert (oregon.country, oregon.feature_code) == ("USA", "ADM1")
+    assert (ontario.country, ontario.feature_code) == ("CAN", "ADM1")

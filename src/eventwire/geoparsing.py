@@ -42,6 +42,11 @@ DOUBTFUL_LABELS = frozenset({"ORG", "NORP", "PRODUCT", "LANGUAGE", "WORK_OF_ART"
 #: Bonus for a candidate in a first-level division another name of the text is in.
 _SAME_ADMIN1 = 1.0
 _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
+#: Country-level context fades for a candidate far less known than the best one (prior gap).
+_COUNTRY_WEIGHT_FROM = 1.0
+_COUNTRY_WEIGHT_SPAN = 2.5
+_MIN_COUNTRY_WEIGHT = 0.25
+_DIVISION_CODES = frozenset({"PCLI", "PCL", "PCLD", "PCLF", "PCLS", "TERR", "ADM1"})
 _MATCH_BONUS = {
     "name": 0.4,
     "abbreviation": 0.3,
@@ -882,6 +887,7 @@ def _resolve(
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
     text = _text(doc)
     listed = _enumerations(spans, text)
+    siblings = _list_levels(spans, text)
     for index, span in enumerate(spans):
         inner = [] if index in listed else [spans[k] for k in _descendants(index, children)]
         opened = text.rfind("(", 0, span.start_char)
@@ -905,6 +911,10 @@ def _resolve(
             for _, c in span.candidates
             if c.feature_code in ("ADM1", "ADM2")
         }
+        best_by_country: dict[str | None, float] = {}
+        for prior, c in span.candidates:
+            if prior > best_by_country.get(c.country_code, -math.inf):
+                best_by_country[c.country_code] = prior
         for prior, c in span.candidates:
             s = prior
             # The seat of a same-named division: "Idlib", "New York City"; not a village
@@ -924,15 +934,24 @@ def _resolve(
                 else 0
             )
             share = (country_votes[c.country_code] - own) / total_votes
-            s += 2.0 * share
+            # That the text is about a country says little about which of its namesakes a
+            # name is when another candidate is far better known: "London" in an article
+            # about the US is still London, not London, Ohio.
+            weight = 1.0
+            if c.feature_code not in _DIVISION_CODES:
+                foreign = max(
+                    (v for k, v in best_by_country.items() if k != c.country_code), default=prior
+                )
+                weight = _country_weight(foreign - prior)
+            s += 2.0 * share * weight
             if c.country_code == focus.country:
-                s += 1.0
+                s += 1.0 * weight
             elif c.country_code is None:
                 s += 1.5  # oceans, continents, regions: no country to agree or disagree with
             if hint is not None and c.country_code == hint:
                 s += 3.0
             if c.country_code in mentioned and not (c.feature_code or "").startswith("PCL"):
-                s += 0.8
+                s += 0.8 * weight
             if c.admin1_code:
                 own_a = (
                     1
@@ -955,6 +974,8 @@ def _resolve(
             elif c.feature_class == "A" and bracketed and c.feature_code in ("ADM1", "ADM2"):
                 s += 1.0
             s += _coherence(c, span, anchors)
+            if index in siblings and siblings[index] == _level(c):
+                s += _LIST_LEVEL  # "Arkansas, Colorado, Delaware": states, not the town
             if c.match in ("phonetic", "fuzzy") and c.country_code != focus.country:
                 s -= 3.0
             scores.append(s)
@@ -974,6 +995,15 @@ def _resolve(
             city = _salient_city(span.start_char, picks, focus.country)
         out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
     return out
+
+
+def _country_weight(gap: float) -> float:
+    """How much country-level context counts for a candidate whose prior is ``gap`` below
+    the best-known candidate's elsewhere: fully up to a gap of :data:`_COUNTRY_WEIGHT_FROM`,
+    then less, down to :data:`_MIN_COUNTRY_WEIGHT`."""
+    return max(
+        _MIN_COUNTRY_WEIGHT, min(1.0, 1.0 - (gap - _COUNTRY_WEIGHT_FROM) / _COUNTRY_WEIGHT_SPAN)
+    )
 
 
 def _descendants(index: int, children: dict[int, list[int]]) -> list[int]:
@@ -1003,6 +1033,53 @@ def _enumerations(spans: Sequence[_Span], text: str) -> set[int]:
         if len(chain) >= 4 or (after and after[0] in ("and", "or", "&")):
             out.update(chain)
         k = chain[-1] + 1
+    return out
+
+
+#: Bonus for a candidate of the kind (country, or state of one country) the other names of
+#: its list are: "Texas and Georgia", "Alberta, Manitoba, Ontario and New Brunswick".
+_LIST_LEVEL = 1.5
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s*(?:and|or|&))\s*")
+
+
+def _level(c: Candidate) -> tuple[str | None, str] | None:
+    code = c.feature_code or ""
+    if code.startswith("PCL"):
+        return (None, "PCL")
+    if code == "ADM1":
+        return (c.country_code, "ADM1")
+    return None
+
+
+def _list_levels(spans: Sequence[_Span], text: str) -> dict[int, tuple[str | None, str]]:
+    """For spans in lists of names ("X, Y and Z"), the kind of division most of the other
+    names of the list surely are (countries, or first-level divisions of one country)."""
+    out: dict[int, tuple[str | None, str]] = {}
+    k = 0
+    while k < len(spans):
+        run = [k]
+        while run[-1] + 1 < len(spans):
+            a, b = spans[run[-1]], spans[run[-1] + 1]
+            if b.start_char < a.end_char or not _LIST_GAP.fullmatch(
+                text[a.end_char : b.start_char]
+            ):
+                break
+            run.append(run[-1] + 1)
+        k = run[-1] + 1
+        if len(run) < 2:
+            continue
+        levels = {
+            i: _level(spans[i].prior_best)
+            if spans[i].prior_best is not None and spans[i].prior_p >= 0.5
+            else None
+            for i in run
+        }
+        for i in run:
+            votes = Counter(lv for j, lv in levels.items() if j != i and lv is not None)
+            if votes:
+                level, n = votes.most_common(1)[0]
+                if 2 * n > len(run) - 1:
+                    out[i] = level
     return out
 
 
