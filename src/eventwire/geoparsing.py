@@ -1068,12 +1068,10 @@ def _list_levels(spans: Sequence[_Span], text: str) -> dict[int, tuple[str | Non
         k = run[-1] + 1
         if len(run) < 2:
             continue
-        levels = {
-            i: _level(spans[i].prior_best)
-            if spans[i].prior_best is not None and spans[i].prior_p >= 0.5
-            else None
-            for i in run
-        }
+        levels: dict[int, tuple[str | None, str] | None] = {}
+        for i in run:
+            best = spans[i].prior_best
+            levels[i] = _level(best) if best is not None and spans[i].prior_p >= 0.5 else None
         for i in run:
             votes = Counter(lv for j, lv in levels.items() if j != i and lv is not None)
             if votes:
