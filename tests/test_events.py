@@ -419,6 +419,25 @@ def test_fire_in_both_directions_is_a_clash_whatever_the_weapons(pipeline: Pipel
     assert _main(traded).acled_sub_event_type == "Armed clash"
 
 
+def test_an_attack_its_target_repels_is_a_clash(pipeline: Pipeline) -> None:
+    text = "Gunmen attacked the village of Kato and stole cattle."
+    assert _main(code(pipeline, text)).acled_sub_event_type == "Attack"
+    routed = code(pipeline, text + " Local militiamen routed the attackers.")
+    assert _main(routed).acled_sub_event_type == "Armed clash"
+
+
+def test_victims_named_in_a_list_of_casualties(pipeline: Pipeline) -> None:
+    # the parser hangs "were killed" under "were wounded"; "2" are soldiers too
+    text = "Five soldiers were killed, 2 were wounded near the border."
+    event = _main(code(pipeline, text))
+    assert (event.actor2_kind, event.acled_sub_event_type) == ("state military", "Armed clash")
+
+
+def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
+    event = only(code(pipeline, "A group of youths clashed with residents of the next village."))
+    assert event.acled_sub_event_type == "Mob violence"
+
+
 def test_kidnapped_and_killed_is_an_attack(pipeline: Pipeline) -> None:
     kidnap = only(code(pipeline, "Armed men kidnapped a trader on the highway."))
     killed = code(pipeline, "Armed men kidnapped a trader on the highway. He was killed.")

@@ -295,6 +295,10 @@ class _Candidate:
     mode: str | None
     nominal: bool
     spec: dict[str, Any]
+    #: same-type verbs this one governs and stands for ("7 militants were killed, 2 were
+    #: wounded": the parser hangs "killed" under "wounded"); their victims name its own
+    #: elided ones
+    absorbed: list[Any] = field(default_factory=list)
 
 
 class _Coder:
@@ -614,6 +618,8 @@ class _Coder:
                 same = same or cand.event_type in self.lex.absorbs.get(gov.event_type, ())
                 framing = self._lemma(gov.token) in self.lex.suppressing and not (gov.nominal)
                 if same or framing:
+                    if same and not framing and cand.event_type == "ASSAULT":
+                        gov.absorbed.append(tok)
                     drop = True
                     break
             if not drop:
@@ -905,6 +911,12 @@ class _Coder:
             if a2 is None and subj is not None and etype in self.lex.symmetric:
                 other = next((c for c in subj.children if c.dep_ == "conj"), None)
                 a2 = self.actor_at(other, unit) if other is not None else None
+            elided = subj is not None and subj.tag_ == "CD"  # "2 were wounded": 2 of whom?
+            for verb in cand.absorbed if a2 is None and elided else ():
+                victim = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
+                a2 = self.actor_at(victim, unit) if victim is not None else None
+                if a2 is not None:
+                    break
         if a1 is not None and a2 is not None and a1.start == a2.start:
             a2 = None
         return a1, a2
@@ -1356,11 +1368,14 @@ class _Coder:
             mode = self.mode(cand, a1, a2)
             if (
                 cand.event_type == "ASSAULT"
-                and mode in ("physical", "primitive")
+                and (
+                    mode in ("physical", "primitive") or (mode == "clash" and not _described(cand))
+                )
                 and self._group_of_people(a1)
                 and not _has_cue(self._clause_text(cand), unless)
             ):
-                cand.event_type, mode = "PROTEST", "mob"  # "five persons beat up a man"
+                # "five persons beat up a man", "a group of youths clashed with residents"
+                cand.event_type, mode = "PROTEST", "mob"
             if self._property_attack(cand, mode, a2):
                 cand.event_type, mode = "COERCE", "destroy"  # "attacked and burned a school"
             a1 = self._role_actor(cand, a1, mode)
@@ -1564,6 +1579,12 @@ def _shared_object(verb: Any) -> Any:
 def _generic_entry(aliases: AliasTable, name: str) -> ActorEntry | None:
     """The generic row of the alias table named ``name`` ("Unidentified armed group")."""
     return next((e for e in aliases.entries if e.name == name and e.generic), None)
+
+
+def _described(cand: _Candidate) -> bool:
+    """Whether a verb trigger only describes a noun ("protest against the trial of youths who
+    clashed with another group"): background, not the event of its sentence."""
+    return not cand.nominal and cand.token.dep_ == "relcl"
 
 
 def _anaphoric(cand: _Candidate) -> bool:
