@@ -253,15 +253,40 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+#: Letter groups that romanisations of one name render differently (Cyrillic, Arabic,
+#: Persian, Pashto and African names through English, French or German spelling): each is
+#: mapped to one spelling, longest first. "Novorossiya"/"Noworossiia", "Al Shabaab"/
+#: "Al Chabab", "Djibo"/"Jibo", "Kandahar"/"Qandahar" meet.
+_SPELLINGS = (
+    ("dzh", "j"), ("tch", "s"), ("sch", "s"), ("kh", "h"), ("gh", "g"), ("sh", "s"),
+    ("ch", "s"), ("zh", "j"), ("dj", "j"), ("ph", "f"), ("tz", "ts"), ("ou", "u"),
+    ("ck", "k"), ("y", "i"), ("w", "v"), ("q", "k"), ("c", "k"),
+)  # fmt: skip
+_DOUBLED = re.compile(r"(.)\1+")
+
+
 @lru_cache(maxsize=65536)
-def _norm_name(text: str | None) -> str:
-    """A name folded for comparison: few distinct values, so cached (and shared)."""
-    return " ".join(_WORD.findall(_fold(text))) if text else ""
+def _spelling_key(word: str) -> str:
+    """One folded word reduced to a key its romanisation variants share (doubled letters
+    collapsed: "Shabaab"/"Shabab", "Novorossiia"/"Novorossiya")."""
+    for a, b in _SPELLINGS:
+        if a in word:
+            word = word.replace(a, b)
+    return _DOUBLED.sub(r"\1", word)
+
+
+@lru_cache(maxsize=65536)
+def _name_key(text: str | None) -> str:
+    """A name reduced to what its spelling variants share: folded, romanisation variants
+    mapped to one spelling, and word breaks dropped ("Zone-Kala"/"Zone Kala")."""
+    return "".join(_spelling_key(w) for w in _WORD.findall(_fold(text))) if text else ""
 
 
 @lru_cache(maxsize=65536)
 def _actor_words(name: str | None, surface: str | None) -> frozenset[str]:
-    return _name_tokens(name) | _name_tokens(surface)
+    """Words of an actor's names, as spelling keys cut to five letters."""
+    words = (w for text in (name, surface) if text for w in _WORD.findall(_fold(text)))
+    return frozenset(intern(_spelling_key(w)[:5]) for w in words if w not in _STOP)
 
 
 @dataclass(slots=True)
@@ -287,21 +312,25 @@ class _Report:
     actors: tuple[tuple[str, frozenset[str], str | None, str | None], ...]
     text: frozenset[str]
     cluster: str | None = None
+    #: Role (1 or 2) of each of ``actors``.
+    roles: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, event: Event, key: str) -> _Report:
         actors = []
+        roles = []
         for role in (1, 2):
             name = getattr(event, f"actor{role}")
             surface = getattr(event, f"actor{role}_text")
             if not (name or surface):
                 continue
-            label = _norm_name(name or surface)
+            label = _name_key(name or surface)
             words = _actor_words(name, surface)
             actors.append(
                 (label, words, getattr(event, f"actor{role}_country"),
                  getattr(event, f"actor{role}_kind"))
-            )
+            )  # fmt: skip
+            roles.append(role)
         day = event.event_date.toordinal() if isinstance(event.event_date, date) else None
         geo = _geo(event)
         return cls(
@@ -314,9 +343,9 @@ class _Report:
             geo=geo,
             lat=event.latitude if geo != "country" else None,
             lon=event.longitude if geo != "country" else None,
-            place=_norm_name(event.place),
-            admin1=_norm_name(event.admin1),
-            admin2=_norm_name(event.admin2),
+            place=_name_key(event.place),
+            admin1=_name_key(event.admin1),
+            admin2=_name_key(event.admin2),
             modality=event.modality or "reported",
             event_type=event.event_type,
             mode=event.mode,
@@ -324,6 +353,7 @@ class _Report:
             actors=tuple(actors),
             text=_content(event),
             cluster=event.cluster_id,
+            roles=tuple(roles),
         )
 
 
@@ -413,7 +443,12 @@ def _actor_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None)
         return 0.5
     small, large = (a.actors, b.actors) if len(a.actors) <= len(b.actors) else (b.actors, a.actors)
     # Roles may be swapped between outlets ("clashes between X and Y"): match as sets.
-    return sum(max(_actor_pair(x, y, rarity) for y in large) for x in small) / len(small)
+    matched = sum(max(_actor_pair(x, y, rarity) for y in large) for x in small) / len(small)
+    if matched < 0.5 and a.roles and b.roles and set(a.roles).isdisjoint(b.roles):
+        # One report names only the attacker, the other only the victim: nothing compared,
+        # so no evidence either way (not a contradiction).
+        return 0.5
+    return matched
 
 
 def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
@@ -448,7 +483,8 @@ def _fatality_conflict(fa: int | None, fb: int | None) -> bool:
     if fa is None or fb is None:
         return False
     lo, hi = sorted((fa, fb))
-    return hi > 3 * lo + 5
+    # "Nobody was killed" against a toll is a contradiction whatever the toll.
+    return hi > 3 * lo + 5 or (lo == 0 and hi > 0)
 
 
 def _pair(
@@ -492,6 +528,7 @@ def _pair(
     else:
         date_score = 1.0 if gap == 0 else max(0.0, 1.0 - gap / (slack + 1))
     actors = _actor_score(a, b, rarity)
+    mode_conflict = bool(a.mode and b.mode and a.mode != b.mode)
     if a.mode and a.mode == b.mode:
         type_score = min(1.0, type_score + 0.25) if type_score < 1.0 else 1.0
     w = params.weights
@@ -502,6 +539,10 @@ def _pair(
         + w["type"] * type_score
         + w["text"] * text
     )
+    if mode_conflict:
+        # Told as done by other means ("shelling" against "small arms"): a detail that
+        # disagrees, weighed as a shared one is.
+        total -= params.same_toll_bonus[1]
     if _fatality_conflict(a.fatalities, b.fatalities):
         total -= 0.1
     else:
@@ -541,6 +582,7 @@ def _first_report(r: _Report) -> tuple[bool, float, str]:
     published = r.event.published
     return (published is None, published.timestamp() if published else 0.0, r.key)
 
+
 def _in_block(r: _Report, m: _Report, params: ClusterParams) -> bool:
     """Whether ``m`` is near enough ``r`` in time and space to be compared at all: the
     country, the dates their precisions allow, and (unless one place is a province or a
@@ -576,9 +618,7 @@ class Clusterer:
 
     params: ClusterParams = field(default_factory=_default_params)
     members: dict[str, list[_Report]] = field(default_factory=dict)
-    _index: dict[tuple[Any, ...], list[_Report]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    _index: dict[tuple[Any, ...], list[_Report]] = field(default_factory=lambda: defaultdict(list))
     _seen: set[str] = field(default_factory=set)
     _present: set[tuple[str | None, str]] = field(default_factory=set)
     #: Cluster ids that no longer exist since creation (merged into another cluster, or
@@ -688,8 +728,22 @@ class Clusterer:
             members = members[: params.max_members]
         top = 0.0
         precise = _is_precise(r)
+        days: Counter[int] | None = None
         for m in members:
             s = _pair(r, m, params, rarity, only_candidate=only_candidate)
+            if s is None and m.date_precision == "day" and m.day != r.day:
+                # A member whose day most of the cluster contradicts (a misread "yesterday")
+                # does not rule out a report that agrees with the rest.
+                if days is None:
+                    days = Counter(x.day for x in members if x.date_precision == "day")
+                if (
+                    days[m.day] < days[r.day]
+                    and _pair(
+                        r, replace(m, day=r.day), params, rarity, only_candidate=only_candidate
+                    )
+                    is not None
+                ):
+                    continue
             # Every member must be compatible, and precise members a fair fit for a precise
             # report: a vague report in the cluster must not bridge two distinct events.
             if s is None or (precise and s < params.member_floor and _is_precise(m)):
@@ -878,8 +932,11 @@ def canonical(members: Sequence[Event]) -> Event:
     place_votes = Counter((m.place, m.country) for m in members)
     by_place = min(
         members,
-        key=lambda m: (_precision_rank(_geo(m)), -place_votes[(m.place, m.country)],
-                       _when(m.published)),
+        key=lambda m: (
+            _precision_rank(_geo(m)),
+            -place_votes[(m.place, m.country)],
+            _when(m.published),
+        ),
     )
     dated = [m for m in members if m.event_date is not None]
     if dated:
@@ -888,7 +945,8 @@ def canonical(members: Sequence[Event]) -> Event:
             for m in dated
         )
         pool = [
-            m for m in dated
+            m
+            for m in dated
             if (_DATE_ORDER.index(m.date_precision) if m.date_precision in _DATE_ORDER else 1)
             == best_prec
         ]
@@ -1042,7 +1100,16 @@ _BLOCK_WHERE = (
     "     OR (e.latitude BETWEEN {lat0} AND {lat1} AND e.longitude BETWEEN {lon0} AND {lon1}))"
 )
 _PROBE_NAMES = (
-    "country", "lo", "hi", "lo_any", "hi_any", "precise", "lat0", "lat1", "lon0", "lon1",
+    "country",
+    "lo",
+    "hi",
+    "lo_any",
+    "hi_any",
+    "precise",
+    "lat0",
+    "lat1",
+    "lon0",
+    "lon1",
 )
 
 
@@ -1159,9 +1226,7 @@ def _event_from_row(row: Sequence[Any]) -> Event:
     return Event(**values)
 
 
-def _write(
-    conn: Any, clusters: dict[str, list[Event]], *, replaced: Iterable[str] = ()
-) -> None:
+def _write(conn: Any, clusters: dict[str, list[Event]], *, replaced: Iterable[str] = ()) -> None:
     """Write the cluster id and report count of every member of ``clusters``, and their
     canonical rows (replacing the rows of the ``replaced`` cluster ids)."""
     pairs = [(m.event_id, cid) for cid, ms in clusters.items() for m in ms if m.event_id]
