@@ -12,7 +12,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from .gazetteer import Candidate, Gazetteer, normalise_name
+from .gazetteer import Candidate, Gazetteer, haversine_km, normalise_name
 from .geoparsing import (
     _CONTAINER_MARKS,
     NER_LABELS,
@@ -55,8 +55,11 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
     of X"; without a preposition, ``head`` is the node's own head."""
     for _ in range(6):
         if tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES:
-            if any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in tok.head.children):
-                # "Baghdad's western Amriya district": Baghdad only says where Amriya is.
+            if any(c.dep_ in _MODIFIER_DEPS and c.pos_ == "PROPN" for c in tok.head.children) or (
+                _named_of(tok.head)
+            ):
+                # "Baghdad's western Amriya district", "Baghdad's mainly Shiite neighborhood
+                # of Kamaliya": Baghdad only says where Amriya or Kamaliya is.
                 return "(container)", tok.head, tok
             tok = tok.head  # "Egypt's streets", "Sri Lanka's west coast"
         elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
@@ -73,12 +76,7 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                     tok.head.lower_ in _settlement_nouns()
                     or (tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")
                 )
-                and any(
-                    c.dep_ == "prep"
-                    and c.lower_ == "of"
-                    and any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
-                    for c in tok.head.children
-                )
+                and _named_of(tok.head)
             ):
                 # "the Los Angeles suburb of Rosemead": the place is the "of" name.
                 return "(container)", tok.head, tok
@@ -111,8 +109,10 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                 # "Daychopan district of Zabul province", "the Bala Farms area of rural
                 # Damascus": the second name only says where the first is.
                 return "(container)", head, tok
-            if head.ent_type_ == "PERSON":
-                return "(modifier)", head, tok  # "Richard Fecteau of Massachusetts"
+            if head.ent_type_ == "PERSON" or head.lemma_.lower() in _FORCE_NOUNS:
+                # "Richard Fecteau of Massachusetts", "the military forces of Azerbaijan":
+                # the name says who, not where.
+                return "(modifier)", head, tok
             # "on the eastern edge of the province", "stormed the village of Mainok",
             # "captured half of Zaire": the place stands where its head noun stands.
             tok = head
@@ -120,6 +120,16 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             continue
         break
     return prep, head, tok
+
+
+def _named_of(noun: Any) -> bool:
+    """Whether ``noun`` carries its own name in an "of" phrase ("the town of Mainok")."""
+    return any(
+        c.dep_ == "prep"
+        and c.lower_ == "of"
+        and any(g.dep_ == "pobj" and g.pos_ == "PROPN" for g in c.children)
+        for c in noun.children
+    )
 
 
 @cache
@@ -132,9 +142,55 @@ def _place_nouns() -> frozenset[str]:
         | w.settlement
         | w.features
         | w.urban
-        | frozenset({"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"})
+        | frozenset(
+            {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"}
+            | _SUBDIVISION_NOUNS
+        )
     )
 
+
+#: Words for local divisions and quarters that the admin and settlement lexicons lack.
+_SUBDIVISION_NOUNS = frozenset(
+    {
+        "locality",
+        "taluka",
+        "taluk",
+        "tehsil",
+        "subdivision",
+        "sub-division",
+        "commune",
+        "regency",
+        "ward",
+        "colony",
+        "community",
+        "sector",
+        "quarter",
+        "lga",
+    }
+)
+
+#: Nouns of states' forces and authorities, whose "of" name is an actor, not a place.
+_FORCE_NOUNS = frozenset(
+    {
+        "force",
+        "forces",
+        "troop",
+        "army",
+        "military",
+        "soldier",
+        "police",
+        "government",
+        "authority",
+        "authorities",
+        "navy",
+        "president",
+        "minister",
+        "ministry",
+        "embassy",
+        "official",
+        "militia",
+    }
+)
 
 #: Parts of a city: "the Homs neighbourhood of Baba Amr" names the part after "of".
 _QUARTER_NOUNS = frozenset({"neighbourhood", "neighborhood"})
@@ -204,6 +260,20 @@ def _area_nouns() -> frozenset[str]:
             "front",
         }
     )
+
+
+#: Dependencies by which a verb heads a clause of its own.
+_CLAUSE_DEPS = frozenset(
+    {"ROOT", "advcl", "ccomp", "xcomp", "conj", "relcl", "acl", "pcomp", "csubj", "parataxis"}
+)
+
+
+def _clause(tok: Any) -> Any:
+    """The verb heading the clause ``tok`` stands in (the sentence root at worst)."""
+    for node in (tok, *tok.ancestors):
+        if node.pos_ in ("VERB", "AUX") and node.dep_ in _CLAUSE_DEPS:
+            return node
+    return tok.sent.root
 
 
 def _path_length(a: Any, b: Any) -> int:
@@ -289,27 +359,47 @@ def event_place(
         trigger = sent.root if sent is not None and len(sent) else None
     options: list[tuple[float, Toponym, str | None]] = []
     located: set[int] = set()  # toponyms after "in", "at"...
+    containers: set[int] = set()  # "the Badrok area of Chaghcharan city": Chaghcharan
     for t in toponyms:
         if t.start < event.start or t.end > event.end:
             continue
         tok = _root(doc, t.start, t.end)
         if tok is None:
             continue
-        if tok.dep_ in _SUBJECT_DEPS and not (
-            tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES
+        before = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        after_at = before is not None and before.lower_ in _AT_PREPS
+        if (
+            tok.dep_ in _SUBJECT_DEPS
+            and not (tok.dep_ == "poss" and tok.head.lower_ in _place_nouns() | _POSSESSED_PLACES)
+            # "In Paucarpata, Arequipa, workers staged ...": a misparse, not a subject
+            and not (after_at and tok.dep_ == "nsubj")
         ):
             continue  # "Damascus tries", "Ankara's violations": an actor, not a place
         prep, _, _ = _attachment(tok)
-        before = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+        recovered = None
+        after = doc[tok.right_edge.i + 1] if tok.right_edge.i + 1 < len(doc) else None
+        if (
+            before is not None
+            and before.lower_ in _AT_PREPS
+            and (
+                (prep is None and tok.dep_ not in _OBJECT_DEPS)
+                or (prep == "(modifier)" and after is not None and after.text == ",")
+            )
+        ):
+            # The parse may miss "In Cosoleacaque, Veracruz, men ..." or "in San Pedro de la
+            # Paz, Biobio, ...": the name right after "in" is still put "in" it.
+            recovered = prep = before.lower_
         if prep in _AT_PREPS or (before is not None and before.lower_ in _AT_PREPS):
-            located.add(id(t))  # the parse may miss "In Cosoleacaque, Veracruz, men ..."
+            located.add(id(t))
+        elif prep == "(container)":
+            containers.add(id(t))
         if (
             prep not in _AT_PREPS
             and prep not in _NEAR_PREPS
             and any(t.start < e and s < t.end for s, e in actor_spans)
         ):
             continue  # "pressed from Damascus": the actor; "in Syria" stays a place
-        score, precision = _attachment_score(tok, trigger, t)
+        score, precision = _attachment_score(tok, trigger, t, recovered)
         options.append((score, t, precision))
     for s, e, level in _anaphors(doc, event.start, event.end):
         tok = _root(doc, s, e)
@@ -364,8 +454,13 @@ def event_place(
     return None, None
 
 
-def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float, str | None]:
+def _attachment_score(
+    tok: Any, trigger: Any | None, t: Toponym, recovered: str | None = None
+) -> tuple[float, str | None]:
     prep, head, node = _attachment(tok)
+    if recovered is not None and prep in (None, "(modifier)"):
+        # the preposition the text puts right before a misparsed name
+        prep, head = recovered, node.head
     precision = t.geo_precision
     if prep in _AT_PREPS:
         weight = 3.0
@@ -397,6 +492,10 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
     if prep in ("(modifier)", "(container)"):
         prep = None
     score = weight - _DISTANCE * distance + 0.5 * t.confidence
+    if trigger is not None and weight > 0 and _clause(head if prep else node) == _clause(trigger):
+        # "launched an assault in Deir Ezzor, targeting defenses around the Panorama area":
+        # the place in the trigger's own clause is where that event happened.
+        score += _SAME_CLAUSE
     score += _PRECISION_BONUS.get(precision or "", 0.0)
     if prep in _AT_PREPS and (
         head.ent_type_ in NER_LABELS
@@ -417,6 +516,9 @@ def _attachment_score(tok: Any, trigger: Any | None, t: Toponym) -> tuple[float,
 
 
 _FLOOR = -1.0
+_SAME_CLAUSE = 1.0
+#: Places this close are taken for one town and its parts ("Acapulco ... La Venta").
+_SAME_TOWN_KM = 30.0
 #: Confidence above which a place stays where the gazetteer puts it whatever the text's
 #: containers say ("Nawabshah city (Nawabshah, Punjab)").
 _SURE_PLACE = 0.7
@@ -498,48 +600,96 @@ def _near_known_town(
 def _inherited_place(
     doc: Any, toponyms: Sequence[Toponym], before: int, region: Toponym
 ) -> Toponym | None:
-    """The one place the previous sentence of the paragraph put things "in" or "at", when it
-    lies in ``region``: "Protesters gathered in Cacak, Serbia. They demanded ..." happened in
-    Cacak, not just somewhere in Serbia. Several such places ("in Maarat al-Numan and
-    Saraqib") leave the question open."""
+    """The place the nearest earlier sentence of the paragraph that puts things "in" or "at"
+    a place put them, when it lies in ``region``: "Protesters gathered in Cacak, Serbia. They
+    demanded ..." happened in Cacak, not just somewhere in Serbia. Places far apart ("in
+    Maarat al-Numan and Saraqib") leave the question open; "in Acapulco, Guerrero, students
+    took over the booth in La Venta" names one town and a place of it."""
     text = _text(doc)
     paragraph = text.rfind("\n", 0, before)
     previous = [
         sent for sent in doc.sents if sent.end_char <= before and sent.start_char > paragraph
     ]
-    if not previous:
-        return None
-    sent = previous[-1]
-    located: list[Toponym] = []
-    for t in toponyms:
-        if t.start < sent.start_char or t.end > sent.end_char or t.name is None:
+    for sent in reversed(previous):
+        located: list[Toponym] = []
+        for t in toponyms:
+            if t.start < sent.start_char or t.end > sent.end_char or t.name is None:
+                continue
+            tok = _root(doc, t.start, t.end)
+            if tok is None:
+                continue
+            prep, _, _ = _attachment(tok)
+            before_tok = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
+            if prep in _AT_PREPS or (before_tok is not None and before_tok.lower_ in _AT_PREPS):
+                located.append(t)
+        fine = [
+            t
+            for t in located
+            if not _approximated(t) and t.geo_precision in ("exact place", "near place")
+        ]
+        if not fine:
+            if located:
+                return None  # the earlier sentence only names a region
             continue
-        tok = _root(doc, t.start, t.end)
-        if tok is None:
-            continue
-        prep, _, _ = _attachment(tok)
-        before_tok = doc[tok.left_edge.i - 1] if tok.left_edge.i > 0 else None
-        if prep in _AT_PREPS or (before_tok is not None and before_tok.lower_ in _AT_PREPS):
-            located.append(t)
-    fine = [
-        t
-        for t in located
-        if not _approximated(t) and t.geo_precision in ("exact place", "near place")
-    ]
-    if len({t.name for t in fine}) != 1:
-        return None
-    t = fine[0]
-    if t.country != region.country or (
-        region.geo_precision != "country" and t.admin1 != region.admin1
-    ):
-        return None
-    return t
+        t = fine[0]
+        if any(_km(t, other) > _SAME_TOWN_KM or _conjoined(doc, t, other) for other in fine[1:]):
+            return None
+        if t.country != region.country or (
+            region.geo_precision != "country" and t.admin1 != region.admin1
+        ):
+            return None
+        return t
+    return None
+
+
+def _conjoined(doc: Any, a: Toponym, b: Toponym) -> bool:
+    """Whether two names are coordinated ("in Maarat al-Numan and Saraqib"): two places."""
+    ta, tb = _root(doc, a.start, a.end), _root(doc, b.start, b.end)
+    if ta is None or tb is None:
+        return False
+    return (tb.dep_ == "conj" and ta in tb.ancestors) or (ta.dep_ == "conj" and tb in ta.ancestors)
+
+
+def _km(a: Toponym, b: Toponym) -> float:
+    if None in (a.latitude, a.longitude, b.latitude, b.longitude):
+        return float("inf")
+    return haversine_km(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
+
+
+#: Words that end a run of modifiers between "in" and a name: what follows is no container.
+_GAP_STOPS = frozenset(
+    {"a", "an", "and", "or", "on", "at", "by", "with", "for", "from", "to", "near", "which",
+     "where", "when", "after", "before", "while", "as", "its", "their", "his", "her"}
+)  # fmt: skip
+
+
+def _in_container_gap(gap: str) -> bool:
+    """ "Djakana in the commune of Mora", "in Fallujah, in the restive western province of
+    Al-Anbar", "near Mandali in northern Diyala": the second name, put after "in", says where
+    the first is."""
+    words = gap.lstrip(",").split()
+    if words[:1] == ["also"]:
+        words = words[1:]
+    if words[:1] != ["in"]:
+        return False
+    words = words[1:]
+    if words[:1] == ["the"]:
+        words = words[1:]
+    if words and words[-1] == "of":
+        if len(words) < 2 or words[-2] not in _words().admin | _words().settlement:
+            return False
+        words = words[:-2]
+    return len(words) <= 3 and all(
+        w.isalpha() and w.islower() and w not in _GAP_STOPS for w in words
+    )
 
 
 def _container_gap(between: str) -> bool:
     """Whether the text between two names puts the second as the first's container: ", ",
     " (", " town (", " district, "."""
     gap = between.strip()
+    if _in_container_gap(gap):
+        return True
     if not gap or gap[-1] not in _CONTAINER_MARKS:
         return False
     noun = gap[:-1].strip()
