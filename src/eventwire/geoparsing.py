@@ -47,6 +47,8 @@ _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _COUNTRY_WEIGHT_FROM = 1.0
 _COUNTRY_WEIGHT_SPAN = 2.5
 _MIN_COUNTRY_WEIGHT = 0.25
+#: Prior weight of a place's population, per power of ten.
+_POP_WEIGHT = 0.35
 #: Prior bonus of the hand-picked regions, seas, rivers, islands and mountains.
 _CURATED_BONUS = 1.0
 #: Feature codes whose point stands for a large area: country precision at best.
@@ -726,7 +728,7 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
 def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     fc = f"{c.feature_class}.{c.feature_code}"
     rank = w.ranks.get(fc, w.ranks.get(c.feature_class or "", 0.0))
-    score = rank + 0.35 * math.log10(c.population + 1) + _MATCH_BONUS.get(c.match, 0.0)
+    score = rank + _POP_WEIGHT * math.log10(c.population + 1) + _MATCH_BONUS.get(c.match, 0.0)
     if c.source == CURATED_SOURCE:
         score += _CURATED_BONUS  # a sea, river or region picked because the news names it
     admin = c.feature_class == "A"
@@ -738,6 +740,14 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
         score += 1.0 if c.feature_class == "P" else -1.0
     return score
 
+
+#: "Republic of", "Kingdom of the"... before a country's short name.
+_STATE_FORM = re.compile(
+    r"(?:the\s+)?(?:"
+    + "|".join(re.escape(f) for f in sorted(lexicon()["state_forms"], key=len, reverse=True))
+    + r")\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
 
 #: Matches that name the place itself, not a loose spelling of it.
 _SURE_MATCHES = frozenset({"name", "alternate", "abbreviation"})
@@ -751,6 +761,14 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
     found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
     words = name.split()
     w = _words()
+    form = _STATE_FORM.match(name)
+    if form and not any(c.match in _SURE_MATCHES for c in found.values()):
+        # "Republic of Armenia", "Kingdom of Saudi Arabia": the country (or state) itself.
+        found = {
+            c.place_id: c
+            for c in gaz.candidates(name[form.end() :], limit=25, phonetic=False)
+            if c.feature_class == "A" and c.feature_code in _DIVISION_CODES
+        } or found
     generic = words[-1].lower() if len(words) > 1 else ""
     if (generic in w.admin and not found) or (
         generic in _STRIPPABLE_SETTLEMENTS
@@ -906,9 +924,7 @@ def _resolve(
             voters.setdefault(normalise_name(sp.lookup), sp.prior_best)
     country_votes = Counter(c.country_code for c in voters.values())
     total_votes = sum(country_votes.values()) or 1
-    admin_votes = Counter(
-        (c.country_code, c.admin1_code) for c in voters.values() if c.admin1_code
-    )
+    admin_votes = Counter((c.country_code, c.admin1_code) for c in voters.values() if c.admin1_code)
     children: dict[int, list[int]] = {}
     for k, sp in enumerate(spans):
         if sp.parent is not None:
