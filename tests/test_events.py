@@ -438,6 +438,35 @@ def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
     assert event.acled_sub_event_type == "Mob violence"
 
 
+def test_storming_out_is_no_assault(pipeline: Pipeline) -> None:
+    left = code(pipeline, "Thirty patients stormed out of the hospital and protested outside.")
+    stormed = code(pipeline, "Protesters stormed the parliament building.")
+    assert _main(left, "PROTEST").acled_sub_event_type == "Peaceful protest"
+    assert _main(stormed, "PROTEST").acled_sub_event_type == "Violent demonstration"
+
+
+def test_violence_in_a_protest_grievance_makes_no_riot(pipeline: Pipeline) -> None:
+    text = (
+        "Teachers staged a protest demonstration in the town, demanding the arrest of people "
+        "who set fire to wheat crops in the area."
+    )
+    assert _main(code(pipeline, text), "PROTEST").acled_sub_event_type == "Peaceful protest"
+
+
+def test_blocking_an_office_is_a_protest(pipeline: Pipeline) -> None:
+    text = "A group of party members blocked the office of the deputy mayor in the capital."
+    assert _main(code(pipeline, text), "PROTEST").acled_sub_event_type == "Peaceful protest"
+
+
+def test_stray_subject_before_coordinated_verbs(pipeline: Pipeline) -> None:
+    text = (
+        "On 1 May, in Chilpancingo, Guerrero, a group of workers from different sectors "
+        "commemorated labor day and demanded guarantees for their rights."
+    )
+    event = _main(code(pipeline, text), "PROTEST")
+    assert (event.actor1_text, event.acled_sub_event_type) == ("workers", "Peaceful protest")
+
+
 def test_kidnapped_and_killed_is_an_attack(pipeline: Pipeline) -> None:
     kidnap = only(code(pipeline, "Armed men kidnapped a trader on the highway."))
     killed = code(pipeline, "Armed men kidnapped a trader on the highway. He was killed.")

@@ -432,6 +432,9 @@ class _Coder:
     def _verb(self, tok: Any, lemma: str, unit: Any, idx: int, low: str) -> _Candidate | None:
         spec = self.lex.verbs[lemma]
         etype, mode = spec["type"], spec.get("mode")
+        unless = spec.get("except_particles")
+        if unless and any(c.dep_ in ("prt", "prep") and c.lower_ in unless for c in tok.children):
+            return None  # "stormed out of the hospital": left, no assault
         particles = spec.get("particles") or {}
         if particles:
             hit = None
@@ -722,7 +725,12 @@ class _Coder:
             ):
                 node, steps = node.head, steps + 1
                 continue
-            return self._fronted_subject(tok, unit), False
+            stray = self._fronted_subject(tok, unit)
+            if stray is None and node is not tok:
+                # "in Chilpancingo, Guerrero, a group of workers commemorated labor day and
+                # demanded ...": the stray subject before the first of coordinated verbs
+                stray = self._fronted_subject(node, unit)
+            return stray, False
 
     def _fronted_subject(self, verb: Any, unit: Any) -> Any:
         """The noun phrase right before a finite verb that the parser gave no subject, when
@@ -1346,8 +1354,12 @@ class _Coder:
             low = cand.unit.text.casefold()
             unless = self.lex.retype_unless.get(cand.event_type, ())
             kind = a1.kind if a1 is not None else self._crowd(cand)
-            if cand.token.dep_ == "relcl" and cand.event_type in ("REQUEST", "ACCUSE"):
-                kind = None  # "groups who demand land rights" describe them: no protest
+            if cand.token.dep_ == "relcl" and (
+                cand.event_type in ("REQUEST", "ACCUSE") or cand.token.head.dep_ == "pobj"
+            ):
+                # "groups who demand land rights" describe them: no protest; "demanding the
+                # arrest of people who set fire to crops": the grievance, no riot
+                kind = None
             if (
                 kind in self.lex.retype.get(cand.event_type, {})
                 and not _has_cue(self._clause_text(cand), unless)
