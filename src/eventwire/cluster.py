@@ -728,7 +728,7 @@ class Clusterer:
             members = members[: params.max_members]
         top = 0.0
         precise = _is_precise(r)
-        days: Counter[int] | None = None
+        days: Counter[int | None] | None = None
         for m in members:
             s = _pair(r, m, params, rarity, only_candidate=only_candidate)
             if s is None and m.date_precision == "day" and m.day != r.day:
