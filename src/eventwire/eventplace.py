@@ -122,6 +122,28 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
     return prep, head, tok
 
 
+def _named_noun(doc: Any, noun: Any, container: Toponym, toponyms: Sequence[Toponym]) -> bool:
+    """Whether a known toponym other than ``container`` names ``noun`` ("the Los Angeles
+    suburb of Rosemead": Rosemead names the suburb)."""
+    naming = {noun.i}
+    for c in noun.children:
+        if c.dep_ in _MODIFIER_DEPS or c.dep_ == "compound":
+            naming.add(c.i)
+        elif c.dep_ == "prep" and c.lower_ == "of":
+            naming.update(g.i for g in c.children if g.dep_ == "pobj")
+    for t in toponyms:
+        if (
+            t is container
+            or t.name is None
+            or (t.start < container.end and container.start < t.end)
+        ):
+            continue
+        tok = _root(doc, t.start, t.end)
+        if tok is not None and tok.i in naming:
+            return True
+    return False
+
+
 def _named_of(noun: Any) -> bool:
     """Whether ``noun`` carries its own name in an "of" phrase ("the town of Mainok")."""
     return any(
@@ -396,10 +418,22 @@ def event_place(
         if (
             prep not in _AT_PREPS
             and prep not in _NEAR_PREPS
+            and prep != "(container)"
             and any(t.start < e and s < t.end for s, e in actor_spans)
         ):
-            continue  # "pressed from Damascus": the actor; "in Syria" stays a place
+            # "pressed from Damascus": the actor; "in Syria", "militants in the X area of
+            # Jurm district" stay places
+            continue
         score, precision = _attachment_score(tok, trigger, t, recovered)
+        if prep == "(container)" and t.name is not None and not _approximated(t):
+            noun = _attachment(tok)[1]
+            if not _named_noun(doc, noun, t, toponyms):
+                # "in the Aab-a-Raghak area of Jurm district, Badakhshan": the gazetteer
+                # does not know the area, so the event is near the town that contains it.
+                score, precision = _attachment_score(noun, trigger, t)
+                score -= _UNNAMED_PART
+                if precision == "exact place":
+                    precision = "near place"
         options.append((score, t, precision))
     for s, e, level in _anaphors(doc, event.start, event.end):
         tok = _root(doc, s, e)
@@ -429,7 +463,9 @@ def event_place(
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
         if best.text[:1].isupper() and (best.name is None or _approximated(best)):
-            best, precision = _near_known_town(best, precision, options, located)
+            best, precision = _near_known_town(best, precision, options, located | containers)
+        elif precision in ("exact place", "near place") and _quarter_name(doc, best):
+            best, precision = _quarter_of_town(doc, best, precision, options, located, toponyms)
         return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
@@ -447,6 +483,21 @@ def event_place(
         if inside:
             _, best, precision = max(inside, key=lambda o: o[0])
             return best, precision
+        # "citizens from Redeyef (Gafsa) protested", "the Aab-a-Raghak area of Jurm district,
+        # Badakhshan": a town the sentence names in that region is nearer than the region.
+        towns = [
+            t
+            for t in toponyms
+            if event.start <= t.start < event.end
+            and t.name is not None
+            and not _approximated(t)
+            and t.geo_precision in ("exact place", "near place")
+            and t.country == ref.country
+            and (ref.geo_precision == "country" or t.admin1 == ref.admin1)
+            and not any(t.start < e and s < t.end for s, e in actor_spans)
+        ]
+        if towns and all(_km(towns[0], t) <= _SAME_TOWN_KM for t in towns[1:]):
+            return replace(towns[0], geo_precision="near place"), "near place"
         earlier = _inherited_place(doc, toponyms, event.start, ref)
         if earlier is not None:
             return earlier, earlier.geo_precision
@@ -517,6 +568,9 @@ def _attachment_score(
 
 _FLOOR = -1.0
 _SAME_CLAUSE = 1.0
+#: How much less a town containing an unknown part ("the X area of Jurm district") weighs
+#: than a place the clause names itself.
+_UNNAMED_PART = 0.5
 #: Places this close are taken for one town and its parts ("Acapulco ... La Venta").
 _SAME_TOWN_KM = 30.0
 #: Confidence above which a place stays where the gazetteer puts it whatever the text's
@@ -597,8 +651,67 @@ def _near_known_town(
     return near, "near place"
 
 
+#: Nouns after a name that make it a part of a town ("Renascenca neighborhood").
+_QUARTER_AFTER = frozenset(
+    {"neighborhood", "neighbourhood", "community", "colony", "sector", "ward", "quarter", "area"}
+)
+#: Words before a name that make it a part of a town ("Colonia La Esperanza").
+_QUARTER_BEFORE = frozenset({"colonia", "barangay", "barrio", "bairro"})
+
+
+def _quarter_name(doc: Any, t: Toponym) -> bool:
+    """Whether the text names ``t`` as a part of a town ("Guama neighborhood")."""
+    span = doc.char_span(t.start, t.end, alignment_mode="expand")
+    if span is None:
+        return False
+    nxt = doc[span.end].lower_ if span.end < len(doc) else ""
+    prev = doc[span.start - 1].lower_ if span.start > 0 else ""
+    first = span[0].lower_
+    return nxt in _QUARTER_AFTER or prev in _QUARTER_BEFORE or first in _QUARTER_BEFORE
+
+
+def _quarter_of_town(
+    doc: Any,
+    t: Toponym,
+    precision: str | None,
+    options: Sequence[tuple[float, Toponym, str | None]],
+    located: set[int],
+    toponyms: Sequence[Toponym],
+) -> tuple[Toponym, str | None]:
+    """A part of a town ("in Teresina, Piaui, a man was shot in Renascenca neighborhood")
+    that the gazetteer finds only far from the town the sentence (or, failing that, the
+    paragraph before) puts things in is a namesake: the event is near that town."""
+    towns = [
+        other
+        for _, other, other_precision in options
+        if other is not t
+        and id(other) in located
+        and other.name is not None
+        and not _approximated(other)
+        and other_precision in ("exact place", "near place")
+    ]
+    if not towns and t.latitude is not None:
+        region = Toponym(text=t.text, start=t.start, end=t.end)
+        earlier = _inherited_place(doc, toponyms, t.start, region, anywhere=True)
+        towns = [earlier] if earlier is not None else []
+    if not towns:
+        return t, precision
+    town = min(towns, key=lambda o: abs(o.start - t.start))
+    if _km(town, t) <= _SAME_TOWN_KM:
+        return t, precision
+    near = replace(
+        town,
+        text=t.text,
+        start=t.start,
+        end=t.end,
+        geo_precision="near place",
+        confidence=round(min(town.confidence, 0.6), 3),
+    )
+    return near, "near place"
+
+
 def _inherited_place(
-    doc: Any, toponyms: Sequence[Toponym], before: int, region: Toponym
+    doc: Any, toponyms: Sequence[Toponym], before: int, region: Toponym, *, anywhere: bool = False
 ) -> Toponym | None:
     """The place the nearest earlier sentence of the paragraph that puts things "in" or "at"
     a place put them, when it lies in ``region``: "Protesters gathered in Cacak, Serbia. They
@@ -634,8 +747,9 @@ def _inherited_place(
         t = fine[0]
         if any(_km(t, other) > _SAME_TOWN_KM or _conjoined(doc, t, other) for other in fine[1:]):
             return None
-        if t.country != region.country or (
-            region.geo_precision != "country" and t.admin1 != region.admin1
+        if not anywhere and (
+            t.country != region.country
+            or (region.geo_precision != "country" and t.admin1 != region.admin1)
         ):
             return None
         return t
@@ -781,6 +895,19 @@ def _weigh_containers(
             continue
         if outer.name is not None and inner.geonames_id == outer.geonames_id:
             adjust[b] -= 1.0  # "Palmyra (Tadmur)": another name of the same place
+            continue
+        bracket = "(" in text[inner.end : outer.start]
+        if (
+            bracket
+            and outer.name is not None
+            and outer_precision in ("exact place", "near place")
+            and options[a][2] in ("exact place", "near place")
+            and inner.country == outer.country
+            and inner.admin1 == outer.admin1
+        ):
+            # "Sehwan Sharif town (Jamshoro, Sindh)": a town's name in brackets after a place
+            # names its district, not where the event was.
+            adjust[b] -= 2.0
             continue
         if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
             continue
