@@ -123,7 +123,7 @@ def test_seed_article_hybrid_stage_with_language_check(
     """The classifier-backed stage keeps the seed's events; the language check passes it."""
     import eventwire.stages.language  # noqa: F401  (registers language.detect.v1)
 
-    stages = tuple("events.hybrid.v1" if name == "events.lexicon.v1" else name for name in MINE)
+    stages = tuple("events.hybrid.v2" if name == "events.lexicon.v1" else name for name in MINE)
     stages = stages[:1] + ("language.detect.v1",) + stages[1:]
     events = _events(_pipeline(session_options, stages), seed_text)
     _check(events, seed_text)
