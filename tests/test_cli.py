@@ -305,6 +305,68 @@ def test_events_clusters_merge_reports_of_one_event(run, tmp_path: Path) -> None
     assert set(shelling["source"].split(", ")) == {"Outlet A", "Outlet B"}
     assert all(c["country"] in ("SYR", "IRQ") for c in clusters)
 
+    # Every exported report names its cluster and that cluster's size, in every format.
+    assert all(list(r) == [*EVENT_KEYS, "cluster_id", "report_count"] for r in reports)
+    merged = [r for r in reports if r["cluster_id"] == shelling["cluster_id"]]
+    assert {r["url"] for r in merged} == {"https://a.example/1", "https://b.example/7"}
+    assert all(r["report_count"] == 2 for r in merged)
+    by_cluster = {c["cluster_id"]: c["report_count"] for c in clusters}
+    assert all(by_cluster[r["cluster_id"]] == r["report_count"] for r in reports)
+    rows = list(csv.DictReader(io.StringIO(run("events", "--db", str(db), "--format",
+                                               "csv").stdout)))
+    assert {r["cluster_id"] for r in rows} == {r["cluster_id"] for r in reports}
+    parquet = tmp_path / "reports.parquet"
+    assert run("events", "--db", str(db), "--format", "parquet", "-o",
+               str(parquet)).exit_code == 0  # fmt: skip
+    import duckdb
+
+    stored = duckdb.connect().execute(
+        f"select cluster_id, report_count from read_parquet('{parquet}')").fetchall()
+    assert sorted(stored) == sorted((r["cluster_id"], r["report_count"]) for r in reports)
+
+    # The table of clusters shows how many reports each has and which outlets gave them.
+    table = run("events", "--db", str(db), "--clusters").stdout.splitlines()
+    assert table[0].split()[:3] == ["date", "type", "reports"] and "sources" in table[0]
+    row = next(line for line in table if "Saraq" in line)
+    assert " 2 " in row and "Outlet A, Outlet B" in row
+    assert "reports" not in run("events", "--db", str(db)).stdout.splitlines()[0]
+
+
+def test_eval_dedup_scores_the_clustering_of_generated_reports(run) -> None:
+    from .conftest import DATA
+
+    if not (DATA / "acled-dev").is_dir():
+        pytest.skip("ACLED dev data not present")
+    result = run("eval", "dedup", "--limit", "300", "--data", str(DATA))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("== dedup\n[test] reports ")
+    assert "B-cubed" in result.stdout and "cross-country clusters 0" in result.stdout
+    as_json = run("eval", "dedup", "--limit", "300", "--data", str(DATA), "--split", "dev",
+                  "--split", "all", "--format", "json")  # fmt: skip
+    figures = json.loads(as_json.stdout)["dedup"]
+    assert list(figures) == ["dev", "all"]
+    dev, every = figures["dev"], figures["all"]
+    assert dev["reports"] < every["reports"] and dev["cross_country"] == 0
+    assert 0.8 < every["bcubed_f1"] <= 1.0 and 0.0 < every["pairwise_f1"] <= 1.0
+    # Another seed draws other reports; other parameters cluster them otherwise.
+    other_seed = run("eval", "dedup", "--limit", "300", "--data", str(DATA), "--split", "all",
+                     "--seed", "5", "--format", "json")  # fmt: skip
+    assert json.loads(other_seed.stdout)["dedup"]["all"]["reports"] != every["reports"]
+    from importlib import resources
+
+    packaged = resources.files("eventwire").joinpath("data/cluster/params.toml").read_text()
+    strict = Path("strict.toml")
+    strict.write_text(packaged.replace("\nthreshold = ", "\nthreshold = 2.0 # "), "utf-8")
+    alone = run("eval", "dedup", "--limit", "300", "--data", str(DATA), "--split", "all",
+                "--params", str(strict), "--format", "json")  # fmt: skip
+    singletons = json.loads(alone.stdout)["dedup"]["all"]
+    assert singletons["clusters"] == singletons["reports"]
+    assert singletons["bcubed_precision"] == 1.0
+    Path("bad.toml").write_text("threshold = 0.5\n", "utf-8")
+    _assert_one_line_error(run("eval", "dedup", "--data", str(DATA), "--params", "bad.toml"),
+                           "invalid clustering parameters")
+    _assert_one_line_error(run("eval", "dedup", "--data", str(DATA / "nowhere")), "nowhere")
+
 
 def test_ingest_with_workers_stores_what_one_process_stores(run, tmp_path: Path) -> None:
     corpus = _reports(tmp_path)

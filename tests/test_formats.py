@@ -14,8 +14,16 @@ import pytest
 
 from eventwire.config import Options
 from eventwire.errors import OptionsError
-from eventwire.formats import FORMATS, TABLE_COLUMNS, TEXT_FORMATS, render, write_events
-from eventwire.model import EVENT_KEYS, Article, Event
+from eventwire.formats import (
+    CLUSTER_TABLE_COLUMNS,
+    FORMATS,
+    REPORT_KEYS,
+    TABLE_COLUMNS,
+    TEXT_FORMATS,
+    render,
+    write_events,
+)
+from eventwire.model import CLUSTER_KEYS, EVENT_KEYS, Article, Event
 from eventwire.store import Store
 
 PUBLISHED = datetime(2020, 12, 10, 8, 30, tzinfo=UTC)
@@ -158,6 +166,40 @@ def test_table_is_fixed_width_and_truncates_with_an_ellipsis(events: list[Event]
     assert "The SAA shelled Kafr A'wid" in rows[0]
     assert "more later" not in rows[0]
     assert max(len(line) for line in rows) <= len(rule)
+
+
+def test_table_of_clusters_shows_report_counts_and_sources(events: list[Event]) -> None:
+    cluster = make_event(
+        cluster_id="c1",
+        report_count=12,
+        source="Daily Ledger, Morning Wire, Radio Sentinel, Valley News",
+    )
+    text = render([cluster], "table", keys=CLUSTER_KEYS)
+    header, rule, row = text.splitlines()
+    assert header.split() == [title for title, _, _ in CLUSTER_TABLE_COLUMNS]
+    width = dict((title, w) for title, w, _ in CLUSTER_TABLE_COLUMNS)
+    reports_at = header.index("reports")
+    assert row[reports_at : reports_at + width["reports"]].strip() == "12"
+    sources_at = header.index("sources")
+    shown = row[sources_at : sources_at + width["sources"]]
+    assert shown.startswith("Daily Ledger, Morning Wire") and shown.endswith("…")
+    # Reports (even with their cluster's keys) keep the report table.
+    assert render([cluster], "table", keys=REPORT_KEYS) == render([cluster], "table")
+
+
+def test_reports_carry_their_cluster_in_every_format(tmp_path: Path) -> None:
+    report = make_event(cluster_id="c9", report_count=3)
+    assert REPORT_KEYS == (*EVENT_KEYS, "cluster_id", "report_count")
+    as_json = json.loads(render([report], "json", keys=REPORT_KEYS))[0]
+    assert list(as_json) == list(REPORT_KEYS)
+    assert (as_json["cluster_id"], as_json["report_count"]) == ("c9", 3)
+    row = next(csv.DictReader(io.StringIO(render([report], "csv", keys=REPORT_KEYS))))
+    assert (row["cluster_id"], row["report_count"]) == ("c9", "3")
+    path = tmp_path / "reports.parquet"
+    write_events([report], "parquet", path, keys=REPORT_KEYS)
+    with duckdb.connect() as conn:
+        got = conn.execute("SELECT cluster_id, report_count FROM read_parquet(?)", [str(path)])
+        assert got.fetchall() == [("c9", 3)]
 
 
 def test_table_of_nothing() -> None:

@@ -1,7 +1,9 @@
 """Export formats for events: a terminal table, JSON, JSON Lines, CSV, GeoJSON and Parquet.
 
-Every format except ``table`` carries the keys of :data:`eventwire.model.EVENT_KEYS`, in
-that order.
+Every format except ``table`` carries the keys it is given, in that order: by default
+:data:`eventwire.model.EVENT_KEYS`; stored reports add their cluster (:data:`REPORT_KEYS`),
+clusters their report count and sources (:data:`~eventwire.model.CLUSTER_KEYS`). The table
+of clusters shows the report count and the sources.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from typing import Any, TextIO
 
 from .errors import OptionsError
 from .model import EVENT_KEYS, Event
+
+#: Keys of exports of stored reports: each report with the cluster (the real event) it was
+#: merged into and how many reports that cluster has.
+REPORT_KEYS: tuple[str, ...] = (*EVENT_KEYS, "cluster_id", "report_count")
 
 #: Names accepted by :func:`write_events`.
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "geojson", "parquet")
@@ -34,6 +40,20 @@ TABLE_COLUMNS: tuple[tuple[str, int, str], ...] = (
     ("place", 18, "place"),
     ("country", 7, "country"),
     ("sentence", 60, "sentence"),
+)
+
+#: Columns of the ``table`` format for clusters (keys with ``report_count`` and ``source``):
+#: how many reports, and by which outlets, next to the canonical record.
+CLUSTER_TABLE_COLUMNS: tuple[tuple[str, int, str], ...] = (
+    ("date", 10, "event_date"),
+    ("type", 10, "event_type"),
+    ("reports", 7, "report_count"),
+    ("actor1", 20, "actor1"),
+    ("actor2", 20, "actor2"),
+    ("place", 18, "place"),
+    ("country", 7, "country"),
+    ("sources", 30, "source"),
+    ("sentence", 50, "sentence"),
 )
 
 _ELLIPSIS = "…"
@@ -104,7 +124,8 @@ def _check_format(fmt: str) -> None:
 
 def _write_text(events: Sequence[Event], fmt: str, out: TextIO, keys: Sequence[str]) -> None:
     if fmt == "table":
-        out.write(_table(events))
+        clusters = "report_count" in keys and "source" in keys
+        out.write(_table(events, CLUSTER_TABLE_COLUMNS if clusters else TABLE_COLUMNS))
     elif fmt == "json":
         json.dump([e.to_dict(keys) for e in events], out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -147,18 +168,16 @@ def _cell(value: Any, width: int) -> str:
     return text.ljust(width)
 
 
-def _table(events: Sequence[Event]) -> str:
+def _table(events: Sequence[Event], columns: Sequence[tuple[str, int, str]]) -> str:
     if not events:
         return "no events\n"
     lines = [
-        "  ".join(_cell(title, width) for title, width, _ in TABLE_COLUMNS).rstrip(),
-        "  ".join("-" * width for _, width, _ in TABLE_COLUMNS),
+        "  ".join(_cell(title, width) for title, width, _ in columns).rstrip(),
+        "  ".join("-" * width for _, width, _ in columns),
     ]
     for event in events:
         lines.append(
-            "  ".join(
-                _cell(getattr(event, attr), width) for _, width, attr in TABLE_COLUMNS
-            ).rstrip()
+            "  ".join(_cell(getattr(event, attr), width) for _, width, attr in columns).rstrip()
         )
     return "\n".join(lines) + "\n"
 
@@ -186,4 +205,12 @@ def _write_parquet(events: Sequence[Event], path: Path, keys: Sequence[str]) -> 
         conn.close()
 
 
-__all__ = ["FORMATS", "TABLE_COLUMNS", "TEXT_FORMATS", "render", "write_events"]
+__all__ = [
+    "CLUSTER_TABLE_COLUMNS",
+    "FORMATS",
+    "REPORT_KEYS",
+    "TABLE_COLUMNS",
+    "TEXT_FORMATS",
+    "render",
+    "write_events",
+]
