@@ -382,6 +382,7 @@ def event_place(
     options: list[tuple[float, Toponym, str | None]] = []
     located: set[int] = set()  # toponyms after "in", "at"...
     containers: set[int] = set()  # "the Badrok area of Chaghcharan city": Chaghcharan
+    parts: set[int] = set()  # nouns of unknown parts whose container stands for them
     for t in toponyms:
         if t.start < event.start or t.end > event.end:
             continue
@@ -427,7 +428,8 @@ def event_place(
         score, precision = _attachment_score(tok, trigger, t, recovered)
         if prep == "(container)" and t.name is not None and not _approximated(t):
             noun = _attachment(tok)[1]
-            if not _named_noun(doc, noun, t, toponyms):
+            if noun.i not in parts and not _named_noun(doc, noun, t, toponyms):
+                parts.add(noun.i)  # the first container only: "of Spin Boldak district, Kandahar"
                 # "in the Aab-a-Raghak area of Jurm district, Badakhshan": the gazetteer
                 # does not know the area, so the event is near the town that contains it.
                 score, precision = _attachment_score(noun, trigger, t)
@@ -465,7 +467,11 @@ def event_place(
         if best.text[:1].isupper() and (best.name is None or _approximated(best)):
             best, precision = _near_known_town(best, precision, options, located | containers)
         elif precision in ("exact place", "near place") and _quarter_name(doc, best):
-            best, precision = _quarter_of_town(doc, best, precision, options, located, toponyms)
+            best, precision = _quarter_of_town(
+                doc, best, precision, options, located, containers, toponyms
+            )
+        elif precision in ("exact place", "near place"):
+            best, precision = _namesake_in_town(doc, best, precision, options, containers)
         return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
@@ -659,6 +665,10 @@ _QUARTER_AFTER = frozenset(
 _QUARTER_BEFORE = frozenset({"colonia", "barangay", "barrio", "bairro"})
 
 
+#: Urban words that also name divisions or are too vague to mark a feature.
+_NOT_FEATURES = frozenset({"district", "quarter", "place", "way", "field", "court", "heights"})
+
+
 def _quarter_name(doc: Any, t: Toponym) -> bool:
     """Whether the text names ``t`` as a part of a town ("Guama neighborhood")."""
     span = doc.char_span(t.start, t.end, alignment_mode="expand")
@@ -667,7 +677,17 @@ def _quarter_name(doc: Any, t: Toponym) -> bool:
     nxt = doc[span.end].lower_ if span.end < len(doc) else ""
     prev = doc[span.start - 1].lower_ if span.start > 0 else ""
     first = span[0].lower_
-    return nxt in _QUARTER_AFTER or prev in _QUARTER_BEFORE or first in _QUARTER_BEFORE
+    last = span[-1].lower_
+    w = _words()
+    urban = w.urban - w.admin - w.settlement - _NOT_FEATURES
+    return (
+        nxt in _QUARTER_AFTER
+        or prev in _QUARTER_BEFORE
+        or first in _QUARTER_BEFORE
+        # "Armas square", "Murree road": a feature of the town, named after some other place
+        or (len(span) > 1 and last in urban)
+        or nxt in urban
+    )
 
 
 def _quarter_of_town(
@@ -676,6 +696,7 @@ def _quarter_of_town(
     precision: str | None,
     options: Sequence[tuple[float, Toponym, str | None]],
     located: set[int],
+    containers: set[int],
     toponyms: Sequence[Toponym],
 ) -> tuple[Toponym, str | None]:
     """A part of a town ("in Teresina, Piaui, a man was shot in Renascenca neighborhood")
@@ -683,9 +704,9 @@ def _quarter_of_town(
     paragraph before) puts things in is a namesake: the event is near that town."""
     towns = [
         other
-        for _, other, other_precision in options
+        for _, other, other_precision in sorted(options, key=lambda o: o[1].start)
         if other is not t
-        and id(other) in located
+        and (id(other) in located or id(other) in containers)
         and other.name is not None
         and not _approximated(other)
         and other_precision in ("exact place", "near place")
@@ -696,8 +717,54 @@ def _quarter_of_town(
         towns = [earlier] if earlier is not None else []
     if not towns:
         return t, precision
-    town = min(towns, key=lambda o: abs(o.start - t.start))
+    # the town that contains it ("Tombo neighbourhood of Freetown"), else the first town the
+    # sentence puts things in ("in Tijuana, Baja California, ... in Colonia La Presa")
+    held = [o for o in towns if id(o) in containers]
+    town = min(held, key=lambda o: abs(o.start - t.start)) if held else towns[0]
     if _km(town, t) <= _SAME_TOWN_KM:
+        return t, precision
+    near = replace(
+        town,
+        text=t.text,
+        start=t.start,
+        end=t.end,
+        geo_precision="near place",
+        confidence=round(min(town.confidence, 0.6), 3),
+    )
+    return near, "near place"
+
+
+def _namesake_in_town(
+    doc: Any,
+    t: Toponym,
+    precision: str | None,
+    options: Sequence[tuple[float, Toponym, str | None]],
+    containers: set[int],
+) -> tuple[Toponym, str | None]:
+    """A place the gazetteer finds only in another division than the town the text puts it
+    in ("Banihar village in Sendhwa taluka", "the Saleem Khil area of Azra district") is a
+    namesake: the event is near that town."""
+    text = _text(doc)
+    towns = [
+        other
+        for _, other, other_precision in options
+        if other is not t
+        and other.name is not None
+        and not _approximated(other)
+        and other_precision in ("exact place", "near place", "admin2")
+        and (
+            id(other) in containers
+            or (other.start >= t.end and _in_container_gap(text[t.end : other.start].strip()))
+        )
+    ]
+    if not towns:
+        return t, precision
+    town = min(towns, key=lambda o: abs(o.start - t.start))
+    if (
+        (town.country, town.admin1) == (t.country, t.admin1)
+        or _km(town, t) <= _SAME_TOWN_KM
+        or town.confidence < t.confidence  # the container's own reading is the weaker one
+    ):
         return t, precision
     near = replace(
         town,
