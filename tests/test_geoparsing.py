@@ -298,3 +298,37 @@ def test_names_in_a_list_are_of_the_kind_of_the_others(nlp: Any, gaz: Gazetteer)
     oregon, ontario = _resolve_all(nlp, gaz, text, ["Oregon", "Ontario"])
     assert (oregon.country, oregon.feature_code) == ("USA", "ADM1")
     assert (ontario.country, ontario.feature_code) == ("CAN", "ADM1")
+
+
+def test_a_namesake_outside_the_division_written_after_it_gives_way_to_the_division(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # The default index knows an Orikhove only in Crimea; the text puts this one in Luhansk.
+    text = "Rebel forces fired mortars at army positions near Orikhove, Luhansk, on Sunday."
+    (village,) = _resolve_all(nlp, gaz, text, ["Orikhove"])
+    assert (village.admin1, village.geo_precision) == ("Luhansk", "admin1")
+    assert village.confidence <= 0.3
+    # A place that is in the division keeps its own point.
+    text = "Protesters gathered in Surat, Gujarat, and in Pune, Maharashtra."
+    surat, pune = _resolve_all(nlp, gaz, text, ["Surat", "Pune"])
+    assert (surat.name, surat.geo_precision) == ("Surat", "exact place")
+    assert (pune.name, pune.admin1) == ("Pune", "Maharashtra")
+
+
+def test_state_forms_and_former_names_of_countries(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("The ambassador of the Republic of Armenia met envoys from Zaire, Cape Verde and "
+            "the Kingdom of Saudi Arabia.")
+    found = _resolve_all(nlp, gaz, text, ["Republic of Armenia", "Zaire", "Cape Verde",
+                                          "Kingdom of Saudi Arabia"])
+    assert [t.country for t in found] == ["ARM", "COD", "CPV", "SAU"]
+    assert all(t.geo_precision == "country" for t in found)
+
+
+def test_seas_rivers_islands_and_regions_are_places(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("A tsunami struck Java after a quake in the Indian Ocean, while floods along the "
+            "Mississippi River and fighting in Darfur continued.")
+    java, ocean, river, darfur = _resolve_all(
+        nlp, gaz, text, ["Java", "Indian Ocean", "Mississippi River", "Darfur"])
+    assert java.country == "IDN" and river.country == "USA" and darfur.country == "SDN"
+    assert ocean.name == "Indian Ocean"
+    assert all(t.geo_precision == "country" for t in (java, ocean, river, darfur))

@@ -47,6 +47,8 @@ _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _COUNTRY_WEIGHT_FROM = 1.0
 _COUNTRY_WEIGHT_SPAN = 2.5
 _MIN_COUNTRY_WEIGHT = 0.25
+#: A town this populous is itself, whatever division is written after it ("Barcelona, Liverpool").
+_KNOWN_TOWN = 100_000
 #: Prior weight of a place's population, per power of ten.
 _POP_WEIGHT = 0.35
 #: Prior bonus of the hand-picked regions, seas, rivers, islands and mountains.
@@ -930,6 +932,7 @@ def _resolve(
         if sp.parent is not None:
             children.setdefault(sp.parent, []).append(k)
     chosen: list[tuple[tuple[float, Candidate] | None, list[float]]] = []
+    containers: list[Candidate | None] = []
     text = _text(doc)
     listed = _enumerations(spans, text)
     siblings = _list_levels(spans, text)
@@ -947,7 +950,12 @@ def _resolve(
         # "Pipri, Kaushambi (UP)": every division written after the place says where it is.
         ancestors: list[_Span] = []
         up = span.parent
-        while up is not None and len(ancestors) < (1 if index in listed else 3):
+        # In a list of states or countries, the next name is a sibling, not a container.
+        while (
+            up is not None
+            and index not in siblings
+            and len(ancestors) < (1 if index in listed else 3)
+        ):
             ancestors.append(spans[up])
             up = spans[up].parent
         primary = any(c.match == "name" for _, c in span.candidates)
@@ -1027,19 +1035,44 @@ def _resolve(
             if best is None or s > best[0]:
                 best = (s, c)
         chosen.append((best, scores))
+        containers.append(
+            _written_container(span, best[1], ancestors) if best and index not in listed else None
+        )
     picks = [
         (sp, b[1], _softmax_top(sc))
-        for sp, (b, sc) in zip(spans, chosen, strict=True)
-        if b is not None
+        for sp, (b, sc), holder in zip(spans, chosen, containers, strict=True)
+        if b is not None and holder is None
     ]
     out: list[Toponym] = []
-    for span, (best, scores) in zip(spans, chosen, strict=True):
+    for span, (best, scores), holder in zip(spans, chosen, containers, strict=True):
+        if holder is not None:
+            # "Orikhove, Luhansk" when the only Orikhove known is in Crimea: the division the
+            # text puts it in, not a namesake outside it.
+            t = Toponym(text=span.text, start=span.start_char, end=span.end_char)
+            _fill(t, holder, _precision(holder, span), 0.3)
+            out.append(t)
+            continue
         regional = city = None
         if focus.country:
             regional = _regional_admin1(span.start_char, picks, focus.country, span.paragraph)
             city = _salient_city(span.start_char, picks, focus.country)
         out.append(_toponym(span, best, scores, focus, strong, gaz, regional, city))
     return out
+
+
+def _written_container(span: _Span, best: Candidate, ancestors: list[_Span]) -> Candidate | None:
+    """The division written after a place ("X, Luhansk", "X (Kidal)") when no place of that
+    name lies inside it: the division, rather than a namesake elsewhere."""
+    if not ancestors or best.feature_class != "P" or best.population >= _KNOWN_TOWN:
+        return None
+    divisions = [
+        pc
+        for _, pc in ancestors[0].candidates[:10]
+        if pc.match in _SURE_MATCHES and pc.feature_code in ("ADM1", "ADM2")
+    ]
+    if not divisions or any(_contains(pc, c) for pc in divisions for _, c in span.candidates):
+        return None
+    return divisions[0]
 
 
 def _country_weight(gap: float) -> float:
@@ -1111,12 +1144,14 @@ def _list_levels(spans: Sequence[_Span], text: str) -> dict[int, tuple[str | Non
                 break
             run.append(run[-1] + 1)
         k = run[-1] + 1
-        if len(run) < 2:
+        gaps = [text[spans[i].end_char : spans[i + 1].start_char] for i in run[:-1]]
+        # "Columbus, Ohio" and "Leon, Guanajuato, Mexico" are hierarchies, not lists.
+        if len(run) < 4 and not any(g.strip(" ,") for g in gaps):
             continue
         levels: dict[int, tuple[str | None, str] | None] = {}
         for i in run:
             best = spans[i].prior_best
-            levels[i] = _level(best) if best is not None and spans[i].prior_p >= 0.5 else None
+            levels[i] = _level(best) if best is not None and best.match in _SURE_MATCHES else None
         for i in run:
             votes = Counter(lv for j, lv in levels.items() if j != i and lv is not None)
             if votes:
