@@ -426,6 +426,18 @@ def test_an_attack_its_target_repels_is_a_clash(pipeline: Pipeline) -> None:
     assert _main(routed).acled_sub_event_type == "Armed clash"
 
 
+def test_an_attack_the_text_calls_a_clash_is_a_clash(pipeline: Pipeline) -> None:
+    text = "Gunmen attacked the village of Kato and clashed with local militiamen."
+    assert _main(code(pipeline, text)).acled_sub_event_type == "Armed clash"
+
+
+def test_baton_charge_is_force_not_an_accusation(pipeline: Pipeline) -> None:
+    charged = code(pipeline, "Police baton charged traders at the market for not wearing masks.")
+    accused = code(pipeline, "The prosecutor charged the trader with fraud.")
+    assert _main(charged).acled_sub_event_type == "Attack"
+    assert not [e for e in accused if e.event_type == "ASSAULT"]
+
+
 def test_victims_named_in_a_list_of_casualties(pipeline: Pipeline) -> None:
     # the parser hangs "were killed" under "were wounded"; "2" are soldiers too
     text = "Five soldiers were killed, 2 were wounded near the border."

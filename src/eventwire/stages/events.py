@@ -432,6 +432,13 @@ class _Coder:
     def _verb(self, tok: Any, lemma: str, unit: Any, idx: int, low: str) -> _Candidate | None:
         spec = self.lex.verbs[lemma]
         etype, mode = spec["type"], spec.get("mode")
+        prefixes = spec.get("prefixes")
+        if prefixes:  # "baton charged", "lathi-charged": the word before the verb decides
+            i = tok.i - 1 - (tok.i > 1 and self.doc[tok.i - 1].text == "-")
+            before = self.doc[i].lower_ if i >= unit.start else ""
+            if before in prefixes:
+                etype, mode = prefixes[before]
+                return _Candidate(tok, unit, idx, etype, mode, False, spec)
         unless = spec.get("except_particles")
         if unless and any(c.dep_ in ("prt", "prep") and c.lower_ in unless for c in tok.children):
             return None  # "stormed out of the hospital": left, no assault
