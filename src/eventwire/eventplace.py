@@ -66,7 +66,7 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             if (
                 tok.dep_ in _MODIFIER_DEPS
                 and tok.head.ent_type_ not in NER_LABELS
-                and tok.head.lower_ not in _place_nouns()
+                and not _is_place_noun(tok.head)
             ):
                 # "A US soldier", "Iraqi troops": the name describes someone, not where.
                 return "(modifier)", tok.head, tok
@@ -90,6 +90,12 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             prep, head = tok.head.lower_, tok.head.head
         else:
             break
+        if prep in _EXAMPLE_PREPS and _is_place_noun(head):
+            # "captured key towns in North Kivu, including Kanyabayonga": the named towns
+            # stand where the towns stand.
+            tok = head
+            prep, head = None, tok.head
+            continue
         if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
             named_head = head.ent_type_ in NER_LABELS or any(
                 c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN" for c in head.children
@@ -120,6 +126,17 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             continue
         break
     return prep, head, tok
+
+
+#: Prepositions that name examples of the noun they hang on ("towns including X").
+_EXAMPLE_PREPS = frozenset({"including", "like", "as"})
+
+
+def _is_place_noun(tok: Any) -> bool:
+    """Whether ``tok`` is a noun a place name can modify and still be the place ("Mada and
+    Wonaka districts")."""
+    nouns = _place_nouns()
+    return tok.lower_ in nouns or (tok.pos_ == "NOUN" and tok.lemma_.lower() in nouns)
 
 
 def _named_noun(doc: Any, noun: Any, container: Toponym, toponyms: Sequence[Toponym]) -> bool:
@@ -465,7 +482,7 @@ def event_place(
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
         if best.text[:1].isupper() and (best.name is None or _approximated(best)):
-            best, precision = _near_known_town(best, precision, options, located | containers)
+            best, precision = _near_known_town(doc, best, precision, options, located | containers)
         elif precision in ("exact place", "near place") and _quarter_name(doc, best):
             best, precision = _quarter_of_town(
                 doc, best, precision, options, located, containers, toponyms
@@ -567,6 +584,8 @@ def _attachment_score(
         score -= 1.5
     if t.name is None:
         score -= _UNLISTED_PENALTY
+        if tok.ent_type_ == "NORP" or tok.pos_ == "ADJ":
+            return score - _DEMONYM, precision  # "the Togolese capital Lome": a people's name
         if prep in _AT_PREPS or prep in _NEAR_PREPS:
             score += _UNLISTED_AT  # as fine as a village: the gazetteer just does not know it
     return score, precision
@@ -574,6 +593,8 @@ def _attachment_score(
 
 _FLOOR = -1.0
 _SAME_CLAUSE = 1.0
+#: How much less an unknown name that is a people's adjective ("Togolese") weighs.
+_DEMONYM = 3.0
 #: How much less a town containing an unknown part ("the X area of Jurm district") weighs
 #: than a place the clause names itself.
 _UNNAMED_PART = 0.5
@@ -621,6 +642,7 @@ def _contained_penalty(
 
 
 def _near_known_town(
+    doc: Any,
     t: Toponym,
     precision: str | None,
     options: Sequence[tuple[float, Toponym, str | None]],
@@ -643,6 +665,10 @@ def _near_known_town(
             or (other.country == t.country and other.admin1 == t.admin1)
         )
     ]
+    if doc is not None and _quarter_name(doc, t):
+        # "in Rio de Janeiro, ... in Andarai, Cordovil and Vila Isabel neighborhoods":
+        # Cordovil is near the town, not near another of its quarters.
+        towns = [o for o in towns if not _quarter_name(doc, o)]
     if not towns:
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
@@ -678,6 +704,14 @@ def _quarter_name(doc: Any, t: Toponym) -> bool:
     prev = doc[span.start - 1].lower_ if span.start > 0 else ""
     first = span[0].lower_
     last = span[-1].lower_
+    noun = span.root
+    for _ in range(4):  # "in Andarai, Cordovil and Vila Isabel neighborhoods"
+        if noun.dep_ in ("conj", "compound") and noun.head is not noun:
+            noun = noun.head
+        else:
+            break
+    if noun is not span.root and noun.lemma_.lower() in _QUARTER_AFTER:
+        return True
     w = _words()
     urban = w.urban - w.admin - w.settlement - _NOT_FEATURES
     return (
@@ -710,6 +744,7 @@ def _quarter_of_town(
         and other.name is not None
         and not _approximated(other)
         and other_precision in ("exact place", "near place")
+        and not _quarter_name(doc, other)
     ]
     if not towns and t.latitude is not None:
         region = Toponym(text=t.text, start=t.start, end=t.end)
