@@ -445,6 +445,13 @@ def test_victims_named_in_a_list_of_casualties(pipeline: Pipeline) -> None:
     assert (event.actor2_kind, event.acled_sub_event_type) == ("state military", "Armed clash")
 
 
+def test_people_named_by_an_unknown_plural_beating_someone_are_a_mob(pipeline: Pipeline) -> None:
+    mob = code(pipeline, "Volunteers beat up a truck driver near the market.")
+    died = code(pipeline, "Militiamen torched the offices. Three people died following the attack.")
+    assert _main(mob, "PROTEST").acled_sub_event_type == "Mob violence"
+    assert not [e for e in died if e.acled_sub_event_type == "Mob violence"]  # the victims
+
+
 def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "A group of youths clashed with residents of the next village."))
     assert event.acled_sub_event_type == "Mob violence"

@@ -1388,9 +1388,10 @@ class _Coder:
             if (
                 cand.event_type == "ASSAULT"
                 and (
-                    mode in ("physical", "primitive") or (mode == "clash" and not _described(cand))
+                    mode in ("physical", "primitive")
+                    or (mode in ("firearms", "clash") and not _described(cand))
                 )
-                and self._group_of_people(a1)
+                and self._group_of_people(a1, cand)
                 and not _has_cue(self._clause_text(cand), unless)
             ):
                 # "five persons beat up a man", "a group of youths clashed with residents"
@@ -1446,17 +1447,29 @@ class _Coder:
             return "Strategic developments", "Other"
         return ontology.to_acled(etype, mode)
 
-    def _group_of_people(self, a1: ActorMention | None) -> bool:
-        """Whether an actor is a group of ordinary people, not one or two individuals nor an
-        armed group: a plural person noun with no number or a number of three or more
-        ("five persons", "youths", "a group of 10 youths"). Their beating someone is mob
-        violence (ACLED), one man's an attack."""
-        if a1 is None or a1.kind not in (None, "unknown armed group", "civilians"):
+    def _group_of_people(self, a1: ActorMention | None, cand: _Candidate | None = None) -> bool:
+        """Whether an actor (or, with no actor, the subject of ``cand``) is a group of
+        ordinary people, not one or two individuals nor an armed group: a plural person noun
+        with no number or a number of three or more ("five persons", "youths", "a group of
+        10 youths", "volunteers"). Their beating someone is mob violence (ACLED), one
+        man's an attack."""
+        if a1 is not None:
+            if a1.kind not in (None, "unknown armed group", "civilians"):
+                return False
+            span = self.doc.char_span(a1.start, a1.end, alignment_mode="expand")
+            if span is None:
+                return False
+            head = span.root
+        elif cand is not None and not cand.nominal and cand.spec.get("subject_role") != "actor2":
+            head, passive = self._subject(cand.token, cand.unit)
+            if head is None or passive:
+                return False
+        else:
             return False
-        span = self.doc.char_span(a1.start, a1.end, alignment_mode="expand")
-        if span is None:
-            return False
-        head = span.root
+        if self._lemma(head) in self.lex.crowd_nouns:  # "a group of around 20 people"
+            of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+            inner = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+            head = inner if inner is not None else head
         if head.tag_ not in ("NNS", "NNPS") or self._lemma(head) not in self.lex.people_nouns:
             return False
         if any(t.lower_ in self.lex.armed_modifiers for t in head.subtree):
