@@ -140,8 +140,8 @@ def _is_place_noun(tok: Any) -> bool:
 
 
 def _named_noun(doc: Any, noun: Any, container: Toponym, toponyms: Sequence[Toponym]) -> bool:
-    """Whether a known toponym other than ``container`` names ``noun`` ("the Los Angeles
-    suburb of Rosemead": Rosemead names the suburb)."""
+    """Whether a toponym other than ``container`` names ``noun`` ("the Los Angeles suburb of
+    Rosemead": Rosemead names the suburb), known to the gazetteer or not."""
     naming = {noun.i}
     for c in noun.children:
         if c.dep_ in _MODIFIER_DEPS or c.dep_ == "compound":
@@ -149,11 +149,7 @@ def _named_noun(doc: Any, noun: Any, container: Toponym, toponyms: Sequence[Topo
         elif c.dep_ == "prep" and c.lower_ == "of":
             naming.update(g.i for g in c.children if g.dep_ == "pobj")
     for t in toponyms:
-        if (
-            t is container
-            or t.name is None
-            or (t.start < container.end and container.start < t.end)
-        ):
+        if t is container or (t.start < container.end and container.start < t.end):
             continue
         tok = _root(doc, t.start, t.end)
         if tok is not None and tok.i in naming:
@@ -183,6 +179,7 @@ def _place_nouns() -> frozenset[str]:
         | w.urban
         | frozenset(
             {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"}
+            | {"axis", "front", "valley", "plain", "plains", "farms"}
             | _SUBDIVISION_NOUNS
         )
     )
@@ -476,19 +473,20 @@ def event_place(
         for o in options
         if o[1].name is not None and not _approximated(o[1]) and id(o[1]) in located
     ]
+    scored = options  # containers below the floor still say where a part of them is
     options = [o for o in options if o[0] > (_FLOOR if o[1].name is not None else _FLOOR_UNLISTED)]
     if options:
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
         if best.text[:1].isupper() and (best.name is None or _approximated(best)):
-            best, precision = _near_known_town(doc, best, precision, options, located | containers)
+            best, precision = _near_known_town(doc, best, precision, scored, located | containers)
         elif precision in ("exact place", "near place") and _quarter_name(doc, best):
             best, precision = _quarter_of_town(
-                doc, best, precision, options, located, containers, toponyms
+                doc, best, precision, scored, located, containers, toponyms
             )
         elif precision in ("exact place", "near place"):
-            best, precision = _namesake_in_town(doc, best, precision, options, containers)
+            best, precision = _namesake_in_town(doc, best, precision, scored, containers)
         return best, precision if best.name is not None else None
     pos = event.trigger_start if event.trigger_start is not None else event.start
     ref = _focus_toponym(toponyms, gazetteer, focus, pos, "admin1")
@@ -669,6 +667,27 @@ def _near_known_town(
         # "in Rio de Janeiro, ... in Andarai, Cordovil and Vila Isabel neighborhoods":
         # Cordovil is near the town, not near another of its quarters.
         towns = [o for o in towns if not _quarter_name(doc, o)]
+    if not towns and t.name is None:
+        # "the Khan Touman axis of southern Aleppo": an unknown part of a division the text
+        # names is placed, honestly, at that division.
+        divisions = [
+            (other, other_precision)
+            for _, other, other_precision in options
+            if id(other) in located
+            and other.name is not None
+            and other_precision in ("admin2", "admin1")
+            and other.start > t.start
+        ]
+        if divisions:
+            division, level = min(divisions, key=lambda o: o[0].start)
+            return replace(
+                division,
+                text=t.text,
+                start=t.start,
+                end=t.end,
+                geo_precision=level,
+                confidence=round(min(division.confidence, 0.5), 3),
+            ), level
     if not towns:
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
@@ -1009,6 +1028,16 @@ def _weigh_containers(
         ):
             # "Sehwan Sharif town (Jamshoro, Sindh)": a town's name in brackets after a place
             # names its district, not where the event was.
+            adjust[b] -= 2.0
+            continue
+        if (
+            outer.name is None
+            and inner.name is not None
+            and options[a][2] in ("exact place", "near place")
+            and _in_container_gap(text[inner.end : outer.start].strip())
+        ):
+            # "in the town of Remolinos, in the northern region of Madgalena": an unknown
+            # region after a known town is its container
             adjust[b] -= 2.0
             continue
         if outer.name is None or outer_precision not in ("admin1", "admin2", "country"):
