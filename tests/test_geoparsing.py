@@ -332,3 +332,16 @@ def test_seas_rivers_islands_and_regions_are_places(nlp: Any, gaz: Gazetteer) ->
     assert java.country == "IDN" and river.country == "USA" and darfur.country == "SDN"
     assert ocean.name == "Indian Ocean"
     assert all(t.geo_precision == "country" for t in (java, ocean, river, darfur))
+
+
+def test_nationality_words_say_which_country_a_short_text_is_about(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # A district known only as a Greek village, and a province spelt loosely: the "Afghan"
+    # of the text puts both in Afghanistan, at the province.
+    text = ("Nine Taliban militants were killed when Afghan military forces repulsed their "
+            "attacks in Chora district, Urozgan.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    chora, province = found["Chora"][0], found["Urozgan"][0]
+    assert province.country == "AFG" and province.geo_precision == "admin1"
+    assert chora.country == "AFG" and chora.geo_precision == "admin1"

@@ -47,6 +47,8 @@ _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _COUNTRY_WEIGHT_FROM = 1.0
 _COUNTRY_WEIGHT_SPAN = 2.5
 _MIN_COUNTRY_WEIGHT = 0.25
+#: Weight of a nationality word ("Afghan forces") in the country votes, against 1 for a place.
+_DEMONYM_VOTE = 0.5
 #: A town this populous is itself, whatever division is written after it ("Barcelona, Liverpool").
 _KNOWN_TOWN = 100_000
 #: Prior weight of a place's population, per power of ten.
@@ -904,7 +906,14 @@ def _resolve(
         if scored:
             span.prior_best = scored[0][1]
             span.prior_p = _softmax_top([s for s, _ in scored])
-    focus = _focus_of(((sp.prior_best, sp.prior_p, sp) for sp in spans if sp.prior_best), hint)
+    # "Afghan forces", "Nigerian police": nationality words say which country the text is
+    # about, though they name no place; they count half as much as a place.
+    nations = _demonym_countries(doc, gaz, spans)
+    focus = _focus_of(
+        [(sp.prior_best, sp.prior_p, sp) for sp in spans if sp.prior_best]
+        + [(c, _DEMONYM_VOTE, None) for c in nations],
+        hint,
+    )
     strong = focus.strong
     # Pass 2: in the context of the others.
     if focus.country:
@@ -924,7 +933,9 @@ def _resolve(
     for sp in spans:
         if sp.prior_best is not None:
             voters.setdefault(normalise_name(sp.lookup), sp.prior_best)
-    country_votes = Counter(c.country_code for c in voters.values())
+    country_votes: dict[str | None, float] = {}
+    for c, vote in [(c, 1.0) for c in voters.values()] + [(c, _DEMONYM_VOTE) for c in nations]:
+        country_votes[c.country_code] = country_votes.get(c.country_code, 0.0) + vote
     total_votes = sum(country_votes.values()) or 1
     admin_votes = Counter((c.country_code, c.admin1_code) for c in voters.values() if c.admin1_code)
     children: dict[int, list[int]] = {}
@@ -986,7 +997,7 @@ def _resolve(
                 if span.prior_best is not None and span.prior_best.country_code == c.country_code
                 else 0
             )
-            share = (country_votes[c.country_code] - own) / total_votes
+            share = (country_votes.get(c.country_code, 0.0) - own) / total_votes
             # That the text is about a country says little about which of its namesakes a
             # name is when another candidate is far better known: "London" in an article
             # about the US is still London, not London, Ohio.
@@ -1036,7 +1047,9 @@ def _resolve(
                 best = (s, c)
         chosen.append((best, scores))
         containers.append(
-            _written_container(span, best[1], ancestors) if best and index not in listed else None
+            _written_container(span, best[1], ancestors, focus.country)
+            if best and index not in listed
+            else None
         )
     picks = [
         (sp, b[1], _softmax_top(sc))
@@ -1060,7 +1073,9 @@ def _resolve(
     return out
 
 
-def _written_container(span: _Span, best: Candidate, ancestors: list[_Span]) -> Candidate | None:
+def _written_container(
+    span: _Span, best: Candidate, ancestors: list[_Span], country: str | None
+) -> Candidate | None:
     """The division written after a place ("X, Luhansk", "X (Kidal)") when no place of that
     name lies inside it: the division, rather than a namesake elsewhere."""
     if not ancestors or best.feature_class != "P" or best.population >= _KNOWN_TOWN:
@@ -1068,11 +1083,34 @@ def _written_container(span: _Span, best: Candidate, ancestors: list[_Span]) -> 
     divisions = [
         pc
         for _, pc in ancestors[0].candidates[:10]
-        if pc.match in _SURE_MATCHES and pc.feature_code in ("ADM1", "ADM2")
+        # A close spelling of a division of the text's country ("Urozgan") is that division.
+        if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
+        and pc.feature_code in ("ADM1", "ADM2")
     ]
     if not divisions or any(_contains(pc, c) for pc in divisions for _, c in span.candidates):
         return None
     return divisions[0]
+
+
+def _demonym_countries(doc: Any, gaz: Gazetteer, spans: Sequence[_Span]) -> list[Candidate]:
+    """The countries named by nationality words of the text (NORP entities such as "Afghan",
+    "Nigerian"), one per distinct word, leaving out those already among the place names."""
+    taken = {normalise_name(sp.lookup) for sp in spans}
+    out: dict[str, Candidate] = {}
+    for ent in doc.ents:
+        if ent.label_ != "NORP":
+            continue
+        key = normalise_name(ent.text)
+        if key in taken or key in out:
+            continue
+        found = [
+            c
+            for c in gaz.candidates(ent.text, limit=5, phonetic=False)
+            if c.match == "demonym" and (c.feature_code or "").startswith("PCL")
+        ]
+        if len(found) == 1:
+            out[key] = found[0]
+    return list(out.values())
 
 
 def _country_weight(gap: float) -> float:
