@@ -452,6 +452,18 @@ def test_people_named_by_an_unknown_plural_beating_someone_are_a_mob(pipeline: P
     assert not [e for e in died if e.acled_sub_event_type == "Mob violence"]  # the victims
 
 
+def test_a_violent_crowd_dispersed_is_a_riot_not_an_intervention(pipeline: Pipeline) -> None:
+    violent = code(
+        pipeline,
+        "Traders who were angry about the market closure turned violent and had to be "
+        "dispersed by police at the town hall.",
+    )
+    text = "Hundreds of traders marched to the town hall. "
+    peaceful = code(pipeline, text + "Police attacked and dispersed them with tear gas.")
+    assert _main(violent, "PROTEST").acled_event_type == "Riots"
+    assert _main(peaceful, "PROTEST").acled_sub_event_type == "Protest with intervention"
+
+
 def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "A group of youths clashed with residents of the next village."))
     assert event.acled_sub_event_type == "Mob violence"

@@ -119,6 +119,7 @@ class Lexicon:
     protester_except: frozenset[str] = frozenset()
     property_targets: frozenset[str] = frozenset()
     casualty_cues: tuple[str, ...] = ()
+    violent_crowd: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
 
@@ -191,6 +192,7 @@ class Lexicon:
             protester_except=frozenset(trig["protester_subjects"]["except"]),
             property_targets=frozenset(trig["armed_targets"]["property"]),
             casualty_cues=tuple(trig["armed_targets"]["casualties"]),
+            violent_crowd=tuple(trig["violent_crowd_cues"]["words"]),
             implied_actor1={
                 k: v for k, v in trig["implied_actor1"].items() if not k.startswith("_")
             },
@@ -1064,6 +1066,12 @@ class _Coder:
             else:
                 if self._crowd_arrested(cand):
                     mode = "intervention"
+        if etype == "PROTEST" and mode in ("intervention", "excessive-force"):
+            # "locals turned violent and had to be dispersed by police": a violent crowd
+            # makes a riot whatever force meets it (ACLED: intervention and excessive force
+            # are against peaceful protesters)
+            if _has_cue(self._clause_text(cand), self.lex.violent_crowd):
+                mode = "riot"
         if etype == "PROTEST" and mode == "riot" and not self._demonstration(cand):
             mode = "mob"  # crowd violence outside any demonstration (ACLED: mob violence)
         elif etype == "PROTEST" and mode == "mob" and self._demonstration(cand):
