@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Options
 from .errors import EventwireError, OptionsError, StageError, StoreError
+from .memory import freeze_loaded, release_after_batch
 from .model import EVENT_FIELDS, Article, Event, Rejection
 from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
 
@@ -168,15 +169,36 @@ def _pyarrow() -> Any:
 
 _PIPELINES: dict[tuple[Options, tuple[str, ...]], Pipeline] = {}
 
+#: What a worker runs once after building a pipeline, so every lazily loaded resource (the
+#: gazetteer, the alias table) is in before the first partition's clock.
+_WARM_UP = "Rebels attacked an army post near Idlib, Syria, on Monday; Turkey condemned it."
+
 
 def _pipeline(options: Options, chain: Sequence[Stage]) -> Pipeline:
-    """The pipeline for this chain, built once per worker process."""
+    """The pipeline for this chain, built and loaded once per worker process."""
     key = (options, tuple(st.name for st in chain))
     if key not in _PIPELINES:
         for st in chain:  # register plugin stages in this process (idempotent)
             stage(st.name, needs=st.needs, adds=st.adds, components=st.components)(st.fn)
-        _PIPELINES[key] = Pipeline(options, stages=key[1])
+        pipeline = Pipeline(options, stages=key[1])
+        # Its result does not matter: a stage failing on it fails on real articles alike.
+        list(pipeline.run_many([Article(_WARM_UP)]))
+        _PIPELINES[key] = pipeline
+        # The loaded pipeline stays until the worker exits: keep it out of the garbage
+        # collector's sight, so collecting after every batch is cheap (eventwire.memory).
+        freeze_loaded()
     return _PIPELINES[key]
+
+
+def _run_in_batches(
+    pipeline: Pipeline, articles: Sequence[Article]
+) -> Iterator[tuple[Article, list[Event] | StageError]]:
+    """``pipeline.run_many`` one ``batch_size`` batch at a time (the same batches, so the
+    same results), freeing each batch's garbage before the next one is parsed."""
+    size = max(1, pipeline.options.batch_size)
+    for start in range(0, len(articles), size):
+        yield from pipeline.run_many(articles[start : start + size])
+        release_after_batch()
 
 
 def _part_name(index: int) -> str:
@@ -250,7 +272,7 @@ def process_partition(
     rejections = [item for item in items if isinstance(item, Rejection)]
     event_rows: list[dict[str, Any]] = []
     article_rows: list[dict[str, Any]] = []
-    for article, result in pipeline.run_many(articles):
+    for article, result in _run_in_batches(pipeline, articles):
         if isinstance(result, StageError):
             rejections.append(Rejection(
                 locator=article.locator or article.url or article.article_id,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Options
 from .errors import EventwireError, OptionsError, PipelineError, StageError
+from .memory import freeze_loaded, release_after_batch
 from .model import Article, Event, Rejection
 from .pipeline import DEFAULT_STAGES, Pipeline, Stage, stage
 
@@ -86,6 +87,9 @@ def _worker_main(
     except EventwireError as exc:
         results.send(("fatal", type(exc).__name__, str(exc)))
         return
+    # What is loaded now stays until the worker exits: keep it out of the garbage
+    # collector's sight, so the collection after every chunk is cheap (eventwire.memory).
+    freeze_loaded()
     results.send(("ready", pipeline.version, None))
     parent = mp.parent_process()
     while True:
@@ -108,6 +112,10 @@ def _worker_main(
                            else result)  # fmt: skip
         timing = (time.perf_counter() - wall, time.process_time() - cpu)
         results.send(("done", chunk_id, (outcome, timing)))
+        del articles, outcome, task
+        # The chunk's parsed documents are cyclic garbage: free them now, not after several
+        # more chunks, so a worker's memory does not depend on how long it has run.
+        release_after_batch()
 
 
 @dataclass
