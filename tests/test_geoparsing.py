@@ -345,3 +345,18 @@ def test_nationality_words_say_which_country_a_short_text_is_about(
     chora, province = found["Chora"][0], found["Urozgan"][0]
     assert province.country == "AFG" and province.geo_precision == "admin1"
     assert chora.country == "AFG" and chora.geo_precision == "admin1"
+
+
+def test_facilities_and_features_named_after_a_known_place_are_near_it(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("Crews cleaned the Da Nang International Airport, and students protested at "
+            "Kabul University.")
+    airport, campus = _resolve_all(nlp, gaz, text, ["Da Nang International Airport",
+                                                    "Kabul University"])
+    assert (airport.name, airport.geo_precision) == ("Da Nang", "near place")
+    assert (campus.name, campus.geo_precision) == ("Kabul", "near place")
+    # Streets are named after anything: no point from the name alone.
+    text = "Shots were fired on Northumberland Avenue overnight."
+    (street,) = _resolve_all(nlp, gaz, text, ["Northumberland Avenue"])
+    assert street.name is None

@@ -161,6 +161,7 @@ class _Span:
     candidates: list[tuple[float, Candidate]] = field(default_factory=list)
     prior_best: Candidate | None = None
     prior_p: float = 0.0
+    part: bool = False  # resolved by the place its name starts or ends with
 
 
 # --------------------------------------------------------------------------- recognition
@@ -745,6 +746,48 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     return score
 
 
+#: Words before a place's name in the name of a part of it ("Old Town Manassas").
+_PART_PREFIXES = frozenset({"old", "downtown", "greater", "uptown", "midtown"})
+
+#: Streets and roads are named after anything: their names say little about where they are.
+_STREET_WORDS = frozenset(
+    {
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "boulevard",
+        "blvd",
+        "lane",
+        "drive",
+        "way",
+        "place",
+        "parkway",
+        "highway",
+        "terrace",
+        "court",
+        "square",
+        "route",
+        "motorway",
+    }
+)
+_DIRECTION_NAMES = frozenset(
+    {
+        "north",
+        "south",
+        "east",
+        "west",
+        "northwest",
+        "northeast",
+        "southwest",
+        "southeast",
+        "central",
+        "the",
+    }
+)
+
 #: "Republic of", "Kingdom of the"... before a country's short name.
 _STATE_FORM = re.compile(
     r"(?:the\s+)?(?:"
@@ -796,11 +839,58 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
         for c in local:
             found.setdefault(c.place_id, c)
     out = list(found.values())
+    if len(words) > 1 and not any(c.match in _SURE_MATCHES for c in out):
+        part = _named_part(gaz, words, w)
+        if part:
+            # "Da Nang International Airport", "Lake Manassas": near the place it is named
+            # after.
+            span.part = True
+            out = part
     if any(c.match in ("name", "alternate", "abbreviation") for c in out):
         # A loose spelling is a fallback: "Seattle" is Seattle even in an article about
         # Russia, where the phonetic key also finds Shatura.
         out = [c for c in out if c.match not in ("phonetic", "fuzzy")]
     return out
+
+
+def _named_part(gaz: Gazetteer, words: list[str], w: _Words) -> list[Candidate]:
+    """Places named by the start of a facility's or feature's name ("Da Nang International
+    Airport", "Salinas Valley") or by its end after a feature word ("Lake Manassas")."""
+    last, first = words[-1].lower().strip(".,"), words[0].lower()
+    parts: list[str] = []
+    if (last in w.urban or last in w.features) and last not in _STREET_WORDS:
+        parts = [" ".join(words[:k]) for k in range(len(words) - 1, 0, -1)]
+    elif first in w.feature_prefix or first in _PART_PREFIXES:
+        parts = [" ".join(words[k:]) for k in range(1, len(words))]
+    for part in parts:
+        if (
+            len(part) < 3
+            or not part[:1].isupper()
+            or part.lower() in _DIRECTION_NAMES
+            or any(ch.isdigit() for ch in part)
+        ):
+            continue
+        named = [
+            c
+            for c in gaz.candidates(part, limit=25, phonetic=False)
+            if c.match in ("name", "alternate")
+        ]
+        if named:  # the longest part that names places decides
+            return _well_known(named)
+    return []
+
+
+def _well_known(places: list[Candidate]) -> list[Candidate]:
+    """A street or a hospital is often named after a person or a small namesake, rarely
+    after a big city or a country by chance."""
+    return [
+        c
+        for c in places
+        if (
+            c.feature_code in _DIVISION_CODES
+            or (c.feature_class == "P" and c.population >= _KNOWN_TOWN)
+        )
+    ]
 
 
 def _softmax_top(scores: Sequence[float]) -> float:
@@ -1226,7 +1316,7 @@ def _precision(c: Candidate, span: _Span) -> str:
         return "admin1"
     if code == "ADM2":
         return "admin2"
-    if span.modifier in ("near", "direction"):
+    if span.modifier in ("near", "direction") or span.part:
         return "near place"
     return "exact place"
 
