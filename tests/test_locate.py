@@ -219,3 +219,50 @@ def test_a_sentence_without_places_inherits_the_one_place_before_it(
             "They protested against the government.")
     place, precision = _place(nlp, gaz, text, "protested")
     assert (place.name, precision) == ("Čačak", "exact place")
+
+
+def test_the_nearest_earlier_sentence_that_locates_things_is_inherited(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("In Picsi, Lambayeque, prisoners staged a riot. They demanded their release. Six "
+            "prisoners were killed by other inmates.")
+    place, precision = _place(nlp, gaz, text, "killed")
+    assert (place.name, place.admin1, precision) == ("Picsi", "Lambayeque", "exact place")
+    text = ("In Surat, Gujarat, migrant workers protested outside the railway station. They "
+            "demanded to go home. Police fired tear gas to disperse them.")
+    place, precision = _place(nlp, gaz, text, "fired")
+    assert (place.name, precision) == ("Surat", "exact place")
+
+
+def test_forces_of_a_state_are_an_actor_not_the_place(nlp: Any, gaz: Gazetteer) -> None:
+    text = ("Artillery of Armenia fired on the positions of the military forces of Azerbaijan "
+            "assumed to be located near Tartar.")
+    place, precision = _place(nlp, gaz, text, "fired")
+    assert place.text == "Tartar" and precision == "near place"
+
+
+def test_a_city_and_its_named_neighbourhood_give_the_neighbourhood(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = "A car bomb exploded in Baghdad's mainly Shiite neighborhood of Kadhimiya."
+    place, precision = _place(nlp, gaz, text, "exploded")
+    assert place.text == "Kadhimiya" and place.name == "Baghdad" and precision == "near place"
+
+
+def test_a_quarter_found_far_from_its_town_is_near_the_town(nlp: Any, gaz: Gazetteer) -> None:
+    # The gazetteer's only Renascenca is ~2,500 km away: a namesake, not this quarter.
+    text = "On Tuesday, in Teresina, Piaui, a man was shot dead in Renascenca neighborhood."
+    place, precision = _place(nlp, gaz, text, "shot")
+    assert (place.text, place.name, precision) == ("Renascenca", "Teresina", "near place")
+
+
+def test_towns_including_named_ones_are_where_the_towns_are(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Rebels captured key towns in North Kivu, including Kanyabayonga and Lubero."
+    place, precision = _place(nlp, gaz, text, "captured")
+    assert place.text == "Kanyabayonga" and precision == "exact place"
+
+
+def test_a_possessor_is_the_place_when_nothing_else_is(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Mexico's federal police chief was shot dead early Thursday outside his home."
+    place, precision = _place(nlp, gaz, text, "shot")
+    assert (place.text, precision) == ("Mexico", "country")

@@ -396,6 +396,7 @@ def event_place(
     options: list[tuple[float, Toponym, str | None]] = []
     located: set[int] = set()  # toponyms after "in", "at"...
     containers: set[int] = set()  # "the Badrok area of Chaghcharan city": Chaghcharan
+    loose: list[tuple[float, Toponym, str | None]] = []  # subjects and possessors
     parts: set[int] = set()  # nouns of unknown parts whose container stands for them
     for t in toponyms:
         if t.start < event.start or t.end > event.end:
@@ -411,7 +412,13 @@ def event_place(
             # "In Paucarpata, Arequipa, workers staged ...": a misparse, not a subject
             and not (after_at and tok.dep_ == "nsubj")
         ):
-            continue  # "Damascus tries", "Ankara's violations": an actor, not a place
+            # "Damascus tries", "Ankara's violations": an actor, not a place, unless nothing
+            # else is ("Japan's top police official has been shot")
+            if not any(t.start < e and s < t.end for s, e in actor_spans):
+                loose.append(
+                    (_attachment_score(tok, trigger, t)[0] - _SUBJECT_PENALTY, t, t.geo_precision)
+                )
+            continue
         prep, _, _ = _attachment(tok)
         recovered = None
         after = doc[tok.right_edge.i + 1] if tok.right_edge.i + 1 < len(doc) else None
@@ -523,6 +530,17 @@ def event_place(
         if earlier is not None:
             return earlier, earlier.geo_precision
         return ref, ref.geo_precision
+    # Nothing is attached and the article has no focus: a place the sentence names only as a
+    # possessor or modifier ("Mexico's police chief was shot", "captured on an Afghanistan
+    # battlefield") is still the best honest answer, at its own precision.
+    last = [
+        o
+        for o in [*scored, *loose]
+        if o[1].name is not None and not _approximated(o[1]) and o[0] > _LAST_RESORT
+    ]
+    if last:
+        _, best, precision = max(last, key=lambda o: o[0])
+        return best, precision
     return None, None
 
 
@@ -591,6 +609,9 @@ def _attachment_score(
 
 _FLOOR = -1.0
 _SAME_CLAUSE = 1.0
+#: Score above which a loosely attached known place is used when nothing else is found.
+_LAST_RESORT = -3.0
+_SUBJECT_PENALTY = 1.0
 #: How much less an unknown name that is a people's adjective ("Togolese") weighs.
 _DEMONYM = 3.0
 #: How much less a town containing an unknown part ("the X area of Jurm district") weighs
