@@ -390,6 +390,15 @@ def test_the_target_decides_attack_or_clash(pipeline: Pipeline) -> None:
     assert base.acled_sub_event_type == "Armed clash"
 
 
+def test_the_target_of_an_ambush_decides_attack_or_clash(pipeline: Pipeline) -> None:
+    villagers = code(pipeline, "Gunmen ambushed villagers returning from the market.")
+    patrol = code(pipeline, "Militants ambushed a patrol near the town.")
+    bus = code(pipeline, "Gunmen ambushed a bus carrying traders on the highway.")
+    assert _main(villagers).acled_sub_event_type == "Attack"
+    assert _main(patrol).acled_sub_event_type == "Armed clash"
+    assert _main(bus).acled_sub_event_type == "Attack"  # the people in it, not property
+
+
 def test_off_duty_forces_are_civilian_targets(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "Gunmen shot an off-duty policeman outside his home."))
     assert event.acled_sub_event_type == "Attack"

@@ -1208,8 +1208,9 @@ class _Coder:
         or installation and its paragraph reports no casualties."""
         if cand.event_type != "ASSAULT" or mode not in ("firearms", "primitive") or a2 is not None:
             return False
-        if cand.spec.get("mode") is not None:
-            return False  # "shot at a bus", "opened fire on a car": aimed at the people in it
+        if cand.spec.get("mode") is not None or cand.spec.get("aims_at_people"):
+            # "shot at a bus", "opened fire on a car", "ambushed a bus": the people in it
+            return False
         target = self._target(cand)
         if target is None:
             return False
