@@ -155,6 +155,66 @@ def test_a_misread_day_needs_the_same_place_and_details() -> None:
     assert not compatible(report(1), vague)
 
 
+def test_contradicting_details_weigh_against_a_pair() -> None:
+    base = score(report(1), report(2))
+    assert base is not None
+    by_air = score(report(1), report(2, mode="air strike"))
+    unknown_mode = score(report(1), report(2, mode=None))
+    assert by_air is not None and unknown_mode is not None
+    assert by_air < unknown_mode <= base  # another means is evidence against, none is not
+    nobody = score(report(1, fatalities=0), report(2, fatalities=3))
+    untold = score(report(1, fatalities=None), report(2, fatalities=3))
+    assert nobody is not None and untold is not None and nobody < untold
+
+
+def test_one_report_naming_the_attacker_and_one_the_victim_is_no_contradiction() -> None:
+    attacker = report(1, actor2=None, actor2_text=None, actor2_kind=None)
+    victim = report(2, actor1=None, actor1_text=None, actor1_kind=None, actor1_country=None)
+    silent = report(3, actor1=None, actor1_text=None, actor1_kind=None, actor1_country=None,
+                    actor2=None, actor2_text=None, actor2_kind=None)  # fmt: skip
+    # As if one of them named nobody: no evidence either way.
+    assert score(attacker, victim) == score(attacker, silent)
+    # The same role filled with two different actors is a contradiction.
+    other = report(
+        4,
+        actor1="Wagner Group",
+        actor1_text="mercenaries",
+        actor1_kind="militia",
+        actor1_country=None,
+        actor2=None,
+        actor2_text=None,
+        actor2_kind=None,
+    )
+    rival = score(attacker, other)
+    assert rival is not None and rival < score(attacker, victim)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("NAF: United Armed Forces of Novorossiya", "NAF: United Armed Forces of Noworossiia"),
+        ("Al Shabaab", "Al Chabab"),
+        ("Rio de Janeiro West Zone-Kala", "Rio de Janeiro West Zone Kala"),
+        ("Kandahar", "Qandahar"),
+        ("Chernivtsi", "Tchernivtsi"),
+    ],
+)
+def test_romanisation_variants_of_a_name_meet(a: str, b: str) -> None:
+    assert cluster._name_key(a) == cluster._name_key(b)
+    assert cluster._actor_words(a, None) == cluster._actor_words(b, None)
+
+
+def test_names_that_differ_stay_apart() -> None:
+    assert cluster._name_key("Zholobok") != cluster._name_key("Donetskyi")
+    assert cluster._name_key("Rafah") != cluster._name_key("Rahaf")
+
+
+def test_a_place_spelt_another_way_a_little_further_off_is_the_same_place() -> None:
+    respelt = report(2, place="Zholobock", place_text="Zholobock",
+                     latitude=ZHOLOBOK[0] + 0.012)  # ~1.3 km: beyond same_place_km  # fmt: skip
+    assert score(report(1), respelt) == score(report(1), report(2))
+
+
 def test_place_distance_depends_on_precision() -> None:
     far = (ZHOLOBOK[0] + 0.3, ZHOLOBOK[1])  # ~33 km north, same district name
     province = report(2, geo_precision="admin1", place="Luhansk", latitude=48.57,
@@ -218,9 +278,16 @@ def test_reports_join_one_cluster_and_distinct_events_stay_apart() -> None:
 
 
 def test_a_province_report_does_not_bridge_two_villages() -> None:
-    province = report(2, geo_precision="admin1", place="Luhansk", place_text="Luhansk region",
-                      latitude=48.57, longitude=39.31, admin2=None,
-                      sentence="Ukrainian forces fired 120mm mortars in Luhansk region.")
+    province = report(
+        2,
+        geo_precision="admin1",
+        place="Luhansk",
+        place_text="Luhansk region",
+        latitude=48.57,
+        longitude=39.31,
+        admin2=None,
+        sentence="Ukrainian forces fired 120mm mortars in Luhansk region.",
+    )
     clusterer = Clusterer()
     first = clusterer.add(report(1))
     assert clusterer.add(province) == first
@@ -237,13 +304,38 @@ def test_an_ambiguous_vague_report_stays_alone() -> None:
     assert clusterer.add(province) not in (a, b)
 
 
+def test_a_misdated_member_does_not_keep_out_reports_that_agree_with_the_rest() -> None:
+    clusterer = Clusterer()
+    first, second = report(1), report(2)
+    # Same village and wording as the other two, a day off ("yesterday" misread).
+    misdated = report(3, event_date=DAY + timedelta(days=1))
+    ids = {clusterer.add(e) for e in (first, second, misdated)}
+    assert len(ids) == 1
+    # Terse, on the right day: the misdated member alone would rule it out.
+    terse = report(4, sentence="The army shelled Zholobok.", mode=None)
+    assert not compatible(misdated, terse)
+    assert clusterer.add(terse) in ids
+    # A report that agrees with the misdated member only stays out.
+    lone = Clusterer()
+    assert lone.add(report(5)) != lone.add(
+        replace(terse, event_id="ev6", article_id="art6", event_date=DAY + timedelta(days=1))
+    )
+
+
 def test_a_precise_report_merges_two_clusters_of_one_event() -> None:
     clusterer = Clusterer()
     a = clusterer.add(report(1, actor1=None, actor1_text=None, actor2=None, actor2_text=None,
                              sentence="Shelling was heard in Zholobok."))  # fmt: skip
-    district = report(2, geo_precision="admin2", place="Popasniansky", latitude=48.63,
-                      longitude=38.37, sentence="Mortar rounds landed in Popasna district.",
-                      date_precision="week", event_date=DAY + timedelta(days=2))
+    district = report(
+        2,
+        geo_precision="admin2",
+        place="Popasniansky",
+        latitude=48.63,
+        longitude=38.37,
+        sentence="Mortar rounds landed in Popasna district.",
+        date_precision="week",
+        event_date=DAY + timedelta(days=2),
+    )
     b = clusterer.add(district)
     assert a != b
     joined = clusterer.add(report(3, sentence="Mortar rounds: shelling heard in Zholobok."))
@@ -258,10 +350,13 @@ def test_blocks_hold_only_nearby_reports_of_the_same_country_and_time() -> None:
     clusterer = Clusterer()
     for n in range(3000):
         clusterer.add(
-            report(100 + n, country=rng.choice(["UKR", "RUS", "MEX"]),
-                   event_date=DAY + timedelta(days=rng.randint(-300, 300)),
-                   latitude=ZHOLOBOK[0] + rng.uniform(-3, 3),
-                   longitude=ZHOLOBOK[1] + rng.uniform(-3, 3))  # fmt: skip
+            report(
+                100 + n,
+                country=rng.choice(["UKR", "RUS", "MEX"]),
+                event_date=DAY + timedelta(days=rng.randint(-300, 300)),
+                latitude=ZHOLOBOK[0] + rng.uniform(-3, 3),
+                longitude=ZHOLOBOK[1] + rng.uniform(-3, 3),
+            )  # fmt: skip
         )
     probe = report(1)
     block = clusterer.block(probe)
@@ -542,7 +637,8 @@ def test_stored_clusters_do_not_depend_on_the_order_articles_arrive_in(
                 "SELECT cluster_id, event_ids FROM clusters ORDER BY cluster_id"
             ).fetchall()
         assert [(c, sorted(ids)) for c, ids in clusters] == [
-            ("cev1", ["ev1", "ev3", "ev5"]), ("cev2", ["ev2", "ev4"])
+            ("cev1", ["ev1", "ev3", "ev5"]),
+            ("cev2", ["ev2", "ev4"]),
         ]
         return rows
 
