@@ -79,3 +79,25 @@ class _FakeRuler:
 
     patterns = [{"patterns": [[{"SHAPE": "Xxxx"}]], "attrs": {"POS": "PROPN"}, "index": 0}]
     attrs = [{}]
+
+
+def test_sentence_unit_bounds_are_the_event_coders_units(seed_text: str) -> None:
+    from eventwire.stages.events import sentence_units
+
+    from .conftest import DATA
+
+    texts = [*RULER_CASES, seed_text, "Headline with no stop\n\n  \nBody one. Body two.\n"]
+    bench = DATA / "article-extraction-benchmark" / "ground-truth.json"
+    if bench.exists():
+        import json
+
+        records = json.loads(bench.read_text(encoding="utf-8")).values()
+        texts += [r["articleBody"] for r in list(records)[:25] if r.get("articleBody")]
+    model = nlp.load(frozenset({"tagger", "parser", "attribute_ruler", "lemmatizer", "ner"}))
+    for doc in model.pipe(texts):
+        expected = [(u.start, u.end) for u in sentence_units(doc)] if len(doc) else []
+        assert nlp.sentence_unit_bounds(doc) == expected
+    # the sentencizer's boundaries (a model without the parser) are read the same way
+    doc = nlp.load(frozenset({"ner"}))("One here.\nTwo there. Three.")
+    assert nlp.sentence_unit_bounds(doc) == [(u.start, u.end) for u in sentence_units(doc)]
+    assert len(nlp.sentence_unit_bounds(doc)) == 3

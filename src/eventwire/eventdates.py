@@ -44,6 +44,8 @@ RULES: tuple[tuple[str, str, int], ...] = (
     (r"\blast\s+month\b|\ba\s+month\s+ago\b|\bthe\s+previous\s+month\b", "month", -1),
 )  # fmt: skip
 _COMPILED = tuple((re.compile(p, re.I), unit, n) for p, unit, n in RULES)
+#: Any of the rules: one search tells whether a sentence needs the eight.
+_ANY_RULE = re.compile("|".join(f"(?:{p})" for p, _, _ in RULES), re.I)
 _AGO = re.compile(r"\b(\d+|a|one|two|three|four|five|six|seven|ten)\s+(day|week|month)s?\s+ago\b",
                   re.I)  # fmt: skip
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -200,13 +202,16 @@ def event_date(span: Any, published: date | datetime | None) -> tuple[date | Non
     return sentence_date(date_expressions(span), published)
 
 
-def date_expressions(span: Any, ents: list[Any] | None = None) -> list[str]:
+def date_expressions(
+    span: Any, ents: list[Any] | None = None, text: str | None = None
+) -> list[str]:
     """Date phrases of a sentence span that can date its events, in text order.
 
     Args:
         span: A spaCy span (one sentence).
         ents: Its DATE/TIME entities when the caller already has them (``span.ents`` walks
             every entity of the document).
+        text: ``span.text`` when the caller has it (spaCy joins the tokens on each access).
     """
     expressions: list[str] = []
     for ent in span.ents if ents is None else ents:
@@ -224,7 +229,9 @@ def date_expressions(span: Any, ents: list[Any] | None = None) -> list[str]:
         if start > span.start and doc[start - 1].like_num:
             start -= 1  # the model often leaves the day out: "8 [May 2020]"
         expressions.append(doc[start : ent.end].text)
-    text = span.text
+    text = span.text if text is None else text
+    if _ANY_RULE.search(text) is None:
+        return expressions
     for pattern, _, _ in _COMPILED:
         m = pattern.search(text)
         if m and not any(m.group(0).lower() in e.lower() for e in expressions):
@@ -233,11 +240,15 @@ def date_expressions(span: Any, ents: list[Any] | None = None) -> list[str]:
 
 
 def own_date(
-    span: Any, published: date | datetime | None, ents: list[Any] | None = None
+    span: Any,
+    published: date | datetime | None,
+    ents: list[Any] | None = None,
+    text: str | None = None,
 ) -> tuple[date, str] | None:
-    """The date a sentence gives itself, or None when none of its phrases resolves."""
-    for text in date_expressions(span, ents):
-        resolved = resolve_date(text, published)
+    """The date a sentence gives itself, or None when none of its phrases resolves (``ents``
+    and ``text`` as for :func:`date_expressions`)."""
+    for phrase in date_expressions(span, ents, text):
+        resolved = resolve_date(phrase, published)
         if resolved is not None:
             return resolved
     return None

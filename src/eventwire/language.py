@@ -71,20 +71,20 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 def _script_counts(text: str, scripts: dict[str, list[list[int]]]) -> tuple[dict[str, int], int]:
     # ASCII letters are counted in C (deleting them from the ASCII bytes); only the
-    # non-ASCII characters, few in English text, are looked at one by one.
+    # non-ASCII characters, few in English text, are looked at, each distinct one once.
     counts: dict[str, int] = {}
     ascii_bytes = text.encode("ascii", "ignore")
     letters = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTERS))
-    for ch in _NON_ASCII.findall(text):
+    for ch, n in Counter(_NON_ASCII.findall(text)).items():
         if not ch.isalpha():
             continue
-        letters += 1
+        letters += n
         code = ord(ch)
         if code < 0x0370:
             continue  # Latin
         for lang, ranges in scripts.items():
             if any(lo <= code <= hi for lo, hi in ranges):
-                counts[lang] = counts.get(lang, 0) + 1
+                counts[lang] = counts.get(lang, 0) + n
                 break
     return counts, letters
 

