@@ -478,6 +478,17 @@ def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
     assert event.acled_sub_event_type == "Mob violence"
 
 
+def test_a_particle_follows_its_verb(pipeline: Pipeline) -> None:
+    # "On 3 June" hangs on "called", which names the factions here: no "call on"
+    text = (
+        "On 3 June 2021, two rival factions of the Raia Mutomboki militia, called Alpha and "
+        "Bravo, fought in Kalehe (Kabare, Sud-Kivu)."
+    )
+    events = code(pipeline, text)
+    assert not [e for e in events if e.event_type == "REQUEST"]
+    assert _main(events).acled_sub_event_type == "Armed clash"
+
+
 def test_storming_out_is_no_assault(pipeline: Pipeline) -> None:
     left = code(pipeline, "Thirty patients stormed out of the hospital and protested outside.")
     stormed = code(pipeline, "Protesters stormed the parliament building.")

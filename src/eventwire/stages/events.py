@@ -448,7 +448,12 @@ class _Coder:
         if particles:
             hit = None
             for child in tok.children:
-                if child.dep_ in ("prt", "prep", "advmod") and child.lower_ in particles:
+                # after the verb: "On 28 April, ... called Chance" has no particle "on"
+                if (
+                    child.dep_ in ("prt", "prep", "advmod")
+                    and child.lower_ in particles
+                    and child.i > tok.i
+                ):
                     hit = particles[child.lower_]
             if hit is not None:
                 etype, mode = hit
