@@ -95,6 +95,10 @@ class Run:
     steady: float = 0.0
     busy: float = 0.0  # worker processes: wall seconds spent on chunks, summed over workers
     worker_cpu: float = 0.0  # worker processes: CPU seconds spent on chunks
+    #: Dask: seconds until the cluster was up with the pipeline loaded on every worker,
+    #: and seconds from the end of the run until the cluster was stopped.
+    startup: float = 0.0
+    stopping: float = 0.0
 
 
 class _Clock:
@@ -146,10 +150,14 @@ def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) 
     with _Clock() as clock:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           dashboard_address=":0") as cluster:  # fmt: skip
-            run_batch([str(corpus)], out, options, scheduler=cluster.scheduler_address,
-                      partition_size=options.batch_size, stages=chain)  # fmt: skip
+            up = time.perf_counter() - clock.t0
+            report = run_batch([str(corpus)], out, options,
+                               scheduler=cluster.scheduler_address,
+                               partition_size=options.batch_size, stages=chain)  # fmt: skip
+            ran = time.perf_counter() - clock.t0
     # The same run again on a cluster that stays up (workers keep their loaded pipeline):
-    # what a long-running cluster spends per batch.
+    # what a long-running cluster spends per batch. run_batch loads the pipeline on every
+    # worker first, so the warm-up run leaves both workers loaded.
     few = out.with_name(out.name + "-few.jsonl")
     few.write_text("".join(corpus.read_text("utf-8").splitlines(keepends=True)[:4]), "utf-8")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -166,7 +174,8 @@ def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) 
         rows, partition = _rows_and_partition(
             conn.execute("SELECT * FROM read_parquet(?)", [str(out / "events" / "*.parquet")])
         )
-    return Run(clock.wall, clock.cpu, clock.load, rows, partition, running)
+    return Run(clock.wall, clock.cpu, clock.load, rows, partition, running,
+               startup=up + report.startup_seconds, stopping=clock.wall - ran)
 
 
 def _hwm_mib(pid: int | str = "self") -> float:
@@ -259,17 +268,29 @@ def measure_memory(tmp: Path, n: int, copies: int, workers: int,
     return json.loads(out.strip().splitlines()[-1])
 
 
+MODES = ("single", "1 worker", "2 workers", "dask")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=240)
-    parser.add_argument("--memory-articles", type=int, default=64,
-                        help="1x corpus; rounded up to a multiple of batch_size so the 10x "
+    parser.add_argument("--memory-articles", type=int, default=256,
+                        help="1x corpus (default: one write batch of ingest --workers, see "
+                        "the module doc); rounded up to a multiple of batch_size so the 10x "
                         "corpus is cut into the same batches")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"timed modes to run, comma-separated among {', '.join(MODES)} "
+                        "(the single process always runs: it is the reference)")  # fmt: skip
+    parser.add_argument("--skip-dask", action="store_true",
+                        help="leave dask out of --modes")  # fmt: skip
+    parser.add_argument("--skip-timing", action="store_true", help="run no timed mode")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--store-memory-mb", type=int, default=64,
-                        help="DuckDB cache limit of the extra 2-worker memory run")
+    parser.add_argument("--memory-workers", default="0,2",
+                        help="memory runs, comma-separated: 0 for the single process, N for "
+                        "N worker processes")  # fmt: skip
+    parser.add_argument("--store-memory-mb", type=int, default=0,
+                        help="also measure 2 workers with DuckDB's cache capped at this")
     parser.add_argument("--memory-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -285,87 +306,118 @@ def main() -> None:
         print(f"corpus: {args.articles} articles; cores: {os.cpu_count()}; "
               f"chain: {', '.join(chain)}")  # fmt: skip
 
-        n = args.articles
-        runs: dict[str, list[Run]] = {"single": [], "1 worker": [], "2 workers": [], "dask": []}
-        # Rounds interleave the modes; the best of each is kept, so a burst of other load on
-        # a shared machine hurts every mode alike or none.
-        for r in range(args.rounds):
-            runs["single"].append(single(options, chain, corpus, tmp / f"s{r}.duckdb"))
-            runs["1 worker"].append(parallel(options, chain, corpus, tmp / f"p1{r}.duckdb", 1))
-            runs["2 workers"].append(parallel(options, chain, corpus, tmp / f"p2{r}.duckdb", 2))
-            if not args.skip_dask:
-                runs["dask"].append(dask_run(options, chain, corpus, tmp / f"batch{r}"))
-        reference, ref_partition = runs["single"][0].rows, runs["single"][0].partition
-        best = {mode: min(rs, key=lambda x: x.wall) for mode, rs in runs.items() if rs}
-        print(f"{'mode':<10} {'articles/s':>10} {'wall s':>8} {'cpu s/article':>14} "
-              f"{'cores used':>10} {'load at start':>14}  same as single process: "
-              "event rows / clusters (n/a: output has none)")  # fmt: skip
-        for mode, run in best.items():
-            same = all(x.rows == reference for x in runs[mode])
-            same_clusters = ("n/a" if any(x.partition is None for x in runs[mode]) else
-                             all(x.partition == ref_partition for x in runs[mode]))  # fmt: skip
-            print(f"{mode:<10} {n / run.wall:10.2f} {run.wall:8.1f} {run.cpu / n:14.3f} "
-                  f"{run.cpu / run.wall:10.2f} {run.load:14.2f}  {same} / "
-                  f"{same_clusters}")  # fmt: skip
-        s, p1, p2 = best["single"], best["1 worker"], best["2 workers"]
-        print(f"events: {len(reference)}; rounds: {args.rounds}, best wall time of each mode")
+        modes = {m.strip() for m in args.modes.split(",")} | {"single"}
+        if unknown := modes - set(MODES):
+            parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
+        if args.skip_dask:
+            modes.discard("dask")
+        if not args.skip_timing:
+            timed(args, modes, options, chain, corpus, tmp)
+        if not args.skip_memory:
+            memory(args, options, tmp)
+
+
+def timed(args: argparse.Namespace, modes: set[str], options: Options,
+          chain: tuple[str, ...], corpus: Path, tmp: Path) -> None:  # fmt: skip
+    """The timed modes, interleaved for ``args.rounds`` rounds; prints the comparison."""
+    n = args.articles
+    runs: dict[str, list[Run]] = {mode: [] for mode in MODES}
+    # Rounds interleave the modes; the best of each is kept, so a burst of other load on
+    # a shared machine hurts every mode alike or none.
+    for r in range(args.rounds):
+        runs["single"].append(single(options, chain, corpus, tmp / f"s{r}.duckdb"))
+        for workers, mode in ((1, "1 worker"), (2, "2 workers")):
+            if mode in modes:
+                runs[mode].append(
+                    parallel(options, chain, corpus, tmp / f"p{workers}{r}.duckdb", workers)
+                )
+        if "dask" in modes:
+            runs["dask"].append(dask_run(options, chain, corpus, tmp / f"batch{r}"))
+    reference, ref_partition = runs["single"][0].rows, runs["single"][0].partition
+    best = {mode: min(rs, key=lambda x: x.wall) for mode, rs in runs.items() if rs}
+    print(f"{'mode':<10} {'articles/s':>10} {'wall s':>8} {'cpu s/article':>14} "
+          f"{'cores used':>10} {'load at start':>14}  same as single process: "
+          "event rows / clusters (n/a: output has none)")  # fmt: skip
+    for mode, run in best.items():
+        same = all(x.rows == reference for x in runs[mode])
+        same_clusters = ("n/a" if any(x.partition is None for x in runs[mode]) else
+                         all(x.partition == ref_partition for x in runs[mode]))  # fmt: skip
+        print(f"{mode:<10} {n / run.wall:10.2f} {run.wall:8.1f} {run.cpu / n:14.3f} "
+              f"{run.cpu / run.wall:10.2f} {run.load:14.2f}  {same} / "
+              f"{same_clusters}")  # fmt: skip
+    s = best["single"]
+    print(f"events: {len(reference)}; rounds: {args.rounds}, best wall time of each mode")
+    if "2 workers" in best:
+        p2 = best["2 workers"]
         print(f"speed-up 2 workers / single process: {s.wall / p2.wall:.2f}x, "
               f"{s.wall / p2.steady:.2f}x after the workers were ready  (target >= 1.7)")
-        print(f"speed-up 2 workers / 1 worker      : {p1.wall / p2.wall:.2f}x")
+        if "1 worker" in best:
+            print(f"speed-up 2 workers / 1 worker      : "
+                  f"{best['1 worker'].wall / p2.wall:.2f}x")  # fmt: skip
         if p2.busy:
-            print(f"2 workers had work {100 * p2.busy / (2 * p2.steady):.0f}% of the time after "
-                  f"start, and got {p2.worker_cpu / p2.busy:.2f} of a core each while working "
-                  "(below 1: other processes took the CPU)")  # fmt: skip
-        print(f"CPU per article, 2 workers / single process: {p2.cpu / s.cpu:.2f} (the cost "
-              "of worker start, transfer and batched writes; contention on a busy machine "
-              "shows here too)")  # fmt: skip
-        if "dask" in best:
-            d = best["dask"]
-            print(f"speed-up dask 2-worker local cluster / single process: "
-                  f"{s.wall / d.wall:.2f}x with cluster start, {s.wall / d.steady:.2f}x on "
-                  "the running cluster  (target >= 1.6)")  # fmt: skip
+            print(f"2 workers had work {100 * p2.busy / (2 * p2.steady):.0f}% of the time "
+                  f"after start, and got {p2.worker_cpu / p2.busy:.2f} of a core each while "
+                  "working (below 1: other processes took the CPU)")  # fmt: skip
+        print(f"CPU per article, 2 workers / single process: {p2.cpu / s.cpu:.2f} (the "
+              "cost of worker start, transfer and batched writes; contention on a busy "
+              "machine shows here too)")  # fmt: skip
+    if "dask" in best:
+        d = best["dask"]
+        print(f"speed-up dask 2-worker local cluster / single process: "
+              f"{s.wall / d.wall:.2f}x with cluster start, {s.wall / d.steady:.2f}x on "
+              "the running cluster  (target >= 1.6)")  # fmt: skip
+        print(f"dask fixed costs (best run): {d.startup:.1f} s until the cluster was up "
+              f"with the pipeline loaded on both workers, {d.stopping:.1f} s to stop it; "
+              f"{d.wall - d.startup - d.stopping:.1f} s of partitions; load average "
+              f"{d.load:.2f} at its start, {os.getloadavg()[0]:.2f} now")  # fmt: skip
 
-        # What bounds a cluster besides the workers: the client reading the input, the
-        # Parquet written per article, and loading it into a store.
-        with _Clock() as clock:
-            read = sum(1 for _ in iter_articles([str(corpus)], options=options))
-        print(f"client reading JSONL input: {read / clock.wall:,.0f} articles/s")
-        if not args.skip_dask:
-            from eventwire.batch import load_parquet
+    # What bounds a cluster besides the workers: the client reading the input, the
+    # Parquet written per article, and loading it into a store.
+    with _Clock() as clock:
+        read = sum(1 for _ in iter_articles([str(corpus)], options=options))
+    print(f"client reading JSONL input: {read / clock.wall:,.0f} articles/s")
+    if "dask" in modes:
+        from eventwire.batch import load_parquet
 
-            out = tmp / "batch0"
-            sizes = {t: sum(p.stat().st_size for p in (out / t).glob("*.parquet"))
-                     for t in ("articles", "events")}  # fmt: skip
-            print(f"parquet: {sizes['articles'] / n / 1024:.1f} KiB per article (with its text), "
-                  f"{sizes['events'] / max(len(reference), 1):.0f} bytes per event "
-                  f"(at {n} articles; larger partitions compress better)")  # fmt: skip
-            with Store(tmp / "loaded.duckdb", options=options) as store, _Clock() as clock:
-                loaded = load_parquet(store, out)
-            print(f"load_parquet: {loaded.articles / clock.wall:,.0f} articles/s, "
-                  f"{loaded.events / clock.wall:,.0f} events/s")  # fmt: skip
-            with Store(tmp / "loaded.duckdb", options=options) as store:
-                rows, partition = _events(store)
-            print(f"dask output loaded into a store, same as single process: event rows "
-                  f"{rows == reference}, clusters {partition == ref_partition}")  # fmt: skip
+        out = tmp / "batch0"
+        sizes = {t: sum(p.stat().st_size for p in (out / t).glob("*.parquet"))
+                 for t in ("articles", "events")}  # fmt: skip
+        print(f"parquet: {sizes['articles'] / n / 1024:.1f} KiB per article (with its text), "
+              f"{sizes['events'] / max(len(reference), 1):.0f} bytes per event "
+              f"(at {n} articles; larger partitions compress better)")  # fmt: skip
+        with Store(tmp / "loaded.duckdb", options=options) as store, _Clock() as clock:
+            loaded = load_parquet(store, out)
+        print(f"load_parquet: {loaded.articles / clock.wall:,.0f} articles/s, "
+              f"{loaded.events / clock.wall:,.0f} events/s")  # fmt: skip
+        with Store(tmp / "loaded.duckdb", options=options) as store:
+            rows, partition = _events(store)
+        print(f"dask output loaded into a store, same as single process: event rows "
+              f"{rows == reference}, clusters {partition == ref_partition}")  # fmt: skip
 
-        if not args.skip_memory:
-            m = -(-args.memory_articles // options.batch_size) * options.batch_size
-            # The writer (the parent) also holds DuckDB's cache of the store, which grows with
-            # the data stored, not with articles in flight: a run with the cache capped
-            # (store_memory_mb) shows what the streaming itself costs.
-            for workers, store_mb in ((0, 0), (2, 0), (2, args.store_memory_mb)):
-                small = measure_memory(tmp, m, 1, workers, store_mb)
-                large = measure_memory(tmp, m, 10, workers, store_mb)
-                what = "single process" if not workers else f"{workers} workers    "
-                cap = f", store_memory_mb={store_mb}" if store_mb else ""
-                print(f"peak memory {what}{cap}: {m} articles {small['self_mib']:.0f} MiB "
-                      f"(largest worker {small['children_mib']:.0f}, DuckDB "
-                      f"{small['duckdb_mib']:.0f}), {10 * m} articles "
-                      f"{large['self_mib']:.0f} MiB (largest worker "
-                      f"{large['children_mib']:.0f}, DuckDB {large['duckdb_mib']:.0f}); 10x/1x = "
-                      f"{large['self_mib'] / small['self_mib']:.3f} parent, "
-                      f"{large['children_mib'] / max(small['children_mib'], 1):.3f} worker "
-                      "(target <= 1.10)")  # fmt: skip
+
+def memory(args: argparse.Namespace, options: Options, tmp: Path) -> None:
+    """Peak memory at 1x and 10x, each in a fresh subprocess; prints the ratios."""
+    m = -(-args.memory_articles // options.batch_size) * options.batch_size
+    # The writer (the parent) also holds DuckDB's cache of the store, which grows with
+    # the data stored, not with articles in flight: a run with the cache capped
+    # (store_memory_mb) shows what the streaming itself costs.
+    runs = [(int(w), 0) for w in args.memory_workers.split(",") if w.strip()]
+    if args.store_memory_mb:
+        runs.append((2, args.store_memory_mb))
+    for workers, store_mb in runs:
+        small = measure_memory(tmp, m, 1, workers, store_mb)
+        large = measure_memory(tmp, m, 10, workers, store_mb)
+        what = "single process" if not workers else f"--workers {workers}  "
+        cap = f", store_memory_mb={store_mb}" if store_mb else ""
+        print(f"peak memory {what}{cap}: {m} articles {small['self_mib']:.0f} MiB "
+              f"(largest worker {small['children_mib']:.0f}, DuckDB "
+              f"{small['duckdb_mib']:.0f}), {10 * m} articles "
+              f"{large['self_mib']:.0f} MiB (largest worker "
+              f"{large['children_mib']:.0f}, DuckDB {large['duckdb_mib']:.0f}); 10x/1x = "
+              f"{large['self_mib'] / small['self_mib']:.3f} parent, "
+              f"{large['children_mib'] / max(small['children_mib'], 1):.3f} worker "
+              "(target <= 1.10)")  # fmt: skip
+
 
 if __name__ == "__main__":
     main()

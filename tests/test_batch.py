@@ -21,7 +21,7 @@ from eventwire.batch import (  # noqa: E402
     run_batch,
 )
 from eventwire.config import Options  # noqa: E402
-from eventwire.errors import OptionsError  # noqa: E402
+from eventwire.errors import EventwireError, OptionsError  # noqa: E402
 from eventwire.model import Document, Event  # noqa: E402
 from eventwire.pipeline import Context, Pipeline, stage  # noqa: E402
 from eventwire.sources import iter_articles  # noqa: E402
@@ -335,3 +335,13 @@ def test_a_clustering_store_loads_through_its_own_writer(
         assert (loaded.articles, loaded.events) == (6, len(expected))
         assert _rows(store.conn, "SELECT * FROM events") == expected
         assert load_parquet(store, out).articles == 0
+
+
+def test_a_worker_that_cannot_load_the_model_fails_the_run_at_once(
+    small: Options, tmp_path: Path, cluster: str
+) -> None:
+    broken = replace(small, model="no_such_model_package")
+    corpus = _corpus(tmp_path / "in.jsonl", 4)
+    with pytest.raises(EventwireError, match="no_such_model_package"):
+        run_batch([str(corpus)], tmp_path / "out", broken, scheduler=cluster, stages=CHAIN)
+    assert not list((tmp_path / "out" / "_done").glob("*.json"))
