@@ -157,6 +157,12 @@ def test_unknown_organisation_is_kept_with_a_guessed_kind(pipeline: Pipeline) ->
     assert brigade.kind == "rebels"
 
 
+def test_unknown_organisation_takes_the_kind_of_the_noun_after_it(pipeline: Pipeline) -> None:
+    found = mentions(pipeline, "Young members of the ruling UDPS party met in the capital.")
+    udps = next(m for m in found if m.text == "UDPS")
+    assert (udps.known, udps.kind) == (False, "political party")
+
+
 def test_titled_person_is_kept(pipeline: Pipeline) -> None:
     found = mentions(pipeline, "General Mark Milley visited the base with President Biden.")
     people = {m.name: m.kind for m in found if not m.known}

@@ -473,6 +473,11 @@ def test_a_violent_crowd_dispersed_is_a_riot_not_an_intervention(pipeline: Pipel
     assert _main(peaceful, "PROTEST").acled_sub_event_type == "Protest with intervention"
 
 
+def test_party_members_clashing_are_a_mob(pipeline: Pipeline) -> None:
+    text = "Members of the ruling UDPS party clashed with members of the opposition in the town."
+    assert _main(code(pipeline, text), "PROTEST").acled_sub_event_type == "Mob violence"
+
+
 def test_a_group_of_people_clashing_is_a_mob(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "A group of youths clashed with residents of the next village."))
     assert event.acled_sub_event_type == "Mob violence"

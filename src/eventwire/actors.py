@@ -406,6 +406,10 @@ def _unknown_mentions(
         name = _POSSESSIVE.sub("", span.text.translate(_QUOTES)).strip()
         if label == "ORG":
             kind = rules.org_kind(name)
+            after = doc[span.end] if span.end < len(doc) else None
+            if kind == "organization" and after is not None and span.root.head.i == after.i:
+                # "the UDPS party", "the Raia Mutomboki militia": the noun after the name
+                kind = rules.org_kind(after.text)
         elif label == "NORP":
             root = span.root
             head = root.head
