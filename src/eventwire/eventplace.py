@@ -62,6 +62,12 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                 # of Kamaliya": Baghdad only says where Amriya or Kamaliya is.
                 return "(container)", tok.head, tok
             tok = tok.head  # "Egypt's streets", "Sri Lanka's west coast"
+        elif (
+            tok.head.lower_ in _COMPASS
+            and tok.dep_ in ("npadvmod", "compound", "nmod", "amod", "nsubj")
+            and any(c.dep_ == "prep" and c.lower_ == "of" for c in tok.head.children)
+        ):
+            tok = tok.head  # "the town of al-Wafa west of Ramadi": al-Wafa stands for "west"
         elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
             if (
                 tok.dep_ in _MODIFIER_DEPS
@@ -90,6 +96,13 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             prep, head = tok.head.lower_, tok.head.head
         else:
             break
+        if (
+            prep == "of"
+            and head.lower_ in _COMPASS
+            and any(c.pos_ == "PROPN" and c.i < head.i for c in head.children)
+        ):
+            # "the town of al-Wafa west of Ramadi": Ramadi only says where al-Wafa is
+            return "(container)", head, tok
         if prep in _EXAMPLE_PREPS and _is_place_noun(head):
             # "captured key towns in North Kivu, including Kanyabayonga": the named towns
             # stand where the towns stand.
@@ -127,6 +140,11 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
         break
     return prep, head, tok
 
+
+#: Compass words of relative expressions ("west of Ramadi").
+_COMPASS = frozenset(
+    {"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest"}
+)
 
 #: Prepositions that name examples of the noun they hang on ("towns including X").
 _EXAMPLE_PREPS = frozenset({"including", "like", "as"})
@@ -628,9 +646,15 @@ _WEAK_SLACK = 2.0
 _OBJECT_WEIGHT = 4.0
 _UNLISTED_PENALTY = 0.0
 _UNLISTED_AT = 0.9
-_DISTANCE = 0.4
+_DISTANCE = 0.25
 _FLOOR_UNLISTED = -1.0
-_PRECISION_BONUS = {"exact place": 0.5, "near place": 0.4, "admin2": 0.3, "admin1": 0.2}
+_PRECISION_BONUS = {
+    "exact place": 0.5,
+    "near place": 0.4,
+    "admin2": 0.3,
+    "admin1": 0.2,
+    "country": -0.3,
+}
 
 
 def _contained_penalty(
