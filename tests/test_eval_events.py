@@ -32,9 +32,9 @@ ACLED_ROWS = 200
 
 PLOVER_FLOORS = {"type_accuracy": 0.75, "macro_f1": 0.72, "source_match": 0.76}
 ACLED_FLOORS = {
-    "event_type_accuracy": 0.90,
-    "event_type_macro_f1": 0.87,
-    "sub_event_type_macro_f1": 0.76,
+    "event_type_accuracy": 0.92,
+    "event_type_macro_f1": 0.89,
+    "sub_event_type_macro_f1": 0.77,
     "actor1_match": 0.74,
     "event_date_exact": 0.98,
     "fatalities_exact": 0.93,
