@@ -123,6 +123,37 @@ def test_default_index_has_second_level_divisions(gazetteer: Gazetteer) -> None:
     assert ardeche and ardeche[0].country == "FRA"
 
 
+def test_large_divisions_stand_at_their_centre_not_where_their_towns_are(
+    gazetteer: Gazetteer,
+) -> None:
+    from importlib import resources
+
+    rows = resources.files("eventwire").joinpath("data/geo/admin1_centres.tsv").read_text()
+    for line in rows.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        code, _, lat, lon = line.split("\t")
+        cc, adm1 = code.split(".", 1)
+        place = gazetteer.admin1_place(cc, adm1)
+        assert place is not None, code
+        assert (place.latitude, place.longitude) == (float(lat), float(lon)), code
+    # Queensland's towns line its east coast; the state is far larger than that.
+    qld = gazetteer.admin1_place("AU", "04")
+    assert qld is not None and qld.longitude < 146
+
+
+def test_regions_seas_rivers_and_islands_with_their_country(gazetteer: Gazetteer) -> None:
+    java = [c for c in gazetteer.candidates("Java") if c.feature_code == "ISL"]
+    assert java and java[0].country == "IDN" and java[0].feature_class == "T"
+    # "River Nile" is also a state of Sudan: both are there.
+    nile = {c.feature_code: c for c in gazetteer.candidates("River Nile")}
+    assert nile["STM"].name == "Nile" and nile["STM"].feature_class == "H"
+    assert nile["ADM1"].country == "SDN"
+    ocean = gazetteer.candidates("Indian Ocean")[0]
+    assert ocean.country is None and ocean.feature_code == "OCN"
+    assert gazetteer.candidates("Cape Verde")[0].country == "CPV"
+
+
 def test_state_and_province_abbreviations(gazetteer: Gazetteer) -> None:
     for abbrev, name in (("Calif.", "California"), ("NSW", "New South Wales"),
                          ("B.C.", "British Columbia"), ("Wash.", "Washington")):
