@@ -154,6 +154,8 @@ def _is_place_noun(tok: Any) -> bool:
     """Whether ``tok`` is a noun a place name can modify and still be the place ("Mada and
     Wonaka districts")."""
     nouns = _place_nouns()
+    if tok.lower_ == "government":  # "in Sanga local government (area)"
+        return any(c.lower_ == "local" for c in tok.children)
     return tok.lower_ in nouns or (tok.pos_ == "NOUN" and tok.lemma_.lower() in nouns)
 
 
@@ -594,6 +596,16 @@ def _attachment_score(
             if trigger.lemma_.lower() in _words().capture_verbs or node.lower_ in _place_nouns()
             else 1.5
         )
+    elif (
+        node.dep_ in _OBJECT_DEPS
+        and trigger is not None
+        and node.head.pos_ == "VERB"
+        and node.head in trigger.ancestors
+        and (node.head.lemma_.lower() in _words().capture_verbs or _is_place_noun(node))
+    ):
+        # "stormed the village of Mainok, killing 39 people": the place the governing verb
+        # took or struck is where what followed happened.
+        weight = _GOVERNING_OBJECT
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
@@ -627,6 +639,7 @@ def _attachment_score(
 
 _FLOOR = -1.0
 _SAME_CLAUSE = 1.0
+_GOVERNING_OBJECT = 3.0
 #: Score above which a loosely attached known place is used when nothing else is found.
 _LAST_RESORT = -3.0
 _SUBJECT_PENALTY = 1.0
