@@ -26,7 +26,7 @@ import re
 import statistics
 import tomllib
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -599,6 +599,15 @@ def _in_block(r: _Report, m: _Report, params: ClusterParams) -> bool:
     return haversine_km(r.lat, r.lon, m.lat, m.lon) <= params.radius(coarse)
 
 
+@dataclass(slots=True)
+class _Bucket:
+    """The reports of one country, date precision and time bucket (see :class:`Clusterer`)."""
+
+    every: list[_Report] = field(default_factory=list)
+    coarse: list[_Report] = field(default_factory=list)
+    cells: dict[tuple[int, int], list[_Report]] = field(default_factory=dict)
+
+
 def _is_precise(r: _Report) -> bool:
     return r.geo in ("exact place", "near place") and r.date_precision == "day"
 
@@ -618,7 +627,7 @@ class Clusterer:
 
     params: ClusterParams = field(default_factory=_default_params)
     members: dict[str, list[_Report]] = field(default_factory=dict)
-    _index: dict[tuple[Any, ...], list[_Report]] = field(default_factory=lambda: defaultdict(list))
+    _index: dict[tuple[str | None, str, int], _Bucket] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
     _present: set[tuple[str | None, str]] = field(default_factory=set)
     #: Cluster ids that no longer exist since creation (merged into another cluster, or
@@ -627,29 +636,20 @@ class Clusterer:
     _absorbed: dict[str, list[str]] = field(default_factory=dict)
 
     # -- index layout
-    # Every report is indexed under ("all", country, date precision, time bucket); reports
-    # with a point at most a district wide also under ("g", ..., grid cell) with cells as wide
-    # as the district radius, the largest distance two such reports may be apart; coarser
-    # ones also under ("k", ...). A precise query reads its 3 x 3 cells and the coarse
-    # reports of its buckets; a coarse query reads every report of its buckets.
+    # Reports are indexed by (country, date precision, time bucket); within a bucket, those
+    # with a point at most a district wide by grid cell (cells as wide as the district radius,
+    # the largest distance two such reports may be apart), coarser ones in a list of their
+    # own. A precise query reads its 3 x 3 cells and the coarse reports of its buckets; a
+    # coarse query reads every report of its buckets. Two levels rather than one table keyed
+    # by cell: the table of buckets stays small however many reports are stored, and a
+    # report in publication order only touches recent buckets, so the work per report does
+    # not grow with the store (one flat table of every cell made lookups slower as it grew).
 
     def _bucket_days(self, date_precision: str) -> int:
         return 2 * self.params.slack(date_precision) + 2
 
     def _cell_deg(self) -> float:
         return self.params.radius("admin2") / _KM_PER_DEG
-
-    def _keys(self, r: _Report) -> list[tuple[Any, ...]]:
-        assert r.day is not None
-        bucket = r.day // self._bucket_days(r.date_precision)
-        keys: list[tuple[Any, ...]] = [("all", r.country, r.date_precision, bucket)]
-        if r.geo not in _COARSE and r.lat is not None and r.lon is not None:
-            size = self._cell_deg()
-            keys.append(("g", r.country, r.date_precision, bucket,
-                         math.floor(r.lat / size), math.floor(r.lon / size)))  # fmt: skip
-        else:
-            keys.append(("k", r.country, r.date_precision, bucket))
-        return keys
 
     def _candidates(self, r: _Report) -> list[_Report]:
         assert r.day is not None
@@ -665,7 +665,9 @@ class Clusterer:
             buckets = range((r.day - slack) // width, (r.day + slack) // width + 1)
             if not precise:
                 for b in buckets:
-                    out.extend(get(("all", r.country, dp, b), ()))
+                    found = get((r.country, dp, b))
+                    if found is not None:
+                        out.extend(found.every)
                 continue
             assert r.lat is not None and r.lon is not None
             size = self._cell_deg()
@@ -676,10 +678,14 @@ class Clusterer:
                 math.floor((r.lon - lon_reach) / size), math.floor((r.lon + lon_reach) / size) + 1
             )
             for b in buckets:
-                out.extend(get(("k", r.country, dp, b), ()))
+                found = get((r.country, dp, b))
+                if found is None:
+                    continue
+                out.extend(found.coarse)
+                cells = found.cells
                 for y in rows:
                     for x in cols:
-                        out.extend(get(("g", r.country, dp, b, y, x), ()))
+                        out.extend(cells.get((y, x), ()))
         return out
 
     def seed(self, event: Event) -> None:
@@ -697,8 +703,17 @@ class Clusterer:
         self.members.setdefault(r.cluster, []).append(r)
         if r.day is not None:
             self._present.add((r.country, r.date_precision))
-            for k in self._keys(r):
-                self._index[k].append(r)
+            key = (r.country, r.date_precision, r.day // self._bucket_days(r.date_precision))
+            bucket = self._index.get(key)
+            if bucket is None:
+                bucket = self._index[key] = _Bucket()
+            bucket.every.append(r)
+            if r.geo not in _COARSE and r.lat is not None and r.lon is not None:
+                size = self._cell_deg()
+                cell = (math.floor(r.lat / size), math.floor(r.lon / size))
+                bucket.cells.setdefault(cell, []).append(r)
+            else:
+                bucket.coarse.append(r)
 
     def block(self, event: Event) -> list[Event]:
         """The clustered events ``event`` is compared with: those in its country, time
