@@ -360,3 +360,20 @@ def test_facilities_and_features_named_after_a_known_place_are_near_it(
     text = "Shots were fired on Northumberland Avenue overnight."
     (street,) = _resolve_all(nlp, gaz, text, ["Northumberland Avenue"])
     assert street.name is None
+
+
+def test_an_address_the_model_takes_for_a_person_is_recovered_from_its_division(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = ("A drug suspect was killed during a police raid in Barangay Kapitan Pepe, "
+            "Cabanatuan, Nueva Ecija.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["Cabanatuan"][0].country == "PHL"
+    assert found["Cabanatuan"][0].geo_precision == "exact place"
+    assert found["Nueva Ecija"][0].geo_precision == "admin2"
+    # A town whose only namesake in the gazetteer is far from the province written after
+    # it, but inside its region, keeps its own point.
+    text = ("A suspect was shot dead by unidentified assailants in Barangay Basak, "
+            "Guihulngan, Negros Oriental.")
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["Guihulngan"][0].geo_precision == "exact place"

@@ -47,6 +47,8 @@ _NO_ADMIN_VOTE: frozenset[str] = frozenset({"PCLI"})
 _COUNTRY_WEIGHT_FROM = 1.0
 _COUNTRY_WEIGHT_SPAN = 2.5
 _MIN_COUNTRY_WEIGHT = 0.25
+#: How far from its point a second-level division may reach (km), when places do not say.
+_ADM2_REACH_KM = 150.0
 #: Weight of a nationality word ("Afghan forces") in the country votes, against 1 for a place.
 _DEMONYM_VOTE = 0.5
 #: A town this populous is itself, whatever division is written after it ("Barcelona, Liverpool").
@@ -620,6 +622,28 @@ def _recognise(
             # after a place preposition. Kept, resolved only as far as the context allows.
             add(s, e, "unlisted")
 
+    # 3b. "in Barangay Kapitan Pepe, Cabanatuan, Nueva Ecija": the model may take a whole
+    # address for people; a division at its end, written after a comma, is a place, and so
+    # are the known names before it in the chain.
+    for ent in doc.ents:
+        if ent.label_ not in DOUBTFUL_LABELS | RECOVERABLE_LABELS or ent.start < 2:
+            continue
+        if doc[ent.start - 1].text != "," or not _capitalised(doc[ent.start - 2].text):
+            continue
+        if blocked(ent.start, ent.end) or not _is_division_name(gaz, ent.text):
+            continue
+        add(ent.start, ent.end, "recovered")
+        e = ent.start - 1  # the comma
+        while e >= 2 and doc[e].text == ",":
+            s = e
+            while s > 0 and _capitalised(doc[s - 1].text) and doc[s - 1].pos_ == "PROPN":
+                s -= 1
+            if s == e or not _has_candidates(gaz, doc[s:e].text, country_hint):
+                break
+            if add(s, e, "recovered") is None:
+                break
+            e = s - 1
+
     # 4. Coordinated names: "towards Talhia and Al-Bawabiya", "Homs, Hama and Aleppo".
     grew = True
     while grew:
@@ -696,6 +720,14 @@ def _recognise(
 #: What separates a place from the division that contains it: "Pandi, Bulacan", "Surat
 #: (Gujarat)".
 _CONTAINER_MARKS = frozenset({",", "("})
+
+
+def _is_division_name(gaz: Gazetteer, name: str) -> bool:
+    """Whether ``name`` is exactly the name of a first- or second-level division."""
+    return any(
+        c.match in ("name", "alternate") and c.feature_code in ("ADM1", "ADM2")
+        for c in gaz.candidates(name, limit=10, phonetic=False)
+    )
 
 
 def _contained_by(doc: Any, span: _Span, nxt: _Span, w: _Words) -> bool:
@@ -1177,9 +1209,22 @@ def _written_container(
         if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
         and pc.feature_code in ("ADM1", "ADM2")
     ]
-    if not divisions or any(_contains(pc, c) for pc in divisions for _, c in span.candidates):
+    if not divisions or any(_may_contain(pc, c) for pc in divisions for _, c in span.candidates):
         return None
     return divisions[0]
+
+
+def _may_contain(outer: Candidate, inner: Candidate) -> bool:
+    """Whether ``inner`` may lie in the division ``outer``: looser than :func:`_contains`
+    for second-level divisions, whose point is only the middle of their towns."""
+    if outer.feature_code == "ADM2" and outer.admin2 != inner.admin2:
+        return (
+            outer.country_code == inner.country_code
+            and outer.admin1_code == inner.admin1_code
+            and haversine_km(outer.latitude, outer.longitude, inner.latitude, inner.longitude)
+            < _ADM2_REACH_KM
+        )
+    return _contains(outer, inner)
 
 
 def _demonym_countries(doc: Any, gaz: Gazetteer, spans: Sequence[_Span]) -> list[Candidate]:
