@@ -10,13 +10,16 @@ words, for nouns a support verb or an actor of their own); its governors decide 
 
 ACLED's coding conventions are data too (``triggers.json``): the target decides between an
 attack on civilians and an armed clash (``armed_targets``; off-duty forces are civilians,
-gang members are not), a target firing back or small arms make a clash, heavy weapons
+gang members are not), a target firing back or repelling the attack, fire in both
+directions, a paragraph telling of a clash or small arms make a clash, heavy weapons
 alone shelling; crowd violence is a violent demonstration only with a demonstration in its
 paragraph (``demonstration_cues``), else mob violence; an attack that only hit property is
 property destruction; non-violent activity of non-state armed groups is a change to
 group/activity (``acled_by_actor_kind``). State forces shooting at or arresting the crowd
-of a protest make it excessive force or an intervention; several ordinary people beating
-someone are a mob; a takeover with no fighting in its paragraph is a non-violent transfer
+of a protest make it excessive force or an intervention, unless the sentence tells the
+crowd was violent (``violent_crowd_cues``: a riot); several ordinary people beating,
+attacking with no weapon named or clashing with someone are a mob, and so are party
+members; a takeover with no fighting in its paragraph is a non-violent transfer
 of territory; people fleeing are no transfer of territory; shots into the air are a
 show of force. What a party says it will or must do is restated
 as the statement it is (``statements`` in ``modality.json``: AGREE, REJECT, THREATEN,
