@@ -154,6 +154,14 @@ def test_regions_seas_rivers_and_islands_with_their_country(gazetteer: Gazetteer
     assert gazetteer.candidates("Cape Verde")[0].country == "CPV"
 
 
+def test_a_doubled_letter_is_a_loose_spelling(gazetteer: Gazetteer) -> None:
+    # "Bossaso" has a phonetic key too short to look up; without its doubled letter it is
+    # Bosaso, found as a loose match.
+    top = gazetteer.candidates("Bossaso")
+    assert top and (top[0].name, top[0].match) == ("Bosaso", "phonetic")
+    assert gazetteer.candidates("Bossaso", phonetic=False) == []
+
+
 def test_state_and_province_abbreviations(gazetteer: Gazetteer) -> None:
     for abbrev, name in (("Calif.", "California"), ("NSW", "New South Wales"),
                          ("B.C.", "British Columbia"), ("Wash.", "Washington")):

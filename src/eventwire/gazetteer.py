@@ -24,7 +24,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
@@ -74,6 +74,7 @@ KIND_PRIMARY, KIND_ALTERNATE, KIND_ABBREVIATION, KIND_DEMONYM = 0, 1, 2, 3
 #: Source name of the hand-made regions, seas, rivers, islands and mountains (regions.tsv).
 CURATED_SOURCE = "eventwire regions"
 
+_DOUBLED = re.compile(r"([a-z])\1+")
 _GEONAMES_COLUMNS = 19
 _EARTH_KM = 6371.0088
 
@@ -370,6 +371,11 @@ class Gazetteer:
         if not norm:
             return []
         found = self._lookup("norm", norm, cc, limit)
+        single = _DOUBLED.sub(r"\1", norm)
+        if not found and phonetic and single != norm:
+            # "Bossaso" for "Bosaso": a doubled letter is the commonest variant, and names
+            # too short for a useful phonetic key have it too.
+            found = [replace(c, match="phonetic") for c in self._lookup("norm", single, cc, limit)]
         if not found and phonetic:
             phon = phonetic_key(name)
             # Short keys ("br") match hundreds of unrelated names; only longer ones are useful.
