@@ -652,6 +652,7 @@ def _sub(pipeline: Pipeline, text: str) -> str | None:
         ("The two armed factions exchanged prisoners at the bridge.", "Agreement"),
         ("Forty fighters of the militia surrendered to the authorities.", "Agreement"),
         ("Twelve policemen defected to the rebels.", "Change to group/activity"),
+        ("Thirty soldiers joined the insurgents in the mountains.", "Change to group/activity"),
         ("Hundreds of families fled their homes to the nearby town.", "Other"),
         ("The rebels withdrew from the town overnight.", "Non-violent transfer of territory"),
         ("Border guards fired several shots into the air near the crossing.", "Other"),
