@@ -919,6 +919,9 @@ def _inherited_place(
             for t in located
             if not _approximated(t) and t.geo_precision in ("exact place", "near place")
         ]
+        # "in Niteroi, Rio de Janeiro, police raided Morro do Palacio, in Inga neighborhood":
+        # the town, not its quarters (the gazetteer finds those as namesakes far away)
+        fine = [t for t in fine if not _quarter_name(doc, t)] or fine
         if not fine:
             if located:
                 return None  # the earlier sentence only names a region
