@@ -371,6 +371,10 @@ def test_an_address_the_model_takes_for_a_person_is_recovered_from_its_division(
     assert found["Cabanatuan"][0].country == "PHL"
     assert found["Cabanatuan"][0].geo_precision == "exact place"
     assert found["Nueva Ecija"][0].geo_precision == "admin2"
+    # In brackets too, unlabelled: "Mollar (Tucuman)".
+    text = "A group of people protested near Mollar (Tucuman) on Friday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["Tucuman"][0].country == "ARG"
     # A town whose only namesake in the gazetteer is far from the province written after
     # it, but inside its region, keeps its own point.
     text = ("A suspect was shot dead by unidentified assailants in Barangay Basak, "

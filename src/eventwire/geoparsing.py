@@ -625,16 +625,21 @@ def _recognise(
     # 3b. "in Barangay Kapitan Pepe, Cabanatuan, Nueva Ecija": the model may take a whole
     # address for people; a division at its end, written after a comma, is a place, and so
     # are the known names before it in the chain.
-    for ent in doc.ents:
-        if ent.label_ not in DOUBTFUL_LABELS | RECOVERABLE_LABELS or ent.start < 2:
+    for k in range(1, len(doc) - 1):
+        if doc[k].text not in (",", "(") or not _capitalised(doc[k - 1].text):
             continue
-        if doc[ent.start - 1].text != "," or not _capitalised(doc[ent.start - 2].text):
+        if not doc[k + 1].text[:1].isupper() or taken[k + 1]:
             continue
-        if blocked(ent.start, ent.end) or not _is_division_name(gaz, ent.text):
+        end = _name_run_end(doc, k + 1, w)
+        if end <= k + 1 or blocked(k + 1, end):
             continue
-        add(ent.start, ent.end, "recovered")
-        e = ent.start - 1  # the comma
-        while e >= 2 and doc[e].text == ",":
+        if {t.ent_type_ for t in doc[k + 1 : end]} - (DOUBTFUL_LABELS | RECOVERABLE_LABELS):
+            continue
+        if not _is_division_name(gaz, doc[k + 1 : end].text):
+            continue
+        add(k + 1, end, "recovered")
+        e = k  # the comma or bracket
+        while e >= 1 and doc[e].text in (",", "("):
             s = e
             while s > 0 and _capitalised(doc[s - 1].text) and doc[s - 1].pos_ == "PROPN":
                 s -= 1
