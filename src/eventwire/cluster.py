@@ -743,16 +743,18 @@ class Clusterer:
             members = members[: params.max_members]
         top = 0.0
         precise = _is_precise(r)
-        days: Counter[int | None] | None = None
+        agree = -1  # members dated to the day of ``r``, counted when first needed
         for m in members:
             s = _pair(r, m, params, rarity, only_candidate=only_candidate)
             if s is None and m.date_precision == "day" and m.day != r.day:
                 # A member whose day most of the cluster contradicts (a misread "yesterday")
                 # does not rule out a report that agrees with the rest.
-                if days is None:
-                    days = Counter(x.day for x in members if x.date_precision == "day")
+                if agree < 0:
+                    agree = sum(1 for x in members if x.day == r.day and x.date_precision == "day")
                 if (
-                    days[m.day] < days[r.day]
+                    agree
+                    and sum(1 for x in members if x.day == m.day and x.date_precision == "day")
+                    < agree
                     and _pair(
                         r, replace(m, day=r.day), params, rarity, only_candidate=only_candidate
                     )
