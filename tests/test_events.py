@@ -473,6 +473,13 @@ def test_a_violent_crowd_dispersed_is_a_riot_not_an_intervention(pipeline: Pipel
     assert _main(peaceful, "PROTEST").acled_sub_event_type == "Protest with intervention"
 
 
+def test_one_person_throwing_stones_is_no_mob(pipeline: Pipeline) -> None:
+    one = code(pipeline, "A man threw stones at a nurse outside the clinic.")
+    many = code(pipeline, "Residents threw stones at a nurse outside the clinic.")
+    assert _main(one).acled_sub_event_type == "Attack"
+    assert _main(many, "PROTEST").acled_sub_event_type == "Mob violence"
+
+
 def test_party_members_clashing_are_a_mob(pipeline: Pipeline) -> None:
     text = "Members of the ruling UDPS party clashed with members of the opposition in the town."
     assert _main(code(pipeline, text), "PROTEST").acled_sub_event_type == "Mob violence"

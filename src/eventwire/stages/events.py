@@ -1413,6 +1413,9 @@ class _Coder:
             ):
                 # "five persons beat up a man", "a group of youths clashed with residents"
                 cand.event_type, mode = "PROTEST", "mob"
+            elif cand.event_type == "PROTEST" and mode == "mob" and self._one_person(a1, cand):
+                # "a man threw stones at a nurse": one person is no mob but an attacker
+                cand.event_type, mode = "ASSAULT", "primitive"
             if self._property_attack(cand, mode, a2):
                 cand.event_type, mode = "COERCE", "destroy"  # "attacked and burned a school"
             a1 = self._role_actor(cand, a1, mode)
@@ -1496,6 +1499,23 @@ class _Coder:
                 count = _number(child, self.lex)
                 return count is None or count >= 3
         return True
+
+    def _one_person(self, a1: ActorMention | None, cand: _Candidate) -> bool:
+        """Whether the actor (or, with none, the subject of ``cand``) is one person named by
+        a singular noun ("a man", "an individual on a bicycle"), none coordinated with it."""
+        if a1 is not None and a1.start is not None and a1.end is not None:
+            span = self.doc.char_span(a1.start, a1.end, alignment_mode="expand")
+            head = span.root if span is not None else None
+        elif a1 is None and not cand.nominal:
+            head, passive = self._subject(cand.token, cand.unit)
+            head = None if passive else head
+        else:
+            head = None
+        if head is None or head.tag_ != "NN" or head.dep_ == "compound" or cand.nominal:
+            return False  # "a clash between two farmer groups": the groups
+        if any(c.dep_ == "conj" for c in head.children):
+            return False
+        return self._lemma(head) in self.lex.people_nouns or head.lower_ in self.lex.individuals
 
     def _crowd(self, cand: _Candidate) -> str | None:
         """ "civilians" when an event's unnamed actor is a crowd or a group of people ("two
