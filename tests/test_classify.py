@@ -104,7 +104,7 @@ def test_trigger_context_keeps_particles_and_objects(session_options: Options) -
 def test_hybrid_stage_codes_events(session_options: Options) -> None:
     pipeline = Pipeline(
         session_options,
-        stages=("parse.spacy.v1", "actors.aliases.v1", "events.hybrid.v1", "dates.relative.v1"),
+        stages=("parse.spacy.v1", "actors.aliases.v1", "events.hybrid.v2", "dates.relative.v1"),
     )
     events = pipeline.run(
         Article("Syrian troops shelled the village of Kafr Nabl, killing three civilians.")

@@ -1,5 +1,6 @@
-"""Stages ``events.lexicon.v1`` and ``events.hybrid.v1``: events from trigger lexicons and
-dependency patterns, the second with a trained classifier over sentence embeddings.
+"""Stage ``events.lexicon.v1``: events from trigger lexicons and dependency patterns
+(``events.hybrid.v2`` in :mod:`eventwire.stages.hybrid` refines them with trained
+classifiers).
 
 Per sentence unit (a parser sentence, split again at blank lines so headlines stand
 alone), every verb or eventive noun found in ``data/triggers.json`` is a candidate event.
@@ -26,13 +27,6 @@ as the statement it is (``statements`` in ``modality.json``: AGREE, REJECT, THRE
 REQUEST). When the text names no perpetrator, actor1 is ACLED's stand-in from the alias
 table (``implied_actor1``: unidentified armed group, protesters, rioters, police for
 arrests) with no surface text and no offsets, so nothing is highlighted for it.
-
-``events.hybrid.v1`` finds the same candidates, then asks the event-type classifier
-(:mod:`eventwire.classify`) about each one's sentence and trigger context: where the
-classifier is confident of another type and gives the lexicon's type little chance
-(thresholds in ``triggers.json`` under ``classifier``), its type wins and the mode is
-found again for it. The lexicon keeps the last word on the types it decides by arguments
-and context (retyping by actor kind or cue).
 """
 
 from __future__ import annotations
@@ -47,7 +41,6 @@ from typing import Any
 
 from .. import ontology
 from ..actors import ActorEntry, AliasTable
-from ..classify import EventTypeClassifier, default_classifier, trigger_context
 from ..model import ActorMention, Document, Event
 from ..pipeline import Context, stage
 
@@ -106,7 +99,6 @@ class Lexicon:
     role_kind_from: frozenset[str]
     modality: dict[str, Any]
     fatalities: dict[str, Any]
-    classifier: dict[str, Any] = field(default_factory=dict)
     demonstration_cues: tuple[str, ...] = ()
     individuals: tuple[str, ...] = ()
     crowd_nouns: frozenset[str] = frozenset()
@@ -179,7 +171,6 @@ class Lexicon:
             role_kind_from=frozenset(trig["role_kind_from"]),
             modality=modality,
             fatalities=fatal,
-            classifier={k: v for k, v in trig["classifier"].items() if not k.startswith("_")},
             demonstration_cues=tuple(trig["demonstration_cues"]["words"]),
             individuals=tuple(trig["retype_unless_actor"]["words"]),
             crowd_nouns=frozenset(trig["retype_unless_actor"]["crowds"]),
@@ -314,10 +305,8 @@ class _Coder:
         document: Document,
         lexicon: Lexicon,
         aliases: AliasTable,
-        classifier: EventTypeClassifier | None = None,
     ) -> None:
         self.document = document
-        self.classifier = classifier
         self.doc = document.doc
         self._text: str | None = None
         self.lex = lexicon
@@ -1370,7 +1359,6 @@ class _Coder:
         article = self.document.article
         article_id = article.article_id  # a hash of the whole text: once per document
         cands = self.candidates()
-        self._classify(cands)
         out: list[tuple[_Candidate, Event]] = []
         fatal_units: set[int] = set()
         for cand in cands:
@@ -1591,24 +1579,6 @@ class _Coder:
             if "-" not in tok.text:
                 start = self.doc[tok.i - 2].idx
         return start, end
-
-    def _classify(self, cands: list[_Candidate]) -> None:
-        """Retype candidates the classifier is sure the lexicon got wrong (see module doc)."""
-        if self.classifier is None or not cands:
-            return
-        rule = self.lex.classifier
-        clf = self.classifier
-        probs = clf.probabilities(
-            [c.unit.text for c in cands], [trigger_context(c.token) for c in cands]
-        )
-        keep = frozenset(rule.get("lexicon_keeps", ()))
-        for cand, row in zip(cands, probs, strict=True):
-            best = clf.labels[int(row.argmax())]
-            if best == cand.event_type or cand.event_type in keep or best in keep:
-                continue
-            mine = float(row[clf.labels.index(cand.event_type)])
-            if float(row.max()) >= rule["above"] and mine <= rule["lexicon_below"]:
-                cand.event_type, cand.mode = best, None
 
     def _trailing_fatalities(
         self, pairs: list[tuple[_Candidate, Event]], counted: set[int]
@@ -2034,7 +2004,6 @@ def code_events(
     document: Document,
     aliases: AliasTable,
     lexicon: Lexicon | None = None,
-    classifier: EventTypeClassifier | None = None,
 ) -> list[Event]:
     """Events reported in a parsed document with actor mentions.
 
@@ -2042,15 +2011,13 @@ def code_events(
         document: A document after ``parse`` and ``actors`` stages.
         aliases: The actor alias table (used to tell generic actors from named ones).
         lexicon: Trigger data; the packaged lexicon by default.
-        classifier: The event-type classifier that may retype candidates; none by default
-            (lexicon only).
 
     Returns:
         Events in text order, with type, mode, modality, actors, fatalities, confidence,
         sentence and trigger offsets, and ACLED/CAMEO mappings. An actor1 with a name but
         no ``actor1_text`` is ACLED's stand-in for a perpetrator the text does not name.
     """
-    coder = _Coder(document, lexicon or _lexicon(), aliases, classifier)
+    coder = _Coder(document, lexicon or _lexicon(), aliases)
     return coder.events()
 
 
@@ -2063,14 +2030,3 @@ def code_events(
 def events(document: Document, context: Context) -> None:
     """Fill ``document.events`` from the trigger lexicon and dependency patterns."""
     document.events = code_events(document, context.aliases)
-
-
-@stage(
-    "events.hybrid.v1",
-    needs=("doc", "actors"),
-    adds=("events",),
-    components=("parser", "lemmatizer", "ner"),
-)
-def events_hybrid(document: Document, context: Context) -> None:
-    """Fill ``document.events`` from the lexicon, typed again by the trained classifier."""
-    document.events = code_events(document, context.aliases, classifier=default_classifier())
