@@ -211,7 +211,7 @@ def _load_on_every_worker(client: Any, options: Options, chain: Sequence[Stage])
     """
     from distributed import wait
 
-    workers = list(client.scheduler_info().get("workers", {}))
+    workers = list(client.nthreads())
     futures = [
         client.submit(_preload, options, chain, workers=[address], allow_other_workers=False,
                       pure=False, key=f"eventwire-load-{uuid.uuid4().hex[:12]}")
