@@ -401,6 +401,11 @@ def memory(args: argparse.Namespace, options: Options, tmp: Path) -> None:
     # The writer (the parent) also holds DuckDB's cache of the store, which grows with
     # the data stored, not with articles in flight: a run with the cache capped
     # (store_memory_mb) shows what the streaming itself costs.
+    # The gazetteer index is built on first use: build it now, or the first run's peak
+    # would be the build's, not the ingest's.
+    from eventwire.gazetteer import Gazetteer
+
+    Gazetteer.open(options.gazetteer).close()
     runs = [(int(w), 0) for w in args.memory_workers.split(",") if w.strip()]
     if args.store_memory_mb:
         runs.append((2, args.store_memory_mb))
