@@ -8,7 +8,12 @@ Prints, from one run:
 2. ``run_batch`` on a 2-worker local Dask cluster against the single process, with and
    without the cluster start (target >= 1.6x), and whether the events are the same;
 3. peak memory (max RSS of the ingesting process and of its largest worker) at 1x and 10x
-   corpus size, each measured in a fresh subprocess (target: 10x within 10% of 1x).
+   corpus size, each measured in a fresh subprocess (target: 10x within 10% of 1x). The 1x
+   corpus is 256 articles by default: one write batch of ``ingest --workers`` (the largest
+   bounded buffer of the ingest path) and eight ``nlp.pipe`` batches, so the 1x run has gone
+   through everything a longer run goes through once; a smaller 1x measures the warm-up of
+   the process, not growth with corpus size. ``bench/memprobe.py`` traces memory batch by
+   batch over longer runs.
 
 Every timing includes starting the workers and loading the model in them (what a user waits
 for), except the single-process baseline, whose model is loaded before the clock starts: the
@@ -17,7 +22,8 @@ cluster" leave the start out. The modes run interleaved for ``--rounds`` rounds 
 wall time of each is kept, since the machine may be shared. The package source is frozen
 into a temporary copy first (bench/snapshot.py), so every process runs the same code.
 
-    python bench/scale.py [--articles 240] [--rounds 2] [--memory-articles 64] [--skip-dask]
+    python bench/scale.py [--articles 240] [--rounds 2] [--modes single,dask] [--skip-timing]
+                          [--memory-articles 256] [--memory-workers 0,2] [--skip-memory]
 """
 
 from __future__ import annotations
