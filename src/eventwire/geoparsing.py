@@ -447,6 +447,7 @@ def _headed_places() -> frozenset[str]:
                 "farms",
                 "gorge",
                 "mountains",
+                "lga",  # Nigeria's local government areas: "Maru LGA"
             }
         )
     ) - frozenset(
@@ -473,6 +474,98 @@ def _headed_places() -> frozenset[str]:
 @cache
 def _articles() -> frozenset[str]:
     return frozenset(lexicon()["articles"])
+
+
+_SPLIT_MARKS = frozenset({",", "(", ")", ";"})
+
+
+def _split_at_marks(doc: Any, s: int, e: int, gaz: Gazetteer) -> list[tuple[int, int]]:
+    """The parts of an entity the model ran over a comma or bracket: "Chihuahua, Chihuahua"
+    is a town and its state, unless the gazetteer knows the whole ("Washington, D.C.")."""
+    marks = [k for k in range(s, e) if doc[k].text in _SPLIT_MARKS]
+    if not marks or _sure_match(gaz, doc[s:e].text):
+        return [(s, e)]
+    out: list[tuple[int, int]] = []
+    start = s
+    for k in [*marks, e]:
+        ps, pe = _trim(doc, start, k)
+        if ps < pe:
+            out.append((ps, pe))
+        start = k + 1
+    return out
+
+
+def _sure_match(gaz: Gazetteer, text: str) -> bool:
+    return any(c.match in _SURE_MATCHES for c in gaz.candidates(text, limit=3, phonetic=False))
+
+
+#: How far a name may be widened beyond what the model tagged, in tokens each side.
+_WIDEN_REACH = 6
+
+
+def _name_part(tok: Any, w: _Words) -> bool:
+    """Whether a token may belong to a multi-word name next to a tagged place: a capitalised
+    word the model took for no other kind of thing, or a hyphen or short particle joined to
+    its neighbours without spaces ("Rabat-e", "Sangi-ye")."""
+    if tok.ent_type_ not in NER_LABELS and tok.ent_type_ not in RECOVERABLE_LABELS:
+        return False
+    if tok.text in ("-", "‑"):
+        return True
+    if tok.is_punct or tok.text in w.never or tok.like_num:
+        return False
+    return _capitalised(tok.text) or (len(tok.text) <= 3 and tok.text.isalpha())
+
+
+def _joined(doc: Any, k: int) -> bool:
+    """Whether tokens ``k`` and ``k + 1`` are written together or are both capitalised words."""
+    a, b = doc[k], doc[k + 1]
+    if not a.whitespace_:
+        return True
+    if a.text.islower() and k > 0 and doc[k - 1].text in ("-", "‑") and not doc[k - 1].whitespace_:
+        return _capitalised(b.text)  # "Rabat-e Sangi": a joined particle, then the name goes on
+    return (
+        _capitalised(a.text)
+        and _capitalised(b.text)
+        and not b.is_sent_start
+        and b.text not in ("-", "‑")
+    )
+
+
+def _widen(doc: Any, s: int, e: int, gaz: Gazetteer, w: _Words) -> tuple[int, int]:
+    """The longest name around tokens ``s:e`` that the gazetteer knows exactly, or that a
+    settlement word closes ("Tilaiya Damar village"); ``(s, e)`` when there is none."""
+    lo = s
+    while lo > 0 and s - lo < _WIDEN_REACH and _name_part(doc[lo - 1], w) and _joined(doc, lo - 1):
+        if doc[lo - 1].is_sent_start and not _capitalised(doc[lo - 1].text):
+            break
+        lo -= 1
+    hi = e
+    n = len(doc)
+    while hi < n and hi - e < _WIDEN_REACH and _name_part(doc[hi], w) and _joined(doc, hi - 1):
+        if doc[hi].is_sent_start:
+            break
+        hi += 1
+    if lo == s and hi == e:
+        return s, e
+    options = sorted(
+        ((a, b) for a in range(lo, s + 1) for b in range(e, hi + 1) if (a, b) != (s, e)),
+        key=lambda ab: ab[0] - ab[1],
+    )
+    for a, b in options:
+        if not _capitalised(doc[a].text) or not _capitalised(doc[b - 1].text):
+            continue
+        if _sure_match(gaz, doc[a:b].text):
+            return a, b
+    # "Tilaiya Damar village": capitalised words closed by a settlement word are one name.
+    if (
+        hi > e
+        and hi < n
+        and doc[hi].lower_ in w.settlement
+        and all(_capitalised(t.text) for t in doc[e:hi])
+        and not _sure_match(gaz, doc[s:e].text)
+    ):
+        return s, hi
+    return s, e
 
 
 def _recognise(
@@ -504,12 +597,20 @@ def _recognise(
         spans.append(span)
         return span
 
-    # 1. NER places.
+    # 1. NER places, split at the commas and brackets the model ran over ("Chihuahua,
+    # Chihuahua") and widened to the whole name the gazetteer knows ("San Salvador Atenco",
+    # "Boa Vista" tagged as two places, "Rabat-e Sangi-ye Pain" of which the model saw one word).
+    pieces: list[tuple[int, int]] = []
     for ent in doc.ents:
         if ent.label_ not in NER_LABELS:
             continue
         s, e = _trim(doc, ent.start, ent.end)
         if s >= e:
+            continue
+        for ps, pe in _split_at_marks(doc, s, e, gaz):
+            pieces.append(_widen(doc, ps, pe, gaz, w))
+    for s, e in pieces:
+        if s >= e or any(taken[s:e]):
             continue
         if e < len(doc) and _connector_before_name(doc, e):
             # "Leon de los Aldama": the model stopped at the particle; keep the whole name
@@ -869,6 +970,16 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
                 span.admin_hint = True
             else:
                 span.settlement_hint = True
+    if span.admin_hint and not any(
+        c.match in _SURE_MATCHES and c.feature_class == "A" for c in found.values()
+    ):
+        # "the province of Anbar": a division whose official name keeps the Arabic article
+        # ("Al Anbar", "Al Jawf") is written without it.
+        found.update(
+            (c.place_id, c)
+            for c in gaz.candidates(f"Al {name}", limit=5, phonetic=False)
+            if c.match in _SURE_MATCHES and c.feature_code in ("ADM1", "ADM2")
+        )
     if country:
         local = gaz.candidates(name, country=country, limit=10)
         if not local and len(name) >= 4:
@@ -1102,6 +1213,11 @@ def _resolve(
             for _, c in span.candidates
             if c.feature_code in ("ADM1", "ADM2")
         }
+        # The division and its seat both carry the name ("Luhansk", "Ghazni").
+        seat_of_division = any(
+            c.feature_class == "P" and (c.country_code, c.admin1_code) in divisions
+            for _, c in span.candidates
+        )
         best_by_country: dict[str | None, float] = {}
         for prior, c in span.candidates:
             if prior > best_by_country.get(c.country_code, -math.inf):
@@ -1164,6 +1280,10 @@ def _resolve(
                 s += 2.0  # "Leon, Guanajuato": the state that holds Leon, not its capital
             elif c.feature_class == "A" and bracketed and c.feature_code in ("ADM1", "ADM2"):
                 s += 1.0
+            elif c.feature_code in ("ADM1", "ADM2") and inner and seat_of_division:
+                # "Orikhove, Luhansk": written after a place, a name shared by a division and
+                # its seat is the division even when the place is not known inside it.
+                s += 1.0
             s += _coherence(c, span, anchors)
             if index in siblings and siblings[index] == _level(c):
                 s += _LIST_LEVEL  # "Arkansas, Colorado, Delaware": states, not the town
@@ -1205,7 +1325,8 @@ def _written_container(
 ) -> Candidate | None:
     """The division written after a place ("X, Luhansk", "X (Kidal)") when no place of that
     name lies inside it: the division, rather than a namesake elsewhere."""
-    if not ancestors or best.feature_class != "P" or best.population >= _KNOWN_TOWN:
+    local = best.feature_class == "P" or best.feature_code in ("ADM2", "ADM3")
+    if not ancestors or not local or best.population >= _KNOWN_TOWN:
         return None
     divisions = [
         pc
