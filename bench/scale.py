@@ -105,6 +105,9 @@ class Run:
     #: and seconds from the end of the run until the cluster was stopped.
     startup: float = 0.0
     stopping: float = 0.0
+    #: Dask: wall and CPU seconds of the threads that ran the partitions, summed.
+    partition_wall: float = 0.0
+    partition_cpu: float = 0.0
 
 
 class _Clock:
@@ -181,7 +184,9 @@ def dask_run(options: Options, chain: tuple[str, ...], corpus: Path, out: Path) 
             conn.execute("SELECT * FROM read_parquet(?)", [str(out / "events" / "*.parquet")])
         )
     return Run(clock.wall, clock.cpu, clock.load, rows, partition, running,
-               startup=up + report.startup_seconds, stopping=clock.wall - ran)
+               startup=up + report.startup_seconds, stopping=clock.wall - ran,
+               partition_wall=report.worker_seconds,
+               partition_cpu=report.worker_cpu_seconds)  # fmt: skip
 
 
 def _hwm_mib(pid: int | str = "self") -> float:
@@ -376,6 +381,12 @@ def timed(args: argparse.Namespace, modes: set[str], options: Options,
               f"with the pipeline loaded on both workers, {d.stopping:.1f} s to stop it; "
               f"{d.wall - d.startup - d.stopping:.1f} s of partitions; load average "
               f"{d.load:.2f} at its start, {os.getloadavg()[0]:.2f} now")  # fmt: skip
+        if d.partition_wall:
+            print(f"dask partitions: {d.partition_cpu / n:.3f} CPU s per article in the "
+                  f"threads that ran them (single process: {s.cpu / n:.3f}); they got "
+                  f"{d.partition_cpu / d.partition_wall:.2f} of a core while running; the rest "
+                  f"of the run's CPU ({(d.cpu - d.partition_cpu) / n:.3f} s per article) is "
+                  "worker start, the workers' and the scheduler's bookkeeping")  # fmt: skip
 
     # What bounds a cluster besides the workers: the client reading the input, the
     # Parquet written per article, and loading it into a store.

@@ -97,6 +97,10 @@ class BatchReport:
         seconds: Wall-clock time of the run.
         startup_seconds: Wall-clock time until the cluster was up and every worker had the
             pipeline loaded (the fixed cost of the run; part of ``seconds``).
+        worker_seconds: Wall-clock seconds workers spent running this run's partitions,
+            summed over partitions.
+        worker_cpu_seconds: CPU seconds of the threads that ran them (what the stages and
+            the Parquet writing cost, without the worker's own bookkeeping).
         pipeline_version: Version of the pipeline that produced the events.
     """
 
@@ -110,6 +114,8 @@ class BatchReport:
     failed: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
     startup_seconds: float = 0.0
+    worker_seconds: float = 0.0
+    worker_cpu_seconds: float = 0.0
     pipeline_version: str = ""
 
 
@@ -302,6 +308,7 @@ def process_partition(
     import pyarrow.parquet as pq
 
     pipeline = _pipeline(options, chain)
+    wall, cpu = time.perf_counter(), time.thread_time()
     version = pipeline.version
     now = datetime.now(UTC)
     articles = [item for item in items if isinstance(item, Article)]
@@ -343,6 +350,8 @@ def process_partition(
         "events": len(event_rows),
         "rejected": len(rejection_rows),
         "finished": now.isoformat(),
+        "seconds": round(time.perf_counter() - wall, 3),
+        "cpu_seconds": round(time.thread_time() - cpu, 3),
     }
     _write_atomic(
         folder / "_done" / f"{name}.json",
@@ -487,6 +496,8 @@ def run_batch(
                 report.articles += marker["articles"]
                 report.events += marker["events"]
                 report.rejected += marker["rejected"]
+                report.worker_seconds += marker.get("seconds", 0.0)
+                report.worker_cpu_seconds += marker.get("cpu_seconds", 0.0)
             report.seconds = time.perf_counter() - started
             if progress is not None:
                 progress(report)
