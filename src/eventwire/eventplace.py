@@ -38,6 +38,10 @@ _MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
 _PATH_PREPS = frozenset(
     {"towards", "toward", "to", "into", "from", "through", "via", "onto", "along"}
 )
+#: What one moves through or towards is a place even when its name also stands for a state
+#: ("marched through Belgrade", "advanced towards Damascus"); "from" and "to" may name a
+#: government ("pressure from Damascus", "a message to Moscow").
+_ROUTE_PREPS = frozenset({"through", "via", "along", "into", "onto", "towards", "toward"})
 _THROUGH_DEPS = frozenset({"compound", "amod", "nmod", "appos", "conj", "flat"})
 #: Subjects and possessors name actors ("Damascus tries"); passive subjects are what the event
 #: happened to ("Kisangani was captured") and stay candidates.
@@ -461,6 +465,7 @@ def event_place(
             prep not in _AT_PREPS
             and prep not in _NEAR_PREPS
             and prep != "(container)"
+            and prep not in _ROUTE_PREPS
             and any(t.start < e and s < t.end for s, e in actor_spans)
         ):
             # "pressed from Damascus": the actor; "in Syria", "militants in the X area of
