@@ -457,3 +457,17 @@ def test_divisions_written_after_a_place_and_before_it(nlp: Any, gaz: Gazetteer)
     assert found["Maru LGA"][0].country == "NGA"
     assert found["Maru LGA"][0].name == "Maru"
     assert found["Maru LGA"][0].admin1 == found["Zamfara"][0].admin1
+
+
+def test_a_town_placed_in_its_division_keeps_that_sense_when_repeated(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # A small Venezuelan town shares its name with a large Peruvian city.
+    text = (
+        "Gold miners went on strike in El Callao, Bolivar state, on Monday. "
+        "Union leaders said wages in El Callao had not been paid for months."
+    )
+    tops = find_toponyms(nlp(text), gaz)
+    towns = [t for t in tops if t.text == "El Callao"]
+    assert len(towns) == 2
+    assert all((t.country, t.geo_precision) == ("VEN", "exact place") for t in towns)

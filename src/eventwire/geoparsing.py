@@ -164,6 +164,7 @@ class _Span:
     prior_best: Candidate | None = None
     prior_p: float = 0.0
     part: bool = False  # resolved by the place its name starts or ends with
+    confirmed: bool = False  # its place lies in the division the text writes after it
 
 
 # --------------------------------------------------------------------------- recognition
@@ -1292,12 +1293,39 @@ def _resolve(
             scores.append(s)
             if best is None or s > best[0]:
                 best = (s, c)
+        if best is not None and index not in listed:
+            span.confirmed = any(
+                _contains(pc, best[1]) for parent in ancestors for _, pc in parent.candidates[:10]
+            )
         chosen.append((best, scores))
         containers.append(
             _written_container(span, best[1], ancestors, focus.country)
             if best and index not in listed
             else None
         )
+    # "in El Callao, Bolivar state ... armed groups in El Callao": a name the text placed in
+    # its division once means the same place when written again without it.
+    placed: dict[str, Candidate] = {}
+    for span, (best, _) in zip(spans, chosen, strict=True):
+        if span.confirmed and best is not None:
+            placed.setdefault(normalise_name(span.lookup), best[1])
+    if placed:
+        for k, span in enumerate(spans):
+            known = placed.get(normalise_name(span.lookup))
+            best = chosen[k][0]
+            if (
+                known is None
+                or span.confirmed
+                or best is None
+                or containers[k] is not None
+                or k in children  # the division written after a place of the same name
+            ):
+                continue
+            if best[1].place_id != known.place_id and any(
+                c.place_id == known.place_id for _, c in span.candidates
+            ):
+                chosen[k] = ((best[0], known), chosen[k][1])
+                span.confirmed = True
     picks = [
         (sp, b[1], _softmax_top(sc))
         for sp, (b, sc), holder in zip(spans, chosen, containers, strict=True)
@@ -1528,7 +1556,7 @@ def _toponym(
             # A loose spelling match is trusted inside the text's country, or for a place
             # notable enough to be written about from anywhere ("Deir Ezzor", "Ingushetia").
             best = None
-        elif foreign and strong and small and span.origin != "gold":
+        elif foreign and strong and small and span.origin != "gold" and not span.confirmed:
             best = None
     if best is not None:
         score, c = best
