@@ -471,3 +471,20 @@ def test_a_town_placed_in_its_division_keeps_that_sense_when_repeated(
     towns = [t for t in tops if t.text == "El Callao"]
     assert len(towns) == 2
     assert all((t.country, t.geo_precision) == ("VEN", "exact place") for t in towns)
+
+
+def test_a_village_written_with_its_district_seat_is_near_that_seat(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # The gazetteer knows a Jalalpur in the same state, but some 600 km from Shamli.
+    text = "Two farmers were killed in a land dispute in Jalalpur, Shamli (UP) on Sunday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    village, seat = found["Jalalpur"][0], found["Shamli"][0]
+    assert (village.name, village.geo_precision) == (seat.name, "near place")
+    # A place the state holds near the seat keeps its own point.
+    text = "Two farmers were killed in a land dispute in Kairana, Shamli (UP) on Sunday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert (found["Kairana"][0].name, found["Kairana"][0].geo_precision) == (
+        "Kairāna",
+        "exact place",
+    )

@@ -1337,7 +1337,8 @@ def _resolve(
             # "Orikhove, Luhansk" when the only Orikhove known is in Crimea: the division the
             # text puts it in, not a namesake outside it.
             t = Toponym(text=span.text, start=span.start_char, end=span.end_char)
-            _fill(t, holder, _precision(holder, span), 0.3)
+            precision = _precision(holder, span) if holder.feature_class == "A" else "near place"
+            _fill(t, holder, precision, 0.3)
             out.append(t)
             continue
         regional = city = None
@@ -1363,9 +1364,37 @@ def _written_container(
         if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
         and pc.feature_code in ("ADM1", "ADM2")
     ]
-    if not divisions or any(_may_contain(pc, c) for pc in divisions for _, c in span.candidates):
+    if not divisions:
+        return _district_seat(span, best, ancestors)
+    if any(_may_contain(pc, c) for pc in divisions for _, c in span.candidates):
         return None
     return divisions[0]
+
+
+def _district_seat(span: _Span, best: Candidate, ancestors: list[_Span]) -> Candidate | None:
+    """ "Jalalpur, Shamli (UP)": a district written by the name of its seat, itself inside the
+    state written last. When every place of the first name lies far from that seat, the
+    place is near the seat rather than at a namesake across the state."""
+    if len(ancestors) < 2:
+        return None
+    states = [pc for _, pc in ancestors[1].candidates[:10] if pc.feature_code == "ADM1"]
+    seats = [
+        pc
+        for _, pc in ancestors[0].candidates[:10]
+        if pc.match in _SURE_MATCHES
+        and pc.feature_class == "P"
+        and pc.country_code == best.country_code
+        and any(_contains(st, pc) for st in states)
+    ]
+    if not seats:
+        return None
+    seat = seats[0]
+    if any(
+        haversine_km(seat.latitude, seat.longitude, c.latitude, c.longitude) < _ADM2_REACH_KM
+        for _, c in span.candidates
+    ):
+        return None
+    return seat
 
 
 def _may_contain(outer: Candidate, inner: Candidate) -> bool:
