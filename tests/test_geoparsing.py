@@ -488,3 +488,13 @@ def test_a_village_written_with_its_district_seat_is_near_that_seat(
         "Kairāna",
         "exact place",
     )
+
+
+def test_the_persian_ezafe_in_any_spelling(nlp: Any, gaz: Gazetteer) -> None:
+    text = "A drone strike killed a militant in Nahri Saraj district, Helmand, on Friday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert (found["Nahri Saraj"][0].country, found["Nahri Saraj"][0].admin1) == (
+        "AFG",
+        "Helmand",
+    )
+    assert found["Nahri Saraj"][0].geo_precision in ("exact place", "admin2")

@@ -942,6 +942,9 @@ _SURE_MATCHES = frozenset({"name", "alternate", "abbreviation"})
 _STRIPPABLE_SETTLEMENTS = frozenset({"city", "town", "village", "hamlet"})
 
 
+_EZAFE = re.compile(r"\b([A-Z][a-z]{2,})(?:i|-i) (?=[A-Z])")
+
+
 def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]:
     name = span.lookup
     found = {c.place_id: c for c in gaz.candidates(name, limit=25)}
@@ -971,6 +974,16 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
                 span.admin_hint = True
             else:
                 span.settlement_hint = True
+    if len(words) > 1 and not any(c.match in _SURE_MATCHES for c in found.values()):
+        # Persian names join their words with the ezafe, written "-e" or "-i" or run into the
+        # word: "Nahri Saraj" is "Nahr-e Saraj", "Rabati Sangi" is "Rabat-e Sangi".
+        ezafe = _EZAFE.sub(r"\1-e ", name)
+        if ezafe != name:
+            found.update(
+                (c.place_id, c)
+                for c in gaz.candidates(ezafe, limit=10, phonetic=False)
+                if c.match in _SURE_MATCHES
+            )
     if span.admin_hint and not any(
         c.match in _SURE_MATCHES and c.feature_class == "A" for c in found.values()
     ):
