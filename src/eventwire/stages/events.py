@@ -42,6 +42,7 @@ from typing import Any
 from .. import ontology
 from ..actors import ActorEntry, AliasTable
 from ..model import ActorMention, Document, Event
+from ..nlp import sentence_unit_bounds
 from ..pipeline import Context, stage
 
 __all__ = ["Lexicon", "code_events", "fatalities_in", "sentence_units"]
@@ -117,6 +118,8 @@ class Lexicon:
     violent_crowd: tuple[str, ...] = ()
     implied_actor1: dict[str, dict[str, str]] = field(default_factory=dict)
     known: frozenset[str] = frozenset()
+    #: Repaired lemmas by (lemma, lower-case form) string ids (see ``_Coder._lemma``).
+    lemma_memo: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         words = set(self.verbs) | set(self.nouns) | self.light_verbs | self.noun_subject_verbs
@@ -311,7 +314,7 @@ class _Coder:
         self._text: str | None = None
         self.lex = lexicon
         self.aliases = aliases
-        self.units = sentence_units(self.doc)
+        self.units = [self.doc[s:e] for s, e in sentence_unit_bounds(self.doc)]
         self.mentions = sorted(document.actors, key=lambda m: m.start)
         self.by_token: dict[int, ActorMention] = {}
         for m in self.mentions:
@@ -324,15 +327,27 @@ class _Coder:
         self._lead = next((i for i, h in enumerate(self.layout.headline) if not h), None)
         self.unit_of: dict[int, int] = {}
         for idx, unit in enumerate(self.units):
-            for tok in unit:
-                self.unit_of[tok.i] = idx
+            for i in range(unit.start, unit.end):
+                self.unit_of[i] = idx
+        from spacy.attrs import LEMMA, LOWER, ORTH
+
+        arrays = self.doc.to_array([LEMMA, LOWER, ORTH])
+        self._lemma_keys: list[tuple[int, int]] = [(r[0], r[1]) for r in arrays.tolist()]
+        hyphen = self.doc.vocab.strings["-"]
+        self._after_hyphen = {i + 1 for i, r in enumerate(arrays.tolist()) if r[2] == hyphen}
 
     def _lemma(self, tok: Any) -> str:
         """The lemma, repaired from the word form when the lemmatizer misses ("staged" ->
-        "stag"): the first inflection-stripped form the lexicon knows."""
+        "stag"): the first inflection-stripped form the lexicon knows.
+
+        Apart from "re-" prefixes, the answer depends on the lemma and the lower-case form
+        alone, so it is remembered by their string ids.
+        """
+        i = tok.i
+        if i < 2 or i not in self._after_hyphen:
+            return self._lemma_at(i, tok)
         lemma: str = tok.lemma_.casefold()
         known = self.lex.known
-        i = tok.i
         if i >= 2 and self.doc[i - 1].text == "-" and self.doc[i - 2].lower_ == "re":
             # "re-captured": the tokenizer splits the prefix off
             if not self.doc[i - 2].whitespace_ and not self.doc[i - 1].whitespace_:
@@ -342,6 +357,19 @@ class _Coder:
         if lemma in known:
             return lemma
         return self._lemma_of(tok)
+
+    def _lemma_at(self, i: int, tok: Any | None = None) -> str:
+        """``_lemma(doc[i])`` for a token not after a hyphen; a Token only on a memo miss."""
+        if i >= 2 and i in self._after_hyphen:
+            return self._lemma(self.doc[i] if tok is None else tok)
+        memo = self.lex.lemma_memo
+        key = self._lemma_keys[i]
+        found = memo.get(key)
+        if found is None:
+            if len(memo) > 500_000:
+                memo.clear()
+            found = memo[key] = self._lemma_of(self.doc[i] if tok is None else tok)
+        return found
 
     def _lemma_of(self, tok: Any) -> str:
         lemma: str = tok.lemma_.casefold()
@@ -368,18 +396,23 @@ class _Coder:
     # -- candidates --------------------------------------------------------------
     def candidates(self) -> list[_Candidate]:
         found: list[_Candidate] = []
+        text = self.text
         for idx, unit in enumerate(self.units):
-            low = unit.text.casefold()
+            low = text[unit.start_char : unit.end_char].casefold()
             for tok in unit:
-                lemma = self._lemma(tok)
-                if tok.pos_ == "VERB" and lemma in self.lex.verbs:
-                    cand = self._verb(tok, lemma, unit, idx, low)
-                elif tok.pos_ in ("NOUN", "PROPN") and (key := self._noun_key(tok)):
+                pos = tok.pos_
+                if pos == "VERB":  # the lemma matters to verbs only
+                    lemma = self._lemma(tok)
+                    if lemma in self.lex.verbs:
+                        cand = self._verb(tok, lemma, unit, idx, low)
+                    elif self._protesters_act(tok, lemma):
+                        cand = _Candidate(tok, unit, idx, "PROTEST", "demo", False, _PROTESTERS_ACT)
+                    else:
+                        cand = None
+                elif pos in ("NOUN", "PROPN") and (key := self._noun_key(tok)):
                     cand = self._noun(tok, key, unit, idx)
-                elif tok.pos_ == "ADJ" and tok.lower_ in self.lex.adjectives:
+                elif pos == "ADJ" and tok.lower_ in self.lex.adjectives:
                     cand = self._adjective(tok, unit, idx)
-                elif tok.pos_ == "VERB" and self._protesters_act(tok, lemma):
-                    cand = _Candidate(tok, unit, idx, "PROTEST", "demo", False, _PROTESTERS_ACT)
                 else:
                     cand = None
                 if cand is not None:
@@ -1587,7 +1620,9 @@ class _Coder:
         last violent event before it in the same paragraph (the largest count wins)."""
         death = self.lex.fatalities["death_lemmas"]
         for idx, unit in enumerate(self.units):
-            if idx in counted or not any(self._lemma(t) in death for t in unit):
+            if idx in counted or not any(
+                self._lemma_at(i) in death for i in range(unit.start, unit.end)
+            ):
                 continue
             before = [
                 e for c, e in pairs
