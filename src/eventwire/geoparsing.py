@@ -1311,11 +1311,14 @@ def _resolve(
                 _contains(pc, best[1]) for parent in ancestors for _, pc in parent.candidates[:10]
             )
         chosen.append((best, scores))
-        containers.append(
-            _written_container(span, best[1], ancestors, focus.country)
-            if best and index not in listed
-            else None
-        )
+        if index in listed:
+            containers.append(None)
+        elif best is not None:
+            containers.append(_written_container(span, best[1], ancestors, focus.country))
+        else:
+            # "Maphumulo (iLembe, KwaZulu-Natal)": a name the gazetteer lacks is in the
+            # division written after it.
+            containers.append(_unknown_in(ancestors, focus.country))
     # "in El Callao, Bolivar state ... armed groups in El Callao": a name the text placed in
     # its division once means the same place when written again without it.
     placed: dict[str, Candidate] = {}
@@ -1382,6 +1385,22 @@ def _written_container(
     if any(_may_contain(pc, c) for pc in divisions for _, c in span.candidates):
         return None
     return divisions[0]
+
+
+def _unknown_in(ancestors: list[_Span], country: str | None) -> Candidate | None:
+    """The division written right after a name the gazetteer lacks, when it is sure."""
+    if not ancestors:
+        return None
+    divisions = [
+        pc
+        for _, pc in ancestors[0].candidates[:10]
+        if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
+        and pc.feature_code in ("ADM1", "ADM2")
+    ]
+    if not divisions:
+        return None
+    # The division of the text's country when the name is shared ("Punjab").
+    return next((pc for pc in divisions if pc.country_code == country), divisions[0])
 
 
 def _district_seat(span: _Span, best: Candidate, ancestors: list[_Span]) -> Candidate | None:
