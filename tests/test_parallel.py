@@ -44,6 +44,12 @@ def _kill_the_process_on_marker(document: Document, context: Context) -> None:
         os._exit(3)  # what a segfault or an OOM kill looks like to the parent
 
 
+@stage("test.parallel.slow.v1", needs=("events",), adds=())
+def _slow_on_marker(document: Document, context: Context) -> None:
+    if "SLOWME" in document.text:
+        time.sleep(1.5)
+
+
 CHAIN = ("parse.spacy.v1", "test.parallel.words.v1", "test.parallel.fail.v1",
          "test.parallel.crash.v1", "finalize.v1")  # fmt: skip
 
@@ -126,6 +132,22 @@ def test_a_worker_crash_becomes_one_rejection_and_the_run_finishes(
     assert "exit code 3" in crashed.reason
     assert all(isinstance(r, list) and r for r in results.values())
     # Once for the chunk, once more when the article ran alone.
+    assert runner.crashes == 2
+
+
+def test_results_come_back_in_input_order_whichever_worker_finishes_first(
+    small_batches: Options,
+) -> None:
+    """The first chunk is slow and a later one kills its worker: the other worker finishes
+    the rest first, yet results come back in input order, as in one process (what is stored,
+    and how reports are merged into clusters, must not depend on worker timing)."""
+    articles = _articles(15, marker="SLOWME", at=0)
+    articles[10] = replace(articles[10], text=articles[10].text + " CRASHME")
+    chain = ("parse.spacy.v1", "test.parallel.words.v1", "test.parallel.slow.v1",
+             "test.parallel.crash.v1", "finalize.v1")  # fmt: skip
+    runner = ProcessPipeline(small_batches, 2, chain)
+    order = [a.locator for a, _ in runner.run_many(articles)]
+    assert order == [a.locator for a in articles]
     assert runner.crashes == 2
 
 

@@ -194,13 +194,34 @@ class ProcessPipeline:
     def run_many(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Outcome]]:
         """Run the chain over many articles in the worker processes.
 
-        Yields each article with its events, or with the :class:`StageError` that stopped it;
+        Yields each article with its events, or with the :class:`StageError` that stopped it,
+        in the order the articles came in (as one process does: what is stored, and so how
+        reports are merged into clusters, does not depend on which worker finished first);
         an article that killed a worker twice comes back with a ``parallel.worker`` error.
 
         Raises:
             PipelineError: A worker could not load the pipeline (for example no model), or
                 died before it was ready.
         """
+        position: dict[int, int] = {}
+
+        def numbered() -> Iterator[Article]:
+            for n, article in enumerate(articles):
+                position[id(article)] = n  # the article stays referenced until it comes back
+                yield article
+
+        waiting: dict[int, tuple[Article, Outcome]] = {}
+        due = 0
+        for article, outcome in self._run_unordered(numbered()):
+            waiting[position.pop(id(article))] = (article, outcome)
+            while due in waiting:
+                yield waiting.pop(due)
+                due += 1
+        for n in sorted(waiting):  # only if an article never came back (not expected)
+            yield waiting.pop(n)
+
+    def _run_unordered(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Outcome]]:
+        """:meth:`run_many` in the order the workers finish."""
         self.startup_seconds = self.busy_seconds = self.cpu_seconds = 0.0
         source = iter(articles)
         exhausted = False
