@@ -21,10 +21,10 @@ from .geoparsing import (
     _asdict,
     _fill,
     _regional_admin1,
-    _Span,
     _text,
     _words,
     article_focus,
+    span_of,
 )
 from .model import Toponym
 
@@ -754,15 +754,7 @@ def _near_known_town(
     if not towns:
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
-    near = replace(
-        town,
-        text=t.text,
-        start=t.start,
-        end=t.end,
-        geo_precision="near place",
-        confidence=round(min(town.confidence, t.confidence + 0.1), 3),
-    )
-    return near, "near place"
+    return _near(town, t, min(town.confidence, t.confidence + 0.1)), "near place"
 
 
 #: Nouns after a name that make it a part of a town ("Renascenca neighborhood").
@@ -840,15 +832,19 @@ def _quarter_of_town(
     town = min(held, key=lambda o: abs(o.start - t.start)) if held else towns[0]
     if _km(town, t) <= _SAME_TOWN_KM:
         return t, precision
-    near = replace(
+    return _near(town, t, min(town.confidence, 0.6)), "near place"
+
+
+def _near(town: Toponym, t: Toponym, confidence: float) -> Toponym:
+    """``t`` (its text and offsets) placed near ``town``: at its point, "near place"."""
+    return replace(
         town,
         text=t.text,
         start=t.start,
         end=t.end,
         geo_precision="near place",
-        confidence=round(min(town.confidence, 0.6), 3),
+        confidence=round(confidence, 3),
     )
-    return near, "near place"
 
 
 def _namesake_in_town(
@@ -883,15 +879,7 @@ def _namesake_in_town(
         or town.confidence < t.confidence  # the container's own reading is the weaker one
     ):
         return t, precision
-    near = replace(
-        town,
-        text=t.text,
-        start=t.start,
-        end=t.end,
-        geo_precision="near place",
-        confidence=round(min(town.confidence, 0.6), 3),
-    )
-    return near, "near place"
+    return _near(town, t, min(town.confidence, 0.6)), "near place"
 
 
 def _inherited_place(
@@ -1136,17 +1124,7 @@ def _focus_toponym(
         cand = gazetteer.admin1_place(focus.country, code)
         if cand is None:
             continue
-        span = _Span(
-            0,
-            0,
-            t.start,
-            t.end,
-            t.text,
-            t.text,
-            "ner",
-            admin_hint=t.geo_precision == "admin1",
-            modifier="direction" if t.geo_precision == "near place" else None,
-        )
+        span = span_of(t)
         proxy = Candidate(**{**_asdict(cand), "feature_code": t.feature_code, "admin1_code": code})
         picks.append((span, proxy, max(t.confidence, 0.3)))
     region = _regional_admin1(position, picks, focus.country) if level == "admin1" else None

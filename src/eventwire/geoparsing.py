@@ -1365,6 +1365,17 @@ def _resolve(
     return out
 
 
+def _written_divisions(container: _Span, country: str | None) -> list[Candidate]:
+    """First- and second-level divisions a container span surely names; a close spelling of
+    a division of the text's country ("Urozgan") is that division."""
+    return [
+        pc
+        for _, pc in container.candidates[:10]
+        if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
+        and pc.feature_code in ("ADM1", "ADM2")
+    ]
+
+
 def _written_container(
     span: _Span, best: Candidate, ancestors: list[_Span], country: str | None
 ) -> Candidate | None:
@@ -1373,13 +1384,7 @@ def _written_container(
     local = best.feature_class == "P" or best.feature_code in ("ADM2", "ADM3")
     if not ancestors or not local or best.population >= _KNOWN_TOWN:
         return None
-    divisions = [
-        pc
-        for _, pc in ancestors[0].candidates[:10]
-        # A close spelling of a division of the text's country ("Urozgan") is that division.
-        if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
-        and pc.feature_code in ("ADM1", "ADM2")
-    ]
+    divisions = _written_divisions(ancestors[0], country)
     if not divisions:
         return _district_seat(span, best, ancestors)
     if any(_may_contain(pc, c) for pc in divisions for _, c in span.candidates):
@@ -1389,14 +1394,7 @@ def _written_container(
 
 def _unknown_in(ancestors: list[_Span], country: str | None) -> Candidate | None:
     """The division written right after a name the gazetteer lacks, when it is sure."""
-    if not ancestors:
-        return None
-    divisions = [
-        pc
-        for _, pc in ancestors[0].candidates[:10]
-        if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
-        and pc.feature_code in ("ADM1", "ADM2")
-    ]
+    divisions = _written_divisions(ancestors[0], country) if ancestors else []
     if not divisions:
         return None
     # The division of the text's country when the name is shared ("Punjab").
@@ -1825,6 +1823,21 @@ def resolve_spans(
     return out[: len(built)]
 
 
+def span_of(t: Toponym) -> _Span:
+    """A resolved toponym as the span resolution ranks (its precision as the hints)."""
+    return _Span(
+        0,
+        0,
+        t.start,
+        t.end,
+        t.text,
+        t.text,
+        "ner",
+        modifier="direction" if t.geo_precision == "near place" else None,
+        admin_hint=t.geo_precision == "admin1",
+    )
+
+
 def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
     """The focus country and most salient first-level division of resolved toponyms.
 
@@ -1852,18 +1865,7 @@ def article_focus(toponyms: Sequence[Toponym], gazetteer: Gazetteer) -> Focus:
             pcode=t.pcode,
             source="",
         )
-        span = _Span(
-            0,
-            0,
-            t.start,
-            t.end,
-            t.text,
-            t.text,
-            "ner",
-            modifier="direction" if t.geo_precision == "near place" else None,
-            admin_hint=t.geo_precision == "admin1",
-        )
-        picks.append((cand, max(t.confidence, 0.3), span))
+        picks.append((cand, max(t.confidence, 0.3), span_of(t)))
     return _focus_of(picks, None)
 
 
