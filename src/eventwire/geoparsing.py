@@ -195,12 +195,17 @@ def _abbreviation_ok(gaz: Gazetteer, text: str) -> bool:
 
 
 def _left_context(doc: Any, start: int) -> tuple[str, str, str]:
-    """Lower-case text of the 1st, 2nd and 3rd tokens left of ``start`` (same sentence)."""
-    sent_start = doc[start].sent.start if doc.has_annotation("SENT_START") else 0
+    """Lower-case text of the 1st, 2nd and 3rd tokens left of ``start`` (same sentence).
+
+    Only the three tokens' sentence starts are read (``doc[start].sent`` walks the whole
+    sentence, and this runs for every candidate name).
+    """
     out = []
+    inside = True
     for k in (1, 2, 3):
         i = start - k
-        out.append(doc[i].lower_ if i >= sent_start else "")
+        inside = inside and i >= 0 and not doc[i + 1].is_sent_start
+        out.append(doc[i].lower_ if inside else "")
     return out[0], out[1], out[2]
 
 
