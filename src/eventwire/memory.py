@@ -4,8 +4,9 @@ Two things make the resident set of a long ingest grow although nothing of a fin
 is kept:
 
 - **Cyclic garbage.** A parsed batch ends up in reference cycles (spaCy's parser step model
-  refers to itself through a ``functools.partial`` and holds the batch's documents; a stage
-  error kept with its traceback refers to the frame that holds the batch), so it is freed only
+  refers to itself through a ``functools.partial`` and holds the batch's documents; the
+  pipeline keeps a stage error without its traceback, which would be another such cycle), so it
+  is freed only
   by Python's cyclic garbage collector, not when the batch is done. Full collections are
   rare in a process holding a loaded model (a full collection runs once the survivors of
   younger collections reach a quarter of the ~120,000 objects the model and its tables hold),

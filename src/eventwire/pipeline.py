@@ -243,7 +243,9 @@ class Pipeline:
                 self._run_stages(document, self.chain[:split])
                 documents.append(document)
             except StageError as exc:
-                documents.append(exc)
+                # Kept without its traceback: its frames hold ``documents`` (a reference cycle
+                # that only a full garbage collection would free, with the whole batch).
+                documents.append(exc.with_traceback(None))
         cap = self.options.max_text_chars
         to_parse = [d for d in documents if isinstance(d, Document) and len(d.text) <= cap]
         try:
