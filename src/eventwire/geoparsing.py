@@ -53,6 +53,9 @@ _ADM2_REACH_KM = 150.0
 _DEMONYM_VOTE = 0.5
 #: A town this populous is itself, whatever division is written after it ("Barcelona, Liverpool").
 _KNOWN_TOWN = 100_000
+#: A town this big dwarfs namesakes :data:`_DWARF_RATIO` times smaller.
+_DOMINANT_TOWN = 250_000
+_DWARF_RATIO = 20
 #: Prior weight of a place's population, per power of ten.
 _POP_WEIGHT = 0.35
 #: Prior bonus of the hand-picked regions, seas, rivers, islands and mountains.
@@ -1241,6 +1244,16 @@ def _resolve(
         for prior, c in span.candidates:
             if prior > best_by_country.get(c.country_code, -math.inf):
                 best_by_country[c.country_code] = prior
+        # The best-known town of the name: "Louisville" is the city of 600,000 in Kentucky
+        # before the towns of 9,000 in Ohio or Mississippi, unless the text says otherwise.
+        dominant = max(
+            (
+                c.population
+                for _, c in span.candidates
+                if c.feature_class == "P" and c.match == "name"
+            ),
+            default=0,
+        )
         for prior, c in span.candidates:
             s = prior
             # The seat of a same-named division: "Idlib", "New York City"; not a village
@@ -1269,6 +1282,15 @@ def _resolve(
                     (v for k, v in best_by_country.items() if k != c.country_code), default=prior
                 )
                 weight = _country_weight(foreign - prior)
+            # A small namesake of a big city gets little from soft evidence (the country or
+            # region the text is about, places nearby); the text naming its division decides.
+            dwarfed = (
+                c.feature_class == "P"
+                and dominant >= _DOMINANT_TOWN
+                and c.population * _DWARF_RATIO <= dominant
+            )
+            if dwarfed:
+                weight = min(weight, _MIN_COUNTRY_WEIGHT)
             s += 2.0 * share * weight
             if c.country_code == focus.country:
                 s += 1.0 * weight
@@ -1290,7 +1312,7 @@ def _resolve(
                     admin_votes[(c.country_code, c.admin1_code)] - own_a > 0
                     and c.feature_code not in _NO_ADMIN_VOTE
                 ):
-                    s += _SAME_ADMIN1  # "Franklin" in an article about Ohio
+                    s += _SAME_ADMIN1 * (weight if dwarfed else 1.0)  # "Franklin" in Ohio
             if any(_contains(pc, c) for parent in ancestors for _, pc in parent.candidates[:10]):
                 s += 3.0
             if c.feature_class == "A" and any(
@@ -1303,7 +1325,7 @@ def _resolve(
                 # "Orikhove, Luhansk": written after a place, a name shared by a division and
                 # its seat is the division even when the place is not known inside it.
                 s += 1.0
-            s += _coherence(c, span, anchors)
+            s += _coherence(c, span, anchors) * (weight if dwarfed else 1.0)
             if index in siblings and siblings[index] == _level(c):
                 s += _LIST_LEVEL  # "Arkansas, Colorado, Delaware": states, not the town
             if c.match in ("phonetic", "fuzzy") and c.country_code != focus.country:
