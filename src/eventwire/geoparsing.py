@@ -885,7 +885,10 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
         score += _CURATED_BONUS  # a sea, river or region picked because the news names it
     admin = c.feature_class == "A"
     if span.admin_hint:
-        score += 2.5 if admin and c.feature_code != "PCLI" else 0.0
+        # "Idlib province", "southern Idlib": the division; "southern Mexico" is the country
+        # as much as the state of that name.
+        region = c.feature_code != "PCLI" or span.modifier == "direction"
+        score += 2.5 if admin and region else 0.0
     elif admin and c.feature_code in ("ADM1", "ADM2"):
         score -= 0.6  # a bare name is more often the city than its province
     if span.settlement_hint:
