@@ -1026,7 +1026,7 @@ def build_default(target: Path) -> Path:
 #: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
 #: to this module changes the content of a built index (keys, rows, columns): open indexes
 #: are then rebuilt. Edits that change no index content leave users' indexes alone.
-BUILDER_VERSION = "3"
+BUILDER_VERSION = "4"
 
 
 @cache
@@ -1139,6 +1139,7 @@ def _fill_default(conn: sqlite3.Connection) -> None:
     admin1 = list(_data_rows("admin1.tsv"))
     conn.executemany("INSERT INTO admin1 VALUES (?, ?)", [(a[0], a[1]) for a in admin1])
     division_words = {w.lower() for w in lexicon()["admin_words"]}
+    aliases = {row[0]: row[2].split("|") for row in _data_rows("admin1_aliases.tsv")}
     # Large divisions: their geographic centre, not the middle of where their towns are.
     centres = {row[0]: (row[2], row[3]) for row in _data_rows("admin1_centres.tsv")}
     for code, name, ascii_name, gid, pop, lat, lon in admin1:
@@ -1154,6 +1155,8 @@ def _fill_default(conn: sqlite3.Connection) -> None:
         head, _, last = ascii_name.rpartition(" ")
         if head and last.lower() in division_words:
             entries.append((pid, head, KIND_PRIMARY))
+        entries.extend((pid, v, KIND_ALTERNATE) for v in _division_variants(cc, ascii_name))
+        entries.extend((pid, a, KIND_ALTERNATE) for a in aliases.get(code, ()))
     admin1_ids = {f"{row[5]}.{row[6]}": row[0] for row in places[n_cities:]}
     for country, division, abbrevs in _data_rows("division_abbreviations.tsv"):
         code = next((a[0] for a in admin1 if a[0].startswith(country + ".") and
@@ -1230,6 +1233,48 @@ def _fill_default(conn: sqlite3.Connection) -> None:
     )
 
 
+#: Countries where French is an official language: their divisions are also written with
+#: the French points of the compass ("Extreme-Nord" for Cameroon's Far North, "Nord-Kivu").
+_FRENCH_NAMED = frozenset(
+    "BE BF BI BJ CA CD CF CG CH CI CM DJ FR GA GN HT KM LU MC MG ML NE RW SC SN TD TG VU".split()
+)
+_FRENCH_COMPASS = {
+    "far north": "Extreme-Nord", "north": "Nord", "south": "Sud", "east": "Est",
+    "west": "Ouest", "north west": "Nord-Ouest", "northwest": "Nord-Ouest",
+    "south west": "Sud-Ouest", "southwest": "Sud-Ouest", "north east": "Nord-Est",
+    "northeast": "Nord-Est", "south east": "Sud-Est", "southeast": "Sud-Est",
+    "centre": "Centre", "center": "Centre", "central": "Centre",
+}
+#: "Region of Magallanes", "Province of Buenos Aires": the name without its generic words.
+_DIVISION_OF = re.compile(
+    r"^(?:region|province|state|department|governorate|district|prefecture|county|"
+    r"municipality|territory) of (?:the )?(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def _division_variants(cc: str, name: str) -> list[str]:
+    """Other ways news writes a first-level division's (ASCII) name: without a leading
+    generic ("Region of Magallanes" -> "Magallanes") and, in French-speaking countries, with
+    the French points of the compass ("Far North" -> "Extreme-Nord", "North Kivu" ->
+    "Nord-Kivu")."""
+    out = []
+    bare = _DIVISION_OF.sub("", name)
+    if bare != name:
+        out.append(bare)
+    if cc in _FRENCH_NAMED:
+        words = _norm(name).replace("-", " ")
+        for suffix in (" region", " province"):
+            words = words.removesuffix(suffix)
+        if words in _FRENCH_COMPASS:
+            out.append(_FRENCH_COMPASS[words])
+        else:
+            first, _, rest = words.partition(" ")
+            if first in ("north", "south") and rest and rest not in _FRENCH_COMPASS:
+                out.append(f"{_FRENCH_COMPASS[first]}-{rest}")
+    return out
+
+
 def _fill_admin2(places: list[tuple[Any, ...]], entries: list[tuple[int, str, int]],
                  pid: int) -> int:
     """Second-level divisions (``data/geo/admin2.tsv``), each also under its name without the
@@ -1251,10 +1296,15 @@ def _fill_admin2(places: list[tuple[Any, ...]], entries: list[tuple[int, str, in
             if short.startswith(prefix):
                 short = short[len(prefix):]
                 break
-        for suffix in suffixes:
-            if short.endswith(suffix):
-                short = short[: -len(suffix)]
-                break
+        # "iLembe District Municipality": every generic word at the end goes.
+        stripped = True
+        while stripped:
+            stripped = False
+            for suffix in suffixes:
+                if short.endswith(suffix) and len(short) > len(suffix):
+                    short = short[: -len(suffix)]
+                    stripped = True
+                    break
         if short != norm and len(short) >= 3 and short != _norm(name):
             # An alternate: "Atlantic" is the ocean before it is Atlantic County.
             entries.append((pid, short, KIND_ALTERNATE))
