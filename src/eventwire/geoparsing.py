@@ -352,7 +352,11 @@ def _generic_places() -> frozenset[str]:
     ) - {"area", "capital", "state", "outskirts", "department"}
 
 
-_NAME_START = re.compile(r"^(?:(?:al|el|ad|ar|as|an|at|az|ash|ad)[-‑])?[ʿʾ‘’`']?[A-Z]")
+_NAME_START = re.compile(
+    r"^(?:(?:al|el|ad|ar|as|an|at|az|ash|ad)[-‑])?[ʿʾ‘’`']?[A-Z]"
+    # Nguni names keep their class prefix in lower case: "iLembe", "eThekwini", "uMzinyathi".
+    r"|^[a-z][A-Z][a-z]"
+)
 
 
 def _capitalised(text: str) -> bool:
@@ -738,7 +742,7 @@ def _recognise(
     for k in range(1, len(doc) - 1):
         if doc[k].text not in (",", "(") or not _capitalised(doc[k - 1].text):
             continue
-        if not doc[k + 1].text[:1].isupper() or taken[k + 1]:
+        if not _capitalised(doc[k + 1].text) or taken[k + 1]:
             continue
         end = _name_run_end(doc, k + 1, w)
         if end <= k + 1 or blocked(k + 1, end):
@@ -753,7 +757,20 @@ def _recognise(
             s = e
             while s > 0 and _capitalised(doc[s - 1].text) and doc[s - 1].pos_ == "PROPN":
                 s -= 1
-            if s == e or not _has_candidates(gaz, doc[s:e].text, country_hint):
+                if (
+                    s >= 2
+                    and doc[s - 1].text in ("-", "‑")
+                    and not doc[s - 1].whitespace_
+                    and not doc[s - 2].whitespace_
+                ):
+                    s -= 1  # "Mayo-Sava, Extreme-Nord": the whole hyphenated name
+            if s == e:
+                break
+            if not _has_candidates(gaz, doc[s:e].text, country_hint):
+                # "a village in Mayo-Sava, Extreme-Nord": a name the gazetteer lacks, right
+                # after a place preposition, is in the division written after it.
+                if _plainly_a_place(doc, s, e, w):
+                    add(s, e, "unlisted")
                 break
             if add(s, e, "recovered") is None:
                 break
