@@ -309,3 +309,63 @@ def test_a_name_written_after_a_village_is_the_division(nlp: Any, gaz: Gazetteer
     place, _ = _place(nlp, gaz, text, "Shelling")
     assert (place.country, place.admin1) == ("UKR", "Luhansk")
     assert place.feature_code == "ADM1"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "place"),
+    [
+        # where people come from is not where they act
+        (
+            "Hundreds of students from Mosul protested in Erbil against the new law.",
+            "protested",
+            "Erbil",
+        ),
+        ("A nurse from Leeds was killed in Kabul on Tuesday.", "killed", "Kabul"),
+        # a weekday the parser hung the name on
+        ("Thousands of workers marched in Lyon Saturday against the reform.", "marched", "Lyon"),
+        # the name of a township is the place, the island only says where it is
+        (
+            "Two soldiers were killed in the Patikul township on Jolo island.",
+            "killed",
+            "Patikul",
+        ),
+        # "X, a Harare township": the city only says where X is
+        (
+            "Police fired tear gas at a rally at Chitungwiza, a Harare township, on Monday.",
+            "fired",
+            "Chitungwiza",
+        ),
+    ],
+)
+def test_origins_dates_and_townships(
+    nlp: Any, gaz: Gazetteer, text: str, trigger: str, place: str
+) -> None:
+    found, _ = _place(nlp, gaz, text, trigger)
+    assert found is not None and found.text == place
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "place"),
+    [
+        # the model tags the capital as a person or an organisation; the preposition and
+        # the gazetteer agree that it is the place
+        (
+            "A soldier was shot dead outside the regional capital, Grozny, on Monday.",
+            "shot",
+            "Grozny",
+        ),
+        (
+            "Several hundred people demonstrated in the capital, Harare, on Friday.",
+            "demonstrated",
+            "Harare",
+        ),
+    ],
+)
+def test_a_name_attached_by_a_place_preposition_is_recovered(
+    nlp: Any, gaz: Gazetteer, text: str, trigger: str, place: str
+) -> None:
+    doc = nlp(text)
+    assert not any(t.text == place for t in find_toponyms(doc, gaz))  # the recogniser missed it
+    found, precision = event_place(doc, _event(doc, trigger), find_toponyms(doc, gaz), gaz)
+    assert found is not None and found.text == place and found.name is not None
+    assert precision in ("exact place", "near place")

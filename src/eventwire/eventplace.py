@@ -24,6 +24,7 @@ from .geoparsing import (
     _text,
     _words,
     article_focus,
+    resolve_spans,
     span_of,
 )
 from .model import Toponym
@@ -73,6 +74,11 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
         ):
             tok = tok.head  # "the town of al-Wafa west of Ramadi": al-Wafa stands for "west"
         elif tok.dep_ in _THROUGH_DEPS and tok.head is not tok:
+            if tok.dep_ in _MODIFIER_DEPS and _is_time_noun(tok.head):
+                # "demonstrated in Tbilisi Thursday", "marched through Rome Saturday": the
+                # parser hung the name on the date; it stands where the date stands.
+                tok = tok.head
+                continue
             if (
                 tok.dep_ in _MODIFIER_DEPS
                 and tok.head.ent_type_ not in NER_LABELS
@@ -86,9 +92,13 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
                     tok.head.lower_ in _settlement_nouns()
                     or (tok.head.lower_ in _QUARTER_NOUNS and tok.ent_type_ == "GPE")
                 )
-                and _named_of(tok.head)
+                and (
+                    _named_of(tok.head)
+                    or (tok.head.dep_ == "appos" and tok.head.head.pos_ == "PROPN")
+                )
             ):
-                # "the Los Angeles suburb of Rosemead": the place is the "of" name.
+                # "the Los Angeles suburb of Rosemead", "at Highfield, a Harare township":
+                # the place is the name the settlement noun stands for.
                 return "(container)", tok.head, tok
             tok = tok.head
         else:
@@ -143,6 +153,17 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             continue
         break
     return prep, head, tok
+
+
+#: Nouns of time a name can be misparsed as modifying ("in Tbilisi Thursday").
+_TIME_NOUNS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+    | {"today", "tonight", "yesterday", "morning", "afternoon", "evening", "night"}
+)
+
+
+def _is_time_noun(tok: Any) -> bool:
+    return tok.lower_ in _TIME_NOUNS or (tok.ent_type_ in ("DATE", "TIME") and tok.pos_ != "ADP")
 
 
 #: Compass words of relative expressions ("west of Ramadi").
@@ -202,7 +223,7 @@ def _place_nouns() -> frozenset[str]:
         | w.features
         | w.urban
         | frozenset(
-            {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity"}
+            {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity", "township"}
             | {"axis", "front", "valley", "plain", "plains", "farms"}
             | _SUBDIVISION_NOUNS
         )
@@ -417,6 +438,7 @@ def event_place(
     if trigger is None:
         sent = doc.char_span(event.start, event.end, alignment_mode="expand")
         trigger = sent.root if sent is not None and len(sent) else None
+    toponyms = [*toponyms, *_attached_names(doc, event, toponyms, actor_spans, gazetteer, focus)]
     options: list[tuple[float, Toponym, str | None]] = []
     located: set[int] = set()  # toponyms after "in", "at"...
     containers: set[int] = set()  # "the Badrok area of Chaghcharan city": Chaghcharan
@@ -582,6 +604,10 @@ def _attachment_score(
     elif prep in _NEAR_PREPS:
         weight = 2.5
         precision = "near place" if precision == "exact place" else precision
+    elif prep == "from" and head.pos_ in ("NOUN", "PROPN", "PRON") and not _is_place_noun(head):
+        # "refugees from Abkhazia demonstrated", "a chef from Chichester was killed": where
+        # someone or something comes from, not where the event happened.
+        weight = 0.0
     elif prep in _PATH_PREPS:
         weight = 1.5
         precision = "near place" if precision == "exact place" else precision
@@ -762,7 +788,7 @@ _QUARTER_AFTER = frozenset(
     {"neighborhood", "neighbourhood", "community", "colony", "sector", "ward", "quarter", "area"}
 )
 #: Words before a name that make it a part of a town ("Colonia La Esperanza").
-_QUARTER_BEFORE = frozenset({"colonia", "barangay", "barrio", "bairro"})
+_QUARTER_BEFORE = frozenset({"colonia", "barangay", "barrio", "bairro", "fraccionamiento"})
 
 
 #: Urban words that also name divisions or are too vague to mark a feature.
@@ -1151,3 +1177,108 @@ def _focus_toponym(
     found = Toponym(text=nearest.text, start=nearest.start, end=nearest.end)
     _fill(found, nation, "country", 0.2)
     return found
+
+
+#: Prepositions after which a name the recogniser left out is taken for the event's place.
+_ATTACH_PREPS = frozenset(
+    {"in", "at", "inside", "near", "outside", "around", "towards", "toward", "into", "through"}
+)
+#: Entity labels that never name a place.
+_NOT_PLACE_LABELS = frozenset(
+    {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "NORP", "LAW",
+     "LANGUAGE", "WORK_OF_ART", "PRODUCT", "EVENT"}
+)  # fmt: skip
+
+
+@cache
+def _generic_words() -> frozenset[str]:
+    """Capitalised common nouns that name a kind of place, not one ("Church", "Street")."""
+    w = _words()
+    return (
+        _place_nouns()
+        | w.urban
+        | w.features
+        | w.settlement
+        | frozenset(
+            {"church", "republic", "kingdom", "state", "embassy", "consulate", "parliament"}
+        )
+    )
+
+
+def _attached_names(
+    doc: Any,
+    event: Any,
+    toponyms: Sequence[Toponym],
+    actor_spans: Sequence[tuple[int, int]],
+    gazetteer: Gazetteer,
+    focus: Focus | None,
+) -> list[Toponym]:
+    """Names of the event's sentence that a place preposition attaches ("shot outside the
+    regional capital, Grozny", "demonstrations began in the capital, Harare") which the
+    recogniser left out (the model tagged them as people or organisations) but the gazetteer
+    knows by that very name: resolved with the article's focus country as the hint."""
+    sent = doc.char_span(event.start, event.end, alignment_mode="expand")
+    if sent is None:
+        return []
+    spans: list[tuple[int, int]] = []
+    for tok in sent:
+        if tok.pos_ != "PROPN" or tok.ent_type_ in _NOT_PLACE_LABELS:
+            continue
+        node = tok
+        if node.dep_ == "appos" and node.head.lower_ in _settlement_nouns():
+            node = node.head  # "in the capital, Harare"
+        elif (
+            tok.i >= 2
+            and doc[tok.i - 1].text == ","
+            and doc[tok.i - 2].lower_ in _settlement_nouns()
+            and not doc[tok.i - 2].text[:1].isupper()
+        ):
+            node = doc[tok.i - 2]  # the same, with the name parsed apart from "capital"
+        if not (node.dep_ == "pobj" and node.head.lower_ in _ATTACH_PREPS):
+            continue
+        held = node.head.head
+        if held.pos_ == "PROPN" or (
+            _is_place_noun(held) and any(c.pos_ == "PROPN" for c in held.children)
+        ):
+            continue  # "Mubingi commune, outside the capital, Bujumbura": where Mubingi is
+        if held.dep_ in ("nsubj", "nsubjpass") and held.pos_ == "NOUN":
+            continue  # "people of Mubingi, outside the capital, Bujumbura": where they live
+        left = tok
+        while (
+            left.i > sent.start
+            and doc[left.i - 1].pos_ == "PROPN"
+            and doc[left.i - 1].dep_ in ("compound", "flat")
+        ):
+            left = doc[left.i - 1]
+        start, end = left.idx, tok.idx + len(tok.text)
+        text = doc.text[start:end]
+        if not text[:1].isupper() or text.isupper() or len(text) < 4:
+            continue
+        if left.i == tok.i and (
+            tok.lower_ in _generic_words() or tok.lemma_.lower() in _generic_words()
+        ):
+            continue  # "at Bethlehem's Church of the Nativity", "in the 20th Street"
+        if any(start < t.end and t.start < end for t in toponyms):
+            continue
+        if any(start < e and s < end for s, e in actor_spans):
+            continue
+        if not any(
+            c.match in ("name", "alternate") and c.feature_class in ("P", "A")
+            for c in gazetteer.candidates(text, limit=10, phonetic=False)
+        ):
+            continue
+        spans.append((start, end))
+    if not spans:
+        return []
+    hint = focus.country if focus is not None else None
+    # resolved with the other places of the sentence as evidence ("in Lima-La Victoria, Lima
+    # Province": the district of Lima, not a namesake elsewhere)
+    base = sent.start_char
+    found = resolve_spans(
+        sent.as_doc(),
+        gazetteer,
+        [(s - base, e - base) for s, e in spans],
+        country_hint=hint,
+        context=True,
+    )
+    return [replace(t, start=t.start + base, end=t.end + base) for t in found if t.name is not None]
