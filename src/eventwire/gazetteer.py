@@ -1026,7 +1026,7 @@ def build_default(target: Path) -> Path:
 #: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
 #: to this module changes the content of a built index (keys, rows, columns): open indexes
 #: are then rebuilt. Edits that change no index content leave users' indexes alone.
-BUILDER_VERSION = "4"
+BUILDER_VERSION = "5"
 
 
 @cache
@@ -1245,6 +1245,12 @@ _FRENCH_COMPASS = {
     "northeast": "Nord-Est", "south east": "Sud-Est", "southeast": "Sud-Est",
     "centre": "Centre", "center": "Centre", "central": "Centre",
 }
+#: The noun and the adjective of the points of the compass, each to the other.
+_COMPASS_FORMS = {
+    "North": "Northern", "South": "Southern", "East": "Eastern", "West": "Western",
+    "Northern": "North", "Southern": "South", "Eastern": "East", "Western": "West",
+}
+_GENERIC_DIVISION_WORDS = frozenset({"state", "province", "region", "district", "governorate"})
 #: "Region of Magallanes", "Province of Buenos Aires": the name without its generic words.
 _DIVISION_OF = re.compile(
     r"^(?:region|province|state|department|governorate|district|prefecture|county|"
@@ -1262,6 +1268,12 @@ def _division_variants(cc: str, name: str) -> list[str]:
     bare = _DIVISION_OF.sub("", name)
     if bare != name:
         out.append(bare)
+    # "Southern Darfur" is written "South Darfur", "North Kordofan" "Northern Kordofan".
+    first, _, rest = name.partition(" ")
+    if rest and rest.lower() not in _GENERIC_DIVISION_WORDS:
+        other = _COMPASS_FORMS.get(first)
+        if other:
+            out.append(f"{other} {rest}")
     if cc in _FRENCH_NAMED:
         words = _norm(name).replace("-", " ")
         for suffix in (" region", " province"):

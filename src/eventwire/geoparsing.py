@@ -1030,10 +1030,12 @@ def _lookup(gaz: Gazetteer, span: _Span, country: str | None) -> list[Candidate]
             found.setdefault(c.place_id, c)
     out = list(found.values())
     if len(words) > 1 and not any(c.match in _SURE_MATCHES for c in out):
-        part = _named_part(gaz, words, w)
+        part = _named_part(gaz, words, w) or (
+            _named_within(gaz, words, w) if span.origin == "gold" or not out else []
+        )
         if part:
-            # "Da Nang International Airport", "Lake Manassas": near the place it is named
-            # after.
+            # "Da Nang International Airport", "Lake Manassas", "Bank of Japan": near the
+            # place it is named after.
             span.part = True
             out = part
     if any(c.match in ("name", "alternate", "abbreviation") for c in out):
@@ -1067,6 +1069,59 @@ def _named_part(gaz: Gazetteer, words: list[str], w: _Words) -> list[Candidate]:
         ]
         if named:  # the longest part that names places decides
             return _well_known(named)
+    return []
+
+
+def _named_within(gaz: Gazetteer, words: list[str], w: _Words) -> list[Candidate]:
+    """Well-known places in the name of an organisation, event or area that the gazetteer
+    lacks: "Bank of Japan", "University of California", "Dubai World Cup", "European
+    Commission", "US Federal Reserve", "South Florida" (a part of Florida)."""
+    lowered = [x.lower() for x in words]
+    last = lowered[-1].strip(".,")
+    if last in w.urban or last in w.features or last in w.admin or last in w.settlement or (
+        last == "township"
+    ):
+        return []  # a building, a feature or a division: named after anything (_named_part)
+    # (part, whether it is a part of that place: "West Surrey", "South Florida")
+    parts: list[tuple[str, bool]] = []
+    if (lowered[0] in w.directions or lowered[0] in _DIRECTION_NAMES) and lowered[0] != "central":
+        parts.append((" ".join(words[1:]), True))
+    if "of" in lowered[1:-1]:
+        k = len(lowered) - 1 - lowered[::-1].index("of")
+        if lowered[k - 1] in w.urban:
+            return []  # "Mall of Asia", "University of California": a building somewhere
+        tail = words[k + 1 :]
+        if tail and tail[0].lower() == "the":
+            tail = tail[1:]
+        parts.append((" ".join(tail), False))
+    parts += [(" ".join(words[:k]), False) for k in range(len(words) - 1, 0, -1)]
+    for part, region in parts:
+        low = part.lower()
+        if (
+            len(part) < 2
+            or not all(x[:1].isupper() and x.replace("-", "").isalpha() for x in part.split())
+            or low in _DIRECTION_NAMES
+            or low in w.directions
+            or low in w.feature_prefix
+            or part in w.never
+        ):
+            continue
+        known = [
+            c
+            for c in gaz.candidates(part, limit=25, phonetic=False)
+            if (c.match == "demonym" and not region)
+            or (
+                c.match in ("name", "abbreviation")
+                and (
+                    c.source == CURATED_SOURCE
+                    or c.feature_code == "CONT"
+                    or (region and c.feature_code == "ADM2")
+                    or c in _well_known([c])
+                )
+            )
+        ]
+        if known:  # the first part that names well-known places decides
+            return known
     return []
 
 
