@@ -369,3 +369,28 @@ def test_a_name_attached_by_a_place_preposition_is_recovered(
     found, precision = event_place(doc, _event(doc, trigger), find_toponyms(doc, gaz), gaz)
     assert found is not None and found.text == place and found.name is not None
     assert precision in ("exact place", "near place")
+
+
+def test_an_unplaceable_village_falls_back_to_the_region_of_the_article(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = (
+        "Gunmen killed two farmers at Qxzlomvar on Monday. "
+        "The attack was the third in Uttarakhand this month."
+    )
+    found, precision = _place(nlp, gaz, text, "killed")
+    assert found is not None and found.text == "Qxzlomvar"  # its own text is kept
+    assert found.admin1 == "Uttarakhand" and precision == "admin1"
+    assert found.latitude is not None
+
+
+def test_names_joined_by_commas_run_from_the_place_to_its_containers(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = "Police fired at protesters in Bilsanda, Pilibhit (Uttar Pradesh) on Monday."
+    found, _ = _place(nlp, gaz, text, "fired")
+    assert found is not None and found.text == "Bilsanda"
+    # a list closed by "and" is no hierarchy
+    text = "Protesters marched in Lucknow, Kanpur and Agra on Monday."
+    found, _ = _place(nlp, gaz, text, "marched")
+    assert found is not None and found.text == "Lucknow"

@@ -7,6 +7,7 @@ precision falling back honestly ("near place", "admin2", "admin1", "country").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
@@ -444,6 +445,7 @@ def event_place(
     containers: set[int] = set()  # "the Badrok area of Chaghcharan city": Chaghcharan
     loose: list[tuple[float, Toponym, str | None]] = []  # subjects and possessors
     parts: set[int] = set()  # nouns of unknown parts whose container stands for them
+    nearby: set[int] = set()  # toponyms after "near", "outside", "close to"...
     for t in toponyms:
         if t.start < event.start or t.end > event.end:
             continue
@@ -483,6 +485,8 @@ def event_place(
             located.add(id(t))
         elif prep == "(container)":
             containers.add(id(t))
+        elif prep in _NEAR_PREPS or (prep == "to" and _attachment(tok)[1].lower_ == "close"):
+            nearby.add(id(t))
         if (
             prep not in _AT_PREPS
             and prep not in _NEAR_PREPS
@@ -534,7 +538,11 @@ def event_place(
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
         if best.text[:1].isupper() and (best.name is None or _approximated(best)):
-            best, precision = _near_known_town(doc, best, precision, scored, located | containers)
+            best, precision = _near_known_town(
+                doc, best, precision, scored, located | containers | nearby
+            )
+            if best.name is None:
+                best, precision = _in_named_division(doc, best, event, toponyms, gazetteer, focus)
         elif precision in ("exact place", "near place") and _quarter_name(doc, best):
             best, precision = _quarter_of_town(
                 doc, best, precision, scored, located, containers, toponyms
@@ -781,6 +789,44 @@ def _near_known_town(
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
     return _near(town, t, min(town.confidence, t.confidence + 0.1)), "near place"
+
+
+def _in_named_division(
+    doc: Any,
+    t: Toponym,
+    event: Any,
+    toponyms: Sequence[Toponym],
+    gazetteer: Gazetteer,
+    focus: Focus,
+) -> tuple[Toponym, str | None]:
+    """A name the gazetteer cannot place, with no known town beside it, is in the division
+    the sentence names after it ("in Makhanpur village, Bhagwanpur (Uttarakhand)"), else in
+    the region the article is about: its own text is kept, at that division's precision."""
+    divisions = [
+        o
+        for o in toponyms
+        if event.start <= o.start < event.end
+        and o.start > t.start
+        and o.name is not None
+        and not _approximated(o)
+        and o.geo_precision in ("admin2", "admin1")
+    ]
+    if divisions:
+        division = min(divisions, key=lambda o: o.start)
+    else:
+        found = _focus_toponym(toponyms, gazetteer, focus, t.start, "admin1")
+        if found is None or found.geo_precision != "admin1":
+            return t, None
+        division = found
+    level = division.geo_precision
+    return replace(
+        division,
+        text=t.text,
+        start=t.start,
+        end=t.end,
+        geo_precision=level,
+        confidence=round(min(division.confidence, 0.4), 3),
+    ), level
 
 
 #: Nouns after a name that make it a part of a town ("Renascenca neighborhood").
@@ -1098,8 +1144,13 @@ def _weigh_containers(
             adjust[b] -= 1.0  # "Palmyra (Tadmur)": another name of the same place
             continue
         bracket = "(" in text[inner.end : outer.start]
+        # "in Bhikhampur village, Bilslanda, Pilibhit (UP)": a run of names joined by commas
+        # alone, no "and" closing it as a list, goes from the finest place to its containers
+        chained = text[inner.end : outer.start].strip() == "," and not re.match(
+            r"\s*,?\s*(?:and|or|&)\b", text[outer.end :]
+        )
         if (
-            bracket
+            (bracket or chained)
             and outer.name is not None
             and outer_precision in ("exact place", "near place")
             and options[a][2] in ("exact place", "near place")
