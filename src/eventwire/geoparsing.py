@@ -905,7 +905,11 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
         # "Idlib province", "southern Idlib": the division; "southern Mexico" is the country
         # as much as the state of that name.
         region = c.feature_code != "PCLI" or span.modifier == "direction"
-        score += 2.5 if admin and region else 0.0
+        # "the eastern Pacific", "northern Europe": the ocean or continent, not a county.
+        wide = span.modifier == "direction" and (
+            c.source == CURATED_SOURCE or c.feature_code == "CONT"
+        )
+        score += 2.5 if (admin and region) or wide else 0.0
     elif admin and c.feature_code in ("ADM1", "ADM2"):
         score -= 0.6  # a bare name is more often the city than its province
     if span.settlement_hint:
