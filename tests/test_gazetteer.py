@@ -412,3 +412,31 @@ def test_alternate_names_file_adds_names_to_known_places(gazetteer_path: Path, t
     found = gaz.candidates("Idlibopolis", phonetic=False)
     assert [c.geonames_id for c in found] == [169389]
     assert found[0].match == "alternate"
+
+
+def test_other_names_of_first_level_divisions(gazetteer: Gazetteer) -> None:
+    def division(name: str) -> tuple[str | None, str | None]:
+        found = [c for c in gazetteer.candidates(name, phonetic=False) if c.feature_code == "ADM1"]
+        assert found, name
+        return found[0].country_code, found[0].name
+
+    # Press spellings, names in the country's language, former divisions now inside one.
+    assert division("Wardak") == ("AF", "Maidan Wardak Province")
+    assert division("Metropolitana") == ("CL", "Santiago Metropolitan")
+    assert division("Aust-Agder") == ("NO", "Agder")
+    assert division("Rhone-Alpes") == ("FR", "Auvergne-Rhône-Alpes")
+    # Generated for every division: the French points of the compass where French is
+    # official, the compass adjective for the noun, the name without "Region of".
+    assert division("Extreme-Nord") == ("CM", "Far North")
+    assert division("Extrême-Nord") == ("CM", "Far North")
+    assert division("Nord-Kivu") == ("CD", "North Kivu")
+    assert division("South Darfur") == ("SD", "Southern Darfur")
+    assert division("Magallanes") == ("CL", "Region of Magallanes")
+    # Not in English-speaking countries: Nord is no name of Ghana's Northern Region.
+    assert not [c for c in gazetteer.candidates("Nord", phonetic=False) if c.country_code == "GH"]
+
+
+def test_second_level_names_lose_every_generic_word(gazetteer: Gazetteer) -> None:
+    ilembe = [c for c in gazetteer.candidates("iLembe", phonetic=False) if c.country_code == "ZA"]
+    assert ilembe and ilembe[0].feature_code == "ADM2"
+    assert ilembe[0].name == "iLembe District Municipality"

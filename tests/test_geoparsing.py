@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -498,3 +499,71 @@ def test_the_persian_ezafe_in_any_spelling(nlp: Any, gaz: Gazetteer) -> None:
         "Helmand",
     )
     assert found["Nahri Saraj"][0].geo_precision in ("exact place", "admin2")
+
+
+def test_divisions_in_their_own_language_and_names_the_gazetteer_lacks_inside_them(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # The model takes "Mayo-Sava" for an organisation and "Extreme-Nord" for a person.
+    text = (
+        "Suspected Boko Haram militants attacked a village in Mayo-Sava, Extreme-Nord, on "
+        "Sunday."
+    )
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert (found["Extreme-Nord"][0].country, found["Extreme-Nord"][0].geo_precision) == (
+        "CMR",
+        "admin1",
+    )
+    # A department the gazetteer lacks: the region written after it, not Sava in Madagascar.
+    assert "Sava" not in found
+    assert (found["Mayo-Sava"][0].name, found["Mayo-Sava"][0].geo_precision) == (
+        "Far North",
+        "admin1",
+    )
+    # Nguni names keep their lower-case class prefix: "iLembe", a district of KwaZulu-Natal.
+    text = "Gunmen shot dead a councillor at Ndwedwe (iLembe, KwaZulu-Natal) on Monday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["iLembe"][0].geo_precision == "admin2"
+    assert (found["KwaZulu-Natal"][0].country, found["KwaZulu-Natal"][0].geo_precision) == (
+        "ZAF",
+        "admin1",
+    )
+
+
+def test_a_small_namesake_does_not_take_a_big_citys_name_on_soft_evidence(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    # Mississippi State is a team here; Louisville, Mississippi is a town of 6,000.
+    text = (
+        "Mississippi State beat Louisville in overtime. Mississippi State started the game "
+        "against Louisville with ten misses."
+    )
+    doc = nlp(text)
+    spans = [(m.start(), m.end()) for m in re.finditer("Louisville", text)]
+    for t in resolve_spans(doc, gaz, spans):
+        assert t.admin1 == "Kentucky", t
+    # The text naming the state decides: Louisville, Ohio.
+    text = "A fire destroyed a barn in Louisville, Ohio, on Tuesday."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    assert found["Louisville"][0].admin1 == "Ohio"
+
+
+def test_names_of_organisations_and_parts_of_places(nlp: Any, gaz: Gazetteer) -> None:
+    text = (
+        "The Bank of Japan and the European Commission met officials of the US Federal "
+        "Reserve before the Dubai World Cup. Storms hit South Florida and the eastern Pacific."
+    )
+    doc = nlp(text)
+    names = ["Bank of Japan", "European Commission", "US Federal Reserve", "Dubai World Cup",
+             "South Florida", "Pacific"]
+    spans = [(text.index(n), text.index(n) + len(n)) for n in names]
+    got = {t.text: (t.name, t.geo_precision) for t in resolve_spans(doc, gaz, spans)}
+    assert got["Bank of Japan"] == ("Japan", "country")
+    assert got["European Commission"][0] == "Europe"
+    assert got["US Federal Reserve"] == ("United States", "country")
+    assert got["Dubai World Cup"] == ("Dubai", "near place")
+    assert got["South Florida"] == ("Florida", "admin1")
+    assert got["Pacific"][0] == "Pacific Ocean"
+    # "southern Mexico": the country, not the State of Mexico.
+    found = _by_text(find_toponyms(nlp("Migrants left a camp in southern Mexico."), gaz))
+    assert (found["Mexico"][0].name, found["Mexico"][0].geo_precision) == ("Mexico", "country")
