@@ -178,3 +178,41 @@ def test_plural_generic_actors_are_matched(pipeline: Pipeline, table: AliasTable
     assert table.lookup("armies") == table.lookup("army")
     found = mentions(pipeline, "Two mobs attacked the market while militias watched.")
     assert [(m.text, m.kind) for m in found] == [("mobs", "rioters"), ("militias", "militia")]
+
+
+CODER = ("parse.spacy.v1", "toponyms.gazetteer.v1", "actors.aliases.v1", "events.lexicon.v1",
+         "locate.clause.v1")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "holder"),
+    [
+        ("Turkey threatened to attack Tal Abyad, held by the SDF.", "SDF"),
+        ("Turkey threatened to attack Kobani, which is controlled by the YPG.", "YPG"),
+        ("Government troops shelled the rebel-held town of Douma on Monday.", "Rebels"),
+        ("The army shelled Zabadani, which is held by rebels.", "Rebels"),
+        ("Ukrainian drones struck Kherson, held by Russian forces.", "Russia"),
+        # a town named with a region that stands for a people is struck with it
+        ("Turkey may launch an offensive against Ras al-Ain and Rojava.", "Kurdish forces"),
+    ],
+)
+def test_a_place_held_by_a_group_stands_for_it_as_the_target(
+    session_options: Options, text: str, holder: str
+) -> None:
+    events = Pipeline(session_options, stages=CODER).run(Article(text))
+    assert events and events[0].actor2 == holder, [(e.event_type, e.actor2) for e in events]
+
+
+def test_a_held_place_is_still_where_the_attack_happened(session_options: Options) -> None:
+    (event,) = Pipeline(session_options, stages=CODER).run(
+        Article("Turkish jets bombed Tal Abyad, held by the SDF, on Monday.")
+    )
+    assert event.actor2 == "SDF" and event.place_text == "Tal Abyad"
+
+
+def test_holding_needs_an_agent_and_a_place(pipeline: Pipeline) -> None:
+    found = mentions(pipeline, "Police held the suspects in Kano, and Moscow held talks with Kyiv.")
+    assert not any(m.text in ("Kano", "suspects", "talks") for m in found)
+    # states named side by side keep their own names
+    found = mentions(pipeline, "Russian jets bombed Kyiv and Moscow.")
+    assert [m.name for m in found if m.text in ("Kyiv", "Moscow")] == ["Ukraine", "Russia"]

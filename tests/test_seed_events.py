@@ -36,7 +36,7 @@ EXPECTED = (
     Expected("1 SDF meet Russia", frozenset({"CONSULT"}), "SDF", frozenset({"Russia"}),
              frozenset({"reported"})),
     Expected("2 Turkey may attack Ain Issa", frozenset({"ASSAULT", "THREATEN"}), "Turkey",
-             None, frozenset({"hypothetical", "threatened"})),
+             frozenset({"SDF", "Kurdish forces"}), frozenset({"hypothetical", "threatened"})),
     Expected("3 SAA offensive", frozenset({"ASSAULT"}), "Syria", frozenset({"Militias"}),
              frozenset({"ongoing", "reported"})),
     Expected("4 SAA bombings", frozenset({"ASSAULT"}), "Syria", None,

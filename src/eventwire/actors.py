@@ -27,6 +27,7 @@ __all__ = [
     "KindRules",
     "find_mentions",
     "is_acronym",
+    "stands_for_holder",
     "normalise_alias",
 ]
 
@@ -382,7 +383,118 @@ def find_mentions(doc: Any, table: AliasTable, rules: KindRules, nlp: Any) -> li
         if kept and m.start < kept[-1].end:
             continue
         kept.append(m)
+    held = _held_places(doc, table, kept)
+    if held:
+        kept = sorted([*kept, *held], key=lambda m: (m.start, -m.end))
     return kept
+
+
+def stands_for_holder(mention: ActorMention, table: AliasTable) -> bool:
+    """Whether ``mention`` is a place standing for the group that holds it (see
+    :func:`find_mentions`): its words are no alias of the actor it names."""
+    return table.lookup(mention.text) is None and normalise_alias(mention.text) != normalise_alias(
+        mention.name
+    )
+
+
+#: Verbs whose agent holds a place ("Tal Abyad, held by the SDF", "Houthi-controlled
+#: Hodeidah").
+_HOLD_VERBS = frozenset({"hold", "control", "occupy", "run", "govern", "administer"})
+#: Nouns of places a group can hold ("the rebel-held town of Douma").
+_HELD_NOUNS = frozenset(
+    {"town", "city", "village", "district", "area", "region", "province", "neighbourhood",
+     "neighborhood", "suburb", "enclave", "territory", "pocket", "camp", "base", "airport",
+     "port", "stronghold", "countryside", "part", "parts", "areas", "towns", "villages"}
+)  # fmt: skip
+#: Kinds of actor a place held by, or named for, them stands for as a target.
+_GROUP_KINDS = frozenset({"rebels", "militia", "unknown armed group", "ethnic group"})
+
+
+def _mention_at(tok: Any, mentions: list[ActorMention]) -> ActorMention | None:
+    return next((m for m in mentions if m.start <= tok.idx < m.end), None)
+
+
+def _place_span(noun: Any) -> Any | None:
+    """The words naming a place headed by ``noun``: a name ("Ain Issa"), the "of" name of a
+    place noun ("the town of Douma"), else the place noun itself ("the rebel-held town")."""
+    doc = noun.doc
+    if noun.pos_ == "PROPN":
+        left = noun
+        while left.i > 0 and doc[left.i - 1].dep_ == "compound" and doc[left.i - 1].pos_ == "PROPN":
+            left = doc[left.i - 1]
+        return doc[left.i : noun.i + 1]
+    if noun.lower_ not in _HELD_NOUNS:
+        return None
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            name = next((g for g in child.children if g.dep_ == "pobj" and g.pos_ == "PROPN"), None)
+            if name is not None:
+                return _place_span(name)
+    return doc[noun.i : noun.i + 1]
+
+
+def _held_places(doc: Any, table: AliasTable, mentions: list[ActorMention]) -> list[ActorMention]:
+    """Places the text says a group holds, as mentions of that group: what an attack on
+    "Tal Abyad, held by the SDF", "Kobani, which the YPG controls" or "the rebel-held town of
+    Douma" strikes is that group. A place named with such a place or with a region named for
+    a people ("attack Ain Issa and Syrian Kurdistan") is struck with it. The mention keeps the
+    place's own words; it is added only where no actor is named already (the model's guess
+    of an organisation aside)."""
+    out: list[ActorMention] = []
+    added: list[tuple[int, int]] = []
+
+    def add(span: Any, holder: ActorMention) -> None:
+        named = [m for m in mentions if span.start_char < m.end and m.start < span.end_char]
+        if any(m.known or (m.start, m.end) != (span.start_char, span.end_char) for m in named):
+            return
+        if any(span.start_char < e and s < span.end_char for s, e in added):
+            return
+        for m in named:  # "Zabadani, which is held by rebels": not the model's organisation
+            mentions.remove(m)
+        out.append(
+            ActorMention(span.text, span.start_char, span.end_char, holder.name,
+                         holder.country, holder.kind, known=holder.known)
+        )  # fmt: skip
+        added.append((span.start_char, span.end_char))
+
+    def holder_of(tok: Any) -> ActorMention | None:
+        found = _mention_at(tok, mentions)
+        if found is None:
+            entry = table.lookup(tok.text)
+            if entry is None:
+                return None
+            found = _mention(doc[tok.i : tok.i + 1], entry)
+        return found
+
+    for verb in doc:
+        if verb.lemma_.lower() not in _HOLD_VERBS or verb.tag_ != "VBN":
+            continue
+        holder = None
+        if verb.dep_ in ("acl", "relcl"):  # "Tal Abyad, held by the SDF"
+            agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+            pobj = next((g for g in agent.children if g.dep_ == "pobj"), None) if agent else None
+            holder = holder_of(pobj) if pobj is not None else None
+        elif verb.dep_ == "amod":  # "SDF-held Ain Issa", "the rebel-held town of Douma"
+            left = next((c for c in verb.children if c.dep_ in ("npadvmod", "compound")), None)
+            if left is not None and left.i + 2 == verb.i and doc[verb.i - 1].text == "-":
+                holder = holder_of(left)
+        if holder is None:
+            continue
+        span = _place_span(verb.head)
+        if span is not None:
+            add(span, holder)
+    for m in [*mentions, *out]:
+        if m.kind not in _GROUP_KINDS and not (m.country is None and m.known):
+            continue
+        span = doc.char_span(m.start, m.end, alignment_mode="expand")
+        if span is None:
+            continue
+        root = span.root
+        if root.dep_ == "conj" and root.head.pos_ == "PROPN" and root.head.i < root.i:
+            first = _place_span(root.head)
+            if first is not None and first.root.ent_type_ not in ("ORG", "NORP"):
+                add(first, m)  # "attack Ain Issa and Syrian Kurdistan"
+    return out
 
 
 def _is_entity(span: Any) -> bool:
