@@ -289,6 +289,39 @@ def _actor_words(name: str | None, surface: str | None) -> frozenset[str]:
     return frozenset(intern(_spelling_key(w)[:5]) for w in words if w not in _STOP)
 
 
+_Actor = tuple[str, frozenset[str], str | None, str | None]
+
+
+@lru_cache(maxsize=65536)
+def _actors(
+    name1: str | None,
+    surface1: str | None,
+    country1: str | None,
+    kind1: str | None,
+    name2: str | None,
+    surface2: str | None,
+    country2: str | None,
+    kind2: str | None,
+) -> tuple[tuple[_Actor, ...], tuple[int, ...]]:
+    """The actors of a report (label, words, country, kind) and their roles (1 or 2).
+
+    Cached: actors recur from report to report, and a million stored reports then share
+    these tuples instead of holding their own (fewer objects for the garbage collector to
+    walk on each full collection, whose cost grows with everything stored).
+    """
+    actors: list[_Actor] = []
+    roles: list[int] = []
+    for role, name, surface, country, kind in (
+        (1, name1, surface1, country1, kind1),
+        (2, name2, surface2, country2, kind2),
+    ):
+        if not (name or surface):
+            continue
+        actors.append((_name_key(name or surface), _actor_words(name, surface), country, kind))
+        roles.append(role)
+    return tuple(actors), tuple(roles)
+
+
 @dataclass(slots=True)
 class _Report:
     """An event with the features clustering needs, computed once."""
@@ -310,27 +343,18 @@ class _Report:
     mode: str | None
     fatalities: int | None
     actors: tuple[tuple[str, frozenset[str], str | None, str | None], ...]
-    text: frozenset[str]
+    #: Content words: a frozenset while the report is scored, a tuple once it is stored.
+    text: frozenset[str] | tuple[str, ...]
     cluster: str | None = None
     #: Role (1 or 2) of each of ``actors``.
     roles: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, event: Event, key: str) -> _Report:
-        actors = []
-        roles = []
-        for role in (1, 2):
-            name = getattr(event, f"actor{role}")
-            surface = getattr(event, f"actor{role}_text")
-            if not (name or surface):
-                continue
-            label = _name_key(name or surface)
-            words = _actor_words(name, surface)
-            actors.append(
-                (label, words, getattr(event, f"actor{role}_country"),
-                 getattr(event, f"actor{role}_kind"))
-            )  # fmt: skip
-            roles.append(role)
+        actors, roles = _actors(
+            event.actor1, event.actor1_text, event.actor1_country, event.actor1_kind,
+            event.actor2, event.actor2_text, event.actor2_country, event.actor2_kind,
+        )  # fmt: skip
         day = event.event_date.toordinal() if isinstance(event.event_date, date) else None
         geo = _geo(event)
         return cls(
@@ -350,10 +374,10 @@ class _Report:
             event_type=event.event_type,
             mode=event.mode,
             fatalities=event.fatalities,
-            actors=tuple(actors),
+            actors=actors,
             text=_content(event),
             cluster=event.cluster_id,
-            roles=tuple(roles),
+            roles=roles,
         )
 
 
@@ -451,6 +475,19 @@ def _actor_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None)
     return matched
 
 
+_Words = frozenset[str] | tuple[str, ...]
+
+
+def _shared(x: _Words, y: _Words) -> frozenset[str]:
+    """Words two reports share (a stored report holds its words as a tuple, see
+    :meth:`Clusterer._insert`)."""
+    if isinstance(x, frozenset):
+        return x.intersection(y)
+    if isinstance(y, frozenset):
+        return y.intersection(x)
+    return frozenset(x).intersection(y)
+
+
 def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) -> float:
     """Dice coefficient of the two sentences' content words, each weighted by ``rarity``
     (words many neighbouring clusters share, such as a daily bulletin's wording, count less).
@@ -460,11 +497,12 @@ def _text_score(a: _Report, b: _Report, rarity: dict[str, float] | None = None) 
     """
     if not a.text or not b.text:
         return 0.0
+    common = _shared(a.text, b.text)
     if rarity is None:
-        return 2 * len(a.text & b.text) / (len(a.text) + len(b.text))
+        return 2 * len(common) / (len(a.text) + len(b.text))
     # fsum: exact whatever the order of the sets, which Python varies between processes
     # (string hashing); a plain sum could tip a score across a threshold in one run only.
-    shared = math.fsum(rarity.get(w, 1.0) for w in a.text & b.text)
+    shared = math.fsum(rarity.get(w, 1.0) for w in common)
     total = math.fsum(rarity.get(w, 1.0) for w in a.text) + math.fsum(
         rarity.get(w, 1.0) for w in b.text
     )
@@ -699,6 +737,10 @@ class Clusterer:
 
     def _insert(self, r: _Report) -> None:
         assert r.cluster is not None
+        # A tuple of strings is not tracked by the garbage collector (a frozenset always is):
+        # every full collection walks what is tracked, so a million stored reports holding
+        # sets would make each collection, and so each report, cost more as the store grows.
+        r.text = tuple(r.text)
         self._seen.add(r.key)
         self.members.setdefault(r.cluster, []).append(r)
         if r.day is not None:
@@ -783,9 +825,9 @@ class Clusterer:
         for cid in clusters:
             words: set[str] = set()
             for m in self.members[cid]:
-                words |= m.text
+                words.update(m.text)
                 words |= {"@" + x[0] for x in m.actors if x[0]}
-            counts.update(words & (r.text | names))
+            counts.update(words & names.union(r.text))
         rarity = {w: 1.0 / n for w, n in counts.items() if n > 1}
         tops = {cid: self._fit(r, self.members[cid], rarity) for cid in clusters}
         open_ = [cid for cid, top in tops.items() if top >= 0]

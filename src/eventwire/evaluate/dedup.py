@@ -130,8 +130,19 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
         "In {place}, {a1} was reported to have changed its posture {when}.",
     ),
 }
+#: Who a sentence names when the actor stage found no first actor: what an outlet writes when
+#: it does not know who acted (not "unidentified attackers" for a protest).
+_UNNAMED = {"ASSAULT": "unidentified attackers", "COERCE": "unidentified men", "PROTEST": "people"}
 _DEAD = (", killing {n}", ", leaving {n} dead", "; {n} people were killed", ". {n} died")
 _WHEN = ("on {weekday}", "on {day} {month}", "on {weekday}, {day} {month}")
+#: How a report dated only to the week or month says when (a sentence that names the day
+#: would be coded to the day), and what a date stage reads a day off (a "yesterday" resolved
+#: against the wrong day). Three phrases each, as in ``_WHEN``, so the draws stay the same.
+_WHEN_VAGUE = {
+    "week": ("last week", "earlier this week", "in recent days"),
+    "month": ("earlier this month", "in recent weeks", "over the past weeks"),
+}
+_WHEN_MISREAD = ("yesterday", "overnight", "late last night")
 
 
 @dataclass(slots=True)
@@ -311,6 +322,7 @@ class _Truth:
     assoc1: str = ""
     sibling: bool = False
     part: str = "dev"
+    country_name: str = ""
 
 
 def _truths(rows: Iterable[dict[str, str]]) -> list[_Truth]:
@@ -331,7 +343,7 @@ def _truths(rows: Iterable[dict[str, str]]) -> list[_Truth]:
                 actor1=row["actor1"], inter1=row["inter1"], actor2=row["actor2"],
                 inter2=row["inter2"], fatalities=int(row["fatalities"] or 0),
                 notes=row["notes"] or None, assoc1=row.get("assoc_actor_1") or "",
-                part=acled_split(row["data_id"]),
+                part=acled_split(row["data_id"]), country_name=row.get("country") or "",
             )
         )  # fmt: skip
     return out
@@ -346,17 +358,26 @@ def _clean_actor(name: str) -> str:
     return _PAREN.sub("", name).strip()
 
 
-def _actor_surfaces(name: str) -> list[str]:
+def _state(rest: str, country_name: str) -> str:
+    """The state in what follows "Military Forces of": the row's country when it is written
+    there ("the Democratic Republic of Congo", "South Sudan"), else its first word."""
+    rest = rest.removeprefix("the ")
+    if country_name and rest.lower().startswith(country_name.lower()):
+        return country_name
+    return rest.split(" ")[0]
+
+
+def _actor_surfaces(name: str, country_name: str = "") -> list[str]:
     """Ways an outlet may name an ACLED actor."""
     base = _clean_actor(name)
     country = next((m for m in _PAREN.findall(name) if not m[:1].isdigit()), "")
     low = base.lower()
     if low.startswith("military forces of"):
-        state = base[len("Military Forces of ") :].split(" ")[0]
+        state = _state(base[len("Military Forces of ") :], country_name)
         return [f"{state} army", f"{state}'s military", "government forces", "troops",
                 f"{state} armed forces", base]  # fmt: skip
     if low.startswith("police forces of"):
-        state = base[len("Police Forces of ") :].split(" ")[0]
+        state = _state(base[len("Police Forces of ") :], country_name)
         return [f"{state} police", "police", "security forces", "police officers"]
     if low.startswith("protesters"):
         return ["protesters", "demonstrators", f"{country} protesters".strip(), "residents"]
@@ -468,9 +489,11 @@ def _report(
             place = place_text
     # Date as the date stage would resolve it.
     day, precision = t.day, t.date_precision
+    misread = False
     roll = rng.random()
     if precision == "day" and roll < 0.04:
         day = day + timedelta(days=rng.choice((-1, 1)))
+        misread = True
     elif precision == "day" and roll < 0.10:
         day, precision = day + timedelta(days=rng.randint(-3, 3)), "week"
     elif precision == "week":
@@ -485,7 +508,7 @@ def _report(
         if not name:
             actors.append((None, None, None, None))
             continue
-        surfaces = _actor_surfaces(name)
+        surfaces = _actor_surfaces(name, t.country_name)
         if inter == t.inter1 and name == t.actor1 and t.assoc1:
             # Outlets name the group behind generic "Protesters (India)": "health workers".
             assoc = _clean_actor(t.assoc1.split(";")[0]).lower()
@@ -509,7 +532,12 @@ def _report(
         fatalities = rng.randint(1, t.fatalities)
     elif roll < 0.33 and t.fatalities:
         fatalities = t.fatalities * 10  # a cumulative toll read as this event's
-    sentence = _sentence(t, rng, actors, place_text, day, fatalities, event_type)
+    when = _WHEN_MISREAD if misread else _WHEN_VAGUE.get(precision, _WHEN)
+    sentence = _sentence(t, rng, actors, place_text, day, fatalities, event_type, when)
+    if t.notes and sentence.startswith(t.notes.split(". ")[0].strip().rstrip(".")):
+        # The wire copy states ACLED's own date ("On 7 May 2020, ..."): a date stage reads
+        # that date, not the shifted or vaguer one drawn above.
+        day, precision = t.day, t.date_precision
     event = Event(
         event_type=event_type, sentence=sentence, start=0, end=len(sentence),
         event_id=_stable("event", t.gold, n), article_id=article_id, url=url, source=outlet,
@@ -533,11 +561,12 @@ def _sentence(
     day: date,
     fatalities: int | None,
     event_type: str,
+    phrases: tuple[str, ...] = _WHEN,
 ) -> str:
     if t.notes and rng.random() < 0.25:  # the wire copy, repeated as is
         return t.notes.split(". ")[0].strip().rstrip(".") + "."
     templates = _TEMPLATES.get(event_type, _TEMPLATES["OTHER"])
-    when = rng.choice(_WHEN).format(
+    when = rng.choice(phrases).format(
         weekday=day.strftime("%A"), day=day.day, month=day.strftime("%B")
     )
     dead = ""
@@ -545,7 +574,7 @@ def _sentence(
         dead = rng.choice(_DEAD).format(n=fatalities)
     detail = _detail(t.notes, rng) if rng.random() < 0.65 else ""
     text = rng.choice(templates).format(
-        a1=actors[0][1] or "unidentified attackers",
+        a1=actors[0][1] or _UNNAMED.get(event_type, "unidentified forces"),
         a2=actors[1][1] or "people",
         place=place_text or "the country",
         when=when,
