@@ -881,6 +881,19 @@ def _text(doc: Any) -> str:
 
 def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.modifier = _modifier(doc, span.start, w)
+    e = span.end
+    if (
+        " " not in span.lookup
+        and span.lookup.lower() in w.directions
+        and e + 2 < len(doc)
+        and doc[e].lower_ in ("and", "or", "&")
+        and doc[e + 1].lower_ in w.directions
+    ):
+        # "Central and South America", "North and South Korea": the first direction word
+        # shares the name after the second.
+        k = _name_run_end(doc, e + 2, w)
+        if k > e + 2:
+            span.lookup = f"{span.lookup} {doc[e + 2 : k].text}"
     p1, p2, _ = _left_context(doc, span.start)
     nxt = doc[span.end].lower_ if span.end < len(doc) else ""
     span.admin_hint = (
