@@ -394,3 +394,21 @@ def test_names_joined_by_commas_run_from_the_place_to_its_containers(
     text = "Protesters marched in Lucknow, Kanpur and Agra on Monday."
     found, _ = _place(nlp, gaz, text, "marched")
     assert found is not None and found.text == "Lucknow"
+
+
+def test_a_peoples_name_before_a_quarter_noun_names_no_area(nlp: Any, gaz: Gazetteer) -> None:
+    text = (
+        "Two policemen were killed when their patrol was targeted by a bomb in the "
+        "traditional Sunni neighborhood of Mansour in west Baghdad."
+    )
+    found, _ = _place(nlp, gaz, text, "killed")
+    assert found is not None and found.text == "Mansour"
+
+
+def test_a_named_region_the_gazetteer_lacks_keeps_its_name(nlp: Any, gaz: Gazetteer) -> None:
+    text = (
+        "The army launched a new assault in the East Ghouta region of rural Damascus on "
+        "Thursday, targeting the town of Harasta."
+    )
+    found, _ = _place(nlp, gaz, text, "launched")
+    assert found is not None and found.text.startswith("East Ghouta")

@@ -125,8 +125,12 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
             prep, head = None, tok.head
             continue
         if prep == "of" and head.pos_ in ("NOUN", "PROPN", "PRON", "NUM"):
+            # "the Sunni neighborhood of Adhamiyah": a people's name names no area
             named_head = head.ent_type_ in NER_LABELS or any(
-                c.dep_ in ("compound", "amod", "nmod") and c.pos_ == "PROPN" for c in head.children
+                c.dep_ in ("compound", "amod", "nmod")
+                and c.pos_ == "PROPN"
+                and c.ent_type_ != "NORP"
+                for c in head.children
             )
             # A city's name on a neighbourhood noun is its container ("the Homs neighbourhood
             # of Baba Amr"); another name is the area's own ("the Bala Farms area").
@@ -391,6 +395,10 @@ def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
             k -= 1
         if k < 0 or doc[k].lower_ not in ("the", "this", "that"):
             continue
+        named = [t for t in doc[k + 1 : tok.i] if t.pos_ == "PROPN"]
+        # "the East Ghouta region": a division of its own name, which the gazetteer lacks;
+        # the reference keeps that name
+        first = named[0].idx if named else tok.idx
         nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
         if (
             nxt is not None
@@ -399,7 +407,7 @@ def _anaphors(doc: Any, start: int, end: int) -> list[tuple[int, int, str]]:
             and doc[tok.i + 2].text[:1].isupper()
         ):
             continue  # "the province of Idlib" names the province itself
-        out.append((tok.idx, tok.idx + len(tok.text), "country" if low == "country" else "admin1"))
+        out.append((first, tok.idx + len(tok.text), "country" if low == "country" else "admin1"))
     return out
 
 
@@ -1146,8 +1154,10 @@ def _weigh_containers(
         bracket = "(" in text[inner.end : outer.start]
         # "in Bhikhampur village, Bilslanda, Pilibhit (UP)": a run of names joined by commas
         # alone, no "and" closing it as a list, goes from the finest place to its containers
-        chained = text[inner.end : outer.start].strip() == "," and not re.match(
-            r"\s*,?\s*(?:and|or|&)\b", text[outer.end :]
+        gap = text[inner.end : outer.start].strip()
+        chained = (gap == "," and not re.match(r"\s*,?\s*(?:and|or|&)\b", text[outer.end :])) or (
+            # "an ambush at Kafr Shams town in Deraa countryside"
+            gap.split(" ", 1)[0] in _settlement_nouns() and _in_container_gap(gap.split(" ", 1)[-1])
         )
         if (
             (bracket or chained)
