@@ -412,3 +412,15 @@ def test_a_named_region_the_gazetteer_lacks_keeps_its_name(nlp: Any, gaz: Gazett
     )
     found, _ = _place(nlp, gaz, text, "launched")
     assert found is not None and found.text.startswith("East Ghouta")
+
+
+def test_a_name_the_gazetteer_lacks_attached_by_at_is_the_place(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Government forces renewed their offensive at Sheikh Najjar on Monday."
+    doc = nlp(text)
+    assert not find_toponyms(doc, gaz)  # a title word starts the name: the recogniser skips it
+    found, precision = event_place(doc, _event(doc, "renewed"), [], gaz)
+    assert found is not None and found.text == "Sheikh Najjar" and precision is None
+    # names of institutions are not places
+    doc = nlp("Dozens of settlers protested outside the Prime Minister Office on Sunday.")
+    found, _ = event_place(doc, _event(doc, "protested"), find_toponyms(doc, gaz), gaz)
+    assert found is None or found.text != "Prime Minister Office"

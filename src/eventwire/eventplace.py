@@ -825,6 +825,11 @@ def _in_named_division(
         found = _focus_toponym(toponyms, gazetteer, focus, t.start, "admin1")
         if found is None or found.geo_precision != "admin1":
             return t, None
+        # "in the North Zone of Rio de Janeiro, ... A shoot-out broke out in the locality
+        # Fazendinha": near the town the paragraph put things in
+        earlier = _inherited_place(doc, toponyms, event.start, found)
+        if earlier is not None:
+            return _near(earlier, t, min(earlier.confidence, 0.5)), "near place"
         division = found
     level = division.geo_precision
     return replace(
@@ -1266,6 +1271,17 @@ def _generic_words() -> frozenset[str]:
     )
 
 
+_UNLISTED_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
+_UNLISTED_LABELS = frozenset({"ORG"})
+#: Heads of names of institutions, units and events, which are not places.
+_INSTITUTION_NOUNS = frozenset(
+    {"office", "ministry", "council", "committee", "parliament", "party", "parade",
+     "festival", "room", "regiment", "regiments", "brigade", "battalion", "division",
+     "company", "bank", "court", "commission", "agency", "front", "army", "forces", "police",
+     "van", "car"}
+)  # fmt: skip
+
+
 def _attached_names(
     doc: Any,
     event: Any,
@@ -1282,6 +1298,7 @@ def _attached_names(
     if sent is None:
         return []
     spans: list[tuple[int, int]] = []
+    unlisted: list[Toponym] = []
     for tok in sent:
         if tok.pos_ != "PROPN" or tok.ent_type_ in _NOT_PLACE_LABELS:
             continue
@@ -1327,10 +1344,20 @@ def _attached_names(
             c.match in ("name", "alternate") and c.feature_class in ("P", "A")
             for c in gazetteer.candidates(text, limit=10, phonetic=False)
         ):
+            if (
+                node.head.lower_ in _UNLISTED_PREPS
+                and tok.ent_type_ not in _UNLISTED_LABELS
+                and tok.lower_ not in _INSTITUTION_NOUNS
+                and tok.lemma_.lower() not in _INSTITUTION_NOUNS
+                and all(t.pos_ == "PROPN" for t in doc[left.i : tok.i + 1])
+            ):
+                # "in Okha village", "at Kulgam Chowk": a name the gazetteer lacks is still
+                # where the event was; it is placed near the town or in the division around
+                unlisted.append(Toponym(text=text, start=start, end=end))
             continue
         spans.append((start, end))
     if not spans:
-        return []
+        return unlisted
     hint = focus.country if focus is not None else None
     # resolved with the other places of the sentence as evidence ("in Lima-La Victoria, Lima
     # Province": the district of Lima, not a namesake elsewhere)
@@ -1342,4 +1369,6 @@ def _attached_names(
         country_hint=hint,
         context=True,
     )
-    return [replace(t, start=t.start + base, end=t.end + base) for t in found if t.name is not None]
+    return unlisted + [
+        replace(t, start=t.start + base, end=t.end + base) for t in found if t.name is not None
+    ]
