@@ -424,3 +424,11 @@ def test_a_name_the_gazetteer_lacks_attached_by_at_is_the_place(nlp: Any, gaz: G
     doc = nlp("Dozens of settlers protested outside the Prime Minister Office on Sunday.")
     found, _ = event_place(doc, _event(doc, "protested"), find_toponyms(doc, gaz), gaz)
     assert found is None or found.text != "Prime Minister Office"
+
+
+def test_a_name_before_a_place_noun_is_a_place_whatever_the_model_calls_it(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    doc = nlp("Two soldiers were killed in the Swat area on Monday.")
+    found, _ = event_place(doc, _event(doc, "killed"), find_toponyms(doc, gaz), gaz)
+    assert found is not None and found.text == "Swat"

@@ -1271,6 +1271,7 @@ def _generic_words() -> frozenset[str]:
     )
 
 
+_LOWER_TAIL = re.compile(r"-[a-z]+$")
 _UNLISTED_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 _UNLISTED_LABELS = frozenset({"ORG"})
 #: Heads of names of institutions, units and events, which are not places.
@@ -1303,6 +1304,23 @@ def _attached_names(
         if tok.pos_ != "PROPN" or tok.ent_type_ in _NOT_PLACE_LABELS:
             continue
         node = tok
+        named_place = False  # a place noun says the name is a place ("the Swat area")
+        if (
+            tok.dep_ == "compound"
+            and _is_place_noun(tok.head)
+            and tok.head.pos_ == "NOUN"
+            and tok.head.lemma_.lower() not in _words().urban - _words().admin
+        ):
+            node, named_place = tok.head, True  # "in the Swat area", "in Chitaun district"
+        elif (
+            tok.dep_ == "pobj"
+            and tok.head.lower_ == "of"
+            and (
+                tok.head.head.lower_ in _settlement_nouns()
+                or tok.head.head.lower_ in _words().admin
+            )
+        ):
+            node, named_place = tok.head.head, True  # "in the village of Alhoula"
         if node.dep_ == "appos" and node.head.lower_ in _settlement_nouns():
             node = node.head  # "in the capital, Harare"
         elif (
@@ -1330,8 +1348,8 @@ def _attached_names(
             left = doc[left.i - 1]
         start, end = left.idx, tok.idx + len(tok.text)
         text = doc.text[start:end]
-        if not text[:1].isupper() or text.isupper() or len(text) < 4:
-            continue
+        if not text[:1].isupper() or text.isupper() or len(text) < 4 or _LOWER_TAIL.search(text):
+            continue  # "the U.S.-run prison": a modifier, not a name
         if left.i == tok.i and (
             tok.lower_ in _generic_words() or tok.lemma_.lower() in _generic_words()
         ):
@@ -1346,7 +1364,7 @@ def _attached_names(
         ):
             if (
                 node.head.lower_ in _UNLISTED_PREPS
-                and tok.ent_type_ not in _UNLISTED_LABELS
+                and (named_place or tok.ent_type_ not in _UNLISTED_LABELS)
                 and tok.lower_ not in _INSTITUTION_NOUNS
                 and tok.lemma_.lower() not in _INSTITUTION_NOUNS
                 and all(t.pos_ == "PROPN" for t in doc[left.i : tok.i + 1])
