@@ -567,3 +567,16 @@ def test_names_of_organisations_and_parts_of_places(nlp: Any, gaz: Gazetteer) ->
     # "southern Mexico": the country, not the State of Mexico.
     found = _by_text(find_toponyms(nlp("Migrants left a camp in southern Mexico."), gaz))
     assert (found["Mexico"][0].name, found["Mexico"][0].geo_precision) == ("Mexico", "country")
+
+
+def test_english_counties_are_not_us_counties(nlp: Any, gaz: Gazetteer) -> None:
+    text = "The championship moves to Oulton Park, Cheshire, in June, then to Croft, Yorkshire."
+    doc = nlp(text)
+    names = ["Oulton Park", "Cheshire", "Croft", "Yorkshire"]
+    spans = [(text.index(n), text.index(n) + len(n)) for n in names]
+    got = {t.text: t for t in resolve_spans(doc, gaz, spans)}
+    assert all(t.country == "GBR" for t in got.values()), got
+    # A circuit the gazetteer lacks is in the county written after it; a village of the
+    # county keeps its own point.
+    assert got["Oulton Park"].name == "Cheshire"
+    assert got["Croft"].name == "Croft" and got["Croft"].geo_precision == "exact place"

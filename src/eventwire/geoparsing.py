@@ -1168,6 +1168,12 @@ def _contains(outer: Candidate, inner: Candidate) -> bool:
         return True
     if outer.feature_code == "ADM1":
         return outer.admin1_code == inner.admin1_code
+    if outer.source == CURATED_SOURCE and outer.feature_code == "RGN":
+        # A region of one country ("Yorkshire"): its places are those near its point.
+        return (
+            haversine_km(outer.latitude, outer.longitude, inner.latitude, inner.longitude)
+            < _ADM2_REACH_KM
+        )
     if outer.feature_code == "ADM2":
         if outer.admin2 is not None and outer.admin2 == inner.admin2:
             return True
@@ -1491,7 +1497,11 @@ def _written_divisions(container: _Span, country: str | None) -> list[Candidate]
         pc
         for _, pc in container.candidates[:10]
         if (pc.match in _SURE_MATCHES or (pc.match == "phonetic" and pc.country_code == country))
-        and pc.feature_code in ("ADM1", "ADM2")
+        and (
+            pc.feature_code in ("ADM1", "ADM2")
+            # "Oulton Park, Cheshire": a county known as a region of one country
+            or (pc.source == CURATED_SOURCE and pc.feature_code == "RGN" and pc.country_code)
+        )
     ]
 
 
