@@ -53,6 +53,8 @@ _ADM2_REACH_KM = 150.0
 _DEMONYM_VOTE = 0.5
 #: A town this populous is itself, whatever division is written after it ("Barcelona, Liverpool").
 _KNOWN_TOWN = 100_000
+#: A country whose point is this close to the focus country's is a neighbour.
+_NEIGHBOUR_KM = 1000.0
 #: A town this big dwarfs namesakes :data:`_DWARF_RATIO` times smaller.
 _DOMINANT_TOWN = 250_000
 _DWARF_RATIO = 20
@@ -1273,6 +1275,7 @@ def _resolve(
         hint,
     )
     strong = focus.strong
+    home = gaz.country_place(focus.country) if focus.country else None
     # Pass 2: in the context of the others.
     if focus.country:
         for span in spans:
@@ -1424,6 +1427,14 @@ def _resolve(
                 # its seat is the division even when the place is not known inside it.
                 s += 1.0
             s += _coherence(c, span, anchors) * (weight if dwarfed else 1.0)
+            if (
+                home is not None
+                and (c.feature_code or "").startswith("PCL")
+                and c.country_code != home.country_code
+                and haversine_km(home.latitude, home.longitude, c.latitude, c.longitude)
+                < _NEIGHBOUR_KM
+            ):
+                s += 0.5  # "Georgia" in a text about Azerbaijan: the neighbour, not the state
             if index in siblings and siblings[index] == _level(c):
                 s += _LIST_LEVEL  # "Arkansas, Colorado, Delaware": states, not the town
             if c.match in ("phonetic", "fuzzy") and c.country_code != focus.country:
