@@ -1415,7 +1415,9 @@ def _resolve(
                 ):
                     s += _SAME_ADMIN1 * (weight if dwarfed else 1.0)  # "Franklin" in Ohio
             if any(_contains(pc, c) for parent in ancestors for _, pc in parent.candidates[:10]):
-                s += 3.0
+                # In a list ("Washington, New York and Boston") the next name is less surely
+                # the division the place is in.
+                s += 1.5 if index in listed else 3.0
             if c.feature_class == "A" and any(
                 _contains(c, cc) for child in inner for _, cc in child.candidates[:10]
             ):
