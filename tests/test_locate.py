@@ -432,3 +432,29 @@ def test_a_name_before_a_place_noun_is_a_place_whatever_the_model_calls_it(
     doc = nlp("Two soldiers were killed in the Swat area on Monday.")
     found, _ = event_place(doc, _event(doc, "killed"), find_toponyms(doc, gaz), gaz)
     assert found is not None and found.text == "Swat"
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "place"),
+    [
+        # the objective of an offensive is where it was fought
+        (
+            "Rebels launched an offensive on Monday to capture the town of Saraqib near the "
+            "Aleppo highway.",
+            "launched",
+            "Saraqib",
+        ),
+        # "X, 60 km north of Y": Y only says where X is
+        (
+            "A car bomb was detonated on Monday when a patrol drove east of the city of "
+            "Baqubah, 60 km north of Baghdad, killing a soldier.",
+            "detonated",
+            "Baqubah",
+        ),
+    ],
+)
+def test_objectives_and_distances(
+    nlp: Any, gaz: Gazetteer, text: str, trigger: str, place: str
+) -> None:
+    found, _ = _place(nlp, gaz, text, trigger)
+    assert found is not None and found.text == place

@@ -114,9 +114,13 @@ def _attachment(tok: Any) -> tuple[str | None, Any, Any]:
         if (
             prep == "of"
             and head.lower_ in _COMPASS
-            and any(c.pos_ == "PROPN" and c.i < head.i for c in head.children)
+            and (
+                any(c.pos_ == "PROPN" and c.i < head.i for c in head.children)
+                or _distance_after_name(head)
+            )
         ):
-            # "the town of al-Wafa west of Ramadi": Ramadi only says where al-Wafa is
+            # "the town of al-Wafa west of Ramadi", "in Fallujah, 50 km west of Baghdad":
+            # Ramadi and Baghdad only say where al-Wafa and Fallujah are
             return "(container)", head, tok
         if prep in _EXAMPLE_PREPS and _is_place_noun(head):
             # "captured key towns in North Kivu, including Kanyabayonga": the named towns
@@ -169,6 +173,21 @@ _TIME_NOUNS = frozenset(
 
 def _is_time_noun(tok: Any) -> bool:
     return tok.lower_ in _TIME_NOUNS or (tok.ent_type_ in ("DATE", "TIME") and tok.pos_ != "ADP")
+
+
+def _distance_after_name(compass: Any) -> bool:
+    """Whether a compass word with a distance follows a name after a comma ("Fallujah, 50 km
+    west of Baghdad")."""
+    distance = [
+        c
+        for c in compass.children
+        if c.dep_ in ("npadvmod", "nmod") and any(g.like_num for g in c.children)
+    ]
+    if not distance:
+        return False
+    k = min(compass.left_edge.i, *(c.left_edge.i for c in distance)) - 1
+    doc = compass.doc
+    return k >= 1 and doc[k].text == "," and doc[k - 1].pos_ == "PROPN"
 
 
 #: Compass words of relative expressions ("west of Ramadi").
@@ -653,6 +672,19 @@ def _attachment_score(
         # "stormed the village of Mainok, killing 39 people": the place the governing verb
         # took or struck is where what followed happened.
         weight = _GOVERNING_OBJECT
+    elif (
+        node.dep_ in _OBJECT_DEPS
+        and trigger is not None
+        and node.head.pos_ == "VERB"
+        and node.head.dep_ in ("xcomp", "advcl", "acl", "relcl")
+        and trigger in node.head.ancestors
+        and node.head.lemma_.lower() in _words().capture_verbs
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in node.head.children)
+        and precision != "country"  # "attempts to seize Syria's industrial capital"
+    ):
+        # "launched an offensive to capture the town of Kabbani": the objective of the
+        # offensive is where it was fought
+        weight = _OBJECTIVE
     else:
         weight = 0.0
     distance = _path_length(head if prep else node, trigger) if trigger is not None else 4
@@ -687,6 +719,7 @@ def _attachment_score(
 _FLOOR = -1.0
 _SAME_CLAUSE = 1.0
 _GOVERNING_OBJECT = 3.0
+_OBJECTIVE = 2.5
 #: Score above which a loosely attached known place is used when nothing else is found.
 _LAST_RESORT = -3.0
 _SUBJECT_PENALTY = 1.0
