@@ -119,6 +119,7 @@ class _Words:
     ranks: dict[str, float]
     capture_verbs: frozenset[str]
     urban: frozenset[str]
+    newspapers: frozenset[str]
 
 
 @cache
@@ -144,6 +145,7 @@ def _words() -> _Words:
         ranks=dict(lex["feature_ranks"]),
         capture_verbs=low("capture_verbs"),
         urban=low("urban_feature_words"),
+        newspapers=frozenset(lex["newspaper_words"]),
     )
 
 
@@ -901,7 +903,12 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.admin_hint = (
         nxt in w.admin or (p1 == "of" and p2 in w.admin) or span.modifier == "direction"
     )
-    span.settlement_hint = nxt in w.settlement or (p1 == "of" and p2 in w.settlement)
+    span.settlement_hint = (
+        nxt in w.settlement
+        or (p1 == "of" and p2 in w.settlement)
+        # "The Washington Post", "the Miami Herald": a newspaper of the city
+        or (span.end < len(doc) and doc[span.end].text in w.newspapers)
+    )
     span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
     root = doc[span.start : span.end].root
     span.subject = root.dep_ in ("nsubj", "nsubjpass", "poss")
