@@ -458,3 +458,33 @@ def test_objectives_and_distances(
 ) -> None:
     found, _ = _place(nlp, gaz, text, trigger)
     assert found is not None and found.text == place
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "place"),
+    [
+        # a street or a building the gazetteer lacks is where the town written after it is
+        (
+            "A roadside bomb detonated near the al-Rasheed Street in central Baghdad on Monday.",
+            "detonated",
+            "Baghdad",
+        ),
+        (
+            "Police patrolled outside the Imam Hussein Mosque in north Tehran on Friday.",
+            "patrolled",
+            "Tehran",
+        ),
+        # "the district" takes up the district the sentence has just named
+        (
+            "Five civilians were killed in fighting around the Aleppo neighbourhood of "
+            "Salaheddine, as regime forces seized control of the district on Monday.",
+            "seized",
+            "Salaheddine",
+        ),
+    ],
+)
+def test_buildings_streets_and_the_district_named_before(
+    nlp: Any, gaz: Gazetteer, text: str, trigger: str, place: str
+) -> None:
+    found, _ = _place(nlp, gaz, text, trigger)
+    assert found is not None and found.text == place

@@ -538,8 +538,17 @@ def event_place(
         options.append((score, t, precision))
     for s, e, level in _anaphors(doc, event.start, event.end):
         tok = _root(doc, s, e)
+        if tok is None:
+            continue
+        named = _named_before(doc, tok, event.start, toponyms) if s == tok.idx else None
+        if named is not None:
+            # "fighting around the Homs neighbourhood of Baba Amr, as regime forces seized
+            # control of the district": the district the sentence has just named
+            score, _ = _attachment_score(tok, trigger, named)
+            options.append((score - 0.25, named, named.geo_precision))
+            continue
         ref = _focus_toponym(toponyms, gazetteer, focus, s, level)
-        if tok is None or ref is None:
+        if ref is None:
             continue
         ref.text, ref.start, ref.end = _text(doc)[s:e], s, e
         score, _ = _attachment_score(tok, trigger, ref)
@@ -564,7 +573,16 @@ def event_place(
         # A name attached to the clause is the answer even when the gazetteer cannot place
         # it: the record keeps its text, with no coordinates and no precision.
         score, best, precision = max(options, key=lambda o: o[0])
-        if best.text[:1].isupper() and (best.name is None or _approximated(best)):
+        town = (
+            _facility_town(doc, best, toponyms)
+            if best.name is None or _approximated(best)
+            else None
+        )
+        if town is not None:
+            # "near the al-Shaab Football Stadium in eastern Baghdad", "outside the Victoria
+            # Hotel in Warsaw": a building or a street the gazetteer lacks is where its town is
+            best, precision = town, town.geo_precision
+        elif best.text[:1].isupper() and (best.name is None or _approximated(best)):
             best, precision = _near_known_town(
                 doc, best, precision, scored, located | containers | nearby
             )
@@ -830,6 +848,68 @@ def _near_known_town(
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
     return _near(town, t, min(town.confidence, t.confidence + 0.1)), "near place"
+
+
+#: Urban words that name parts of a town rather than buildings and streets.
+_NOT_FACILITIES = frozenset(
+    {"neighborhood", "neighbourhood", "quarter", "district", "heights", "place", "way",
+     "field", "court", "port", "harbor", "harbour", "campus", "beach", "park", "gardens"}
+)  # fmt: skip
+_FACILITY_GAP = re.compile(
+    r"\s+in\s+(?:the\s+)?(?:(?:north|south|east|west|central|downtown|northern|southern|"
+    r"eastern|western|north-?eastern|north-?western|south-?eastern|south-?western)\s+)?"
+)
+
+
+def _facility_town(doc: Any, t: Toponym, toponyms: Sequence[Toponym]) -> Toponym | None:
+    """The town written right after a building or street's name ("the Victoria Hotel in
+    Warsaw", "the al-Qanat road in eastern Baghdad"), when the gazetteer knows the town."""
+    words = {w.strip(".,'’").lower() for w in t.text.split()}
+    w = _words()
+    if not words & (w.urban - _NOT_FACILITIES - w.admin - w.settlement):
+        return None
+    text = _text(doc)
+    for other in toponyms:
+        if (
+            other.start >= t.end
+            and other.name is not None
+            and not _approximated(other)
+            and other.geo_precision in ("exact place", "near place", "admin1", "admin2")
+            and _FACILITY_GAP.fullmatch(text[t.end : other.start])
+        ):
+            return other
+    return None
+
+
+#: Nouns of divisions within a town, which a definite reference may name again.
+_LOCAL_DIVISIONS = frozenset({"district", "area", "sector", "subdistrict", "sub-district"})
+
+
+def _named_before(doc: Any, noun: Any, start: int, toponyms: Sequence[Toponym]) -> Toponym | None:
+    """The place of the sentence named before "the district" or "the area" that the
+    reference takes up again: the last one written with that noun or as a part of a town."""
+    if noun.lower_ not in _LOCAL_DIVISIONS:
+        return None
+    earlier = [
+        t
+        for t in toponyms
+        if start <= t.start
+        and t.end <= noun.idx
+        and (t.name is None or t.geo_precision in ("exact place", "near place"))
+        and (_quarter_name(doc, t) or _of_quarter(doc, t))
+    ]
+    return earlier[-1] if earlier else None
+
+
+def _of_quarter(doc: Any, t: Toponym) -> bool:
+    """Whether ``t`` is named after "the neighbourhood of" or "the district of"."""
+    tok = _root(doc, t.start, t.end)
+    return (
+        tok is not None
+        and tok.dep_ == "pobj"
+        and tok.head.lower_ == "of"
+        and tok.head.head.lower_ in _QUARTER_AFTER | _LOCAL_DIVISIONS
+    )
 
 
 def _in_named_division(
