@@ -289,18 +289,6 @@ def _actor_words(name: str | None, surface: str | None) -> frozenset[str]:
     return frozenset(intern(_spelling_key(w)[:5]) for w in words if w not in _STOP)
 
 
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-#: A day of a month written out ("7 May", "May 7th", "07/05/2020", "2020-05-07").
-_EXPLICIT_DAY = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b"
-    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
-    r"|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})",
-    re.IGNORECASE,
-)
-
 _Actor = tuple[str, frozenset[str], str | None, str | None]
 
 
@@ -360,9 +348,6 @@ class _Report:
     cluster: str | None = None
     #: Role (1 or 2) of each of ``actors``.
     roles: tuple[int, ...] = ()
-    #: Dated to the day by a relative phrase only ("yesterday", "on Thursday"): the sentence
-    #: writes no day of a month.
-    relative_day: bool = False
 
     @classmethod
     def of(cls, event: Event, key: str) -> _Report:
@@ -393,7 +378,6 @@ class _Report:
             text=_content(event),
             cluster=event.cluster_id,
             roles=roles,
-            relative_day=event.date_precision == "day" and not _EXPLICIT_DAY.search(event.sentence),
         )
 
 
@@ -576,9 +560,7 @@ def _pair(
     if gap > slack:
         # Beyond both precisions: only a misread day ("yesterday" against the wrong date)
         # of the same place told with the same details.
-        if place < params.error_place_min or (
-            text < params.error_text_min and not (a.relative_day or b.relative_day)
-        ):
+        if place < params.error_place_min or text < params.error_text_min:
             return None
         date_score = 0.0
     else:
