@@ -21,18 +21,21 @@ from eventwire.evaluate.dedup import (
 )
 
 #: Floors measured on the full ACLED development set (seed 13); raise them on purpose only.
-#: Measured (cluster.blocked.v3): B-cubed P 0.904 R 0.872 F1 0.888; pairwise P 0.787 R 0.797
-#: F1 0.792 (v2: B-cubed P 0.892 R 0.860 F1 0.876; pairwise F1 0.770). The generation is
+#: Measured (cluster.blocked.v4, generator of 25 Nov 2026 16:30): B-cubed P 0.904 R 0.882
+#: F1 0.893; pairwise P 0.788 R 0.814 F1 0.801. Of the +0.005 F1 over v3 (0.888; pairwise
+#: P 0.787 R 0.797 F1 0.792), about +0.004 comes from the generator fix that codes a wire copy
+#: with the date it states, the rest from relative date words no longer counted as shared
+#: details (v2: B-cubed P 0.892 R 0.860 F1 0.876; pairwise F1 0.770). The generation is
 #: seeded, so the figures only move when the code does. Until issue 6's second round, the
 #: scores used the cluster id each report got when added, so reports of clusters merged later
 #: were counted apart: that overstated precision (0.906 then for a true 0.883).
 #: The issue's target is B-cubed F1 >= 0.9: not reached on this set yet.
-FLOOR_BCUBED_F1 = 0.885
+FLOOR_BCUBED_F1 = 0.89
 FLOOR_BCUBED_PRECISION = 0.9
-FLOOR_PAIRWISE_F1 = 0.79
+FLOOR_PAIRWISE_F1 = 0.798
 #: The same run scored on the reports of the ACLED rows in the held-out split only (errors
-#: were studied on the dev split): B-cubed P 0.899 R 0.863 F1 0.881 (v2: 0.868).
-FLOOR_TEST_SPLIT_BCUBED_F1 = 0.878
+#: were studied on the dev split): B-cubed P 0.901 R 0.873 F1 0.887 (v3: 0.881, v2: 0.868).
+FLOOR_TEST_SPLIT_BCUBED_F1 = 0.884
 
 needs_acled = pytest.mark.skipif(not ACLED_DEV.is_file(), reason="ACLED dev data not present")
 
