@@ -1384,6 +1384,11 @@ def _generic_words() -> frozenset[str]:
     )
 
 
+#: Nouns whose "of" name is a place ("the stronghold of Dhuluiya", "her hometown of X").
+_OF_PLACE_NOUNS = frozenset({"stronghold", "bastion", "hometown", "island", "outskirts"})
+#: Nouns whose "of" name is a person's or an institution's ("in front of the Israeli
+#: Embassy", "the home of Abed Rabbo").
+_NOT_OF_PLACES = frozenset({"front", "home", "house", "residence", "part", "parts", "rest"})
 _LOWER_TAIL = re.compile(r"-[a-z]+$")
 _UNLISTED_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 _UNLISTED_LABELS = frozenset({"ORG"})
@@ -1429,11 +1434,16 @@ def _attached_names(
             tok.dep_ == "pobj"
             and tok.head.lower_ == "of"
             and (
-                tok.head.head.lower_ in _settlement_nouns()
+                tok.head.head.lower_ in _settlement_nouns() | _OF_PLACE_NOUNS
                 or tok.head.head.lower_ in _words().admin
+                or _is_place_noun(tok.head.head)
             )
+            and tok.head.head.pos_ == "NOUN"
+            and tok.head.head.lower_ not in _NOT_OF_PLACES
         ):
-            node, named_place = tok.head.head, True  # "in the village of Alhoula"
+            # "in the village of Alhoula", "near the insurgent stronghold of Dhuluiya",
+            # "captured the island of Hanish al-Kabir"
+            node, named_place = tok.head.head, True
         if node.dep_ == "appos" and node.head.lower_ in _settlement_nouns():
             node = node.head  # "in the capital, Harare"
         elif (
@@ -1443,9 +1453,17 @@ def _attached_names(
             and not doc[tok.i - 2].text[:1].isupper()
         ):
             node = doc[tok.i - 2]  # the same, with the name parsed apart from "capital"
-        if not (node.dep_ == "pobj" and node.head.lower_ in _ATTACH_PREPS):
+        taken = (
+            named_place
+            and node.dep_ in ("dobj", "nsubjpass")
+            and node.head.lemma_.lower() in _words().capture_verbs
+        )
+        attached = node.dep_ == "pobj" and (
+            node.head.lower_ in _ATTACH_PREPS or (named_place and node.head.lower_ == "on")
+        )
+        if not attached and not taken:
             continue
-        held = node.head.head
+        held = node.head.head if attached else node.head
         if held.pos_ == "PROPN" or (
             _is_place_noun(held) and any(c.pos_ == "PROPN" for c in held.children)
         ):
@@ -1471,12 +1489,14 @@ def _attached_names(
             continue
         if any(start < e and s < end for s, e in actor_spans):
             continue
+        if any(t.ent_type_ == "NORP" for t in doc[left.i : tok.i + 1]):
+            continue  # "a former Soviet Scud missile base"
         if not any(
             c.match in ("name", "alternate") and c.feature_class in ("P", "A")
             for c in gazetteer.candidates(text, limit=10, phonetic=False)
         ):
             if (
-                node.head.lower_ in _UNLISTED_PREPS
+                (taken or node.head.lower_ in _UNLISTED_PREPS or (named_place and attached))
                 and (named_place or tok.ent_type_ not in _UNLISTED_LABELS)
                 and tok.lower_ not in _INSTITUTION_NOUNS
                 and tok.lemma_.lower() not in _INSTITUTION_NOUNS
