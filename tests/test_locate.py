@@ -491,7 +491,10 @@ def test_buildings_streets_and_the_district_named_before(
 
 
 def test_the_of_name_of_a_stronghold_is_a_place(nlp: Any, gaz: Gazetteer) -> None:
-    text = "A soldier was killed in a mortar attack near the rebel stronghold of Kafranbel, north of Hama."
+    text = (
+        "A soldier was killed in a mortar attack near the rebel stronghold of Kafranbel, "
+        "north of Hama."
+    )
     found, _ = _place(nlp, gaz, text, "killed")
     assert found is not None and found.text == "Kafranbel"
     # but not the "of" name of a home or of what stands in front of something
