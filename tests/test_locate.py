@@ -501,3 +501,33 @@ def test_the_of_name_of_a_stronghold_is_a_place(nlp: Any, gaz: Gazetteer) -> Non
     doc = nlp("Masked gunmen shot at the home of Ahmed Qurei on Monday.")
     found, _ = event_place(doc, _event(doc, "shot"), find_toponyms(doc, gaz), gaz)
     assert found is None
+
+
+def test_divisions_and_posts_named_around_a_village(nlp: Any, gaz: Gazetteer) -> None:
+    # "X village under Y police station in Z district (State)": at the finer division
+    text = (
+        "On 3 May, police fired at a crowd at Kharjuri village under Harnaut police station "
+        "in Nalanda district (Bihar)."
+    )
+    found, precision = _place(nlp, gaz, text, "fired")
+    assert found is not None and found.text.startswith("Kharjuri") and precision == "admin2"
+    # "X community, Y municipality, Z department": near the known town Y
+    text = "On 3 May, gunmen killed a farmer in La Loma community, Mercaderes municipality, Cauca."
+    found, precision = _place(nlp, gaz, text, "killed")
+    assert found is not None and found.text == "La Loma" and precision == "near place"
+    assert found.name == "Mercaderes"
+    # a check post named after its town is at the town
+    text = "On 2 May, villagers threw stones at police at Halol check post (Panchmahal, Gujarat)."
+    found, _ = _place(nlp, gaz, text, "threw")
+    assert found is not None and found.text == "Halol"
+
+
+def test_a_later_sentence_inherits_the_town_not_a_namesake_elsewhere(
+    nlp: Any, gaz: Gazetteer
+) -> None:
+    text = (
+        "On 27 April, in Niteroi, Rio de Janeiro, police carried out an operation in Morro do "
+        "Estado, in Inga. A suspect was shot and died."
+    )
+    found, _ = _place(nlp, gaz, text, "shot")
+    assert found is not None and found.text == "Niteroi"

@@ -248,7 +248,7 @@ def _place_nouns() -> frozenset[str]:
         | w.urban
         | frozenset(
             {"region", "area", "residence", "home", "outskirts", "suburbs", "vicinity", "township"}
-            | {"axis", "front", "valley", "plain", "plains", "farms"}
+            | {"axis", "front", "valley", "plain", "plains", "farms", "post", "checkpost"}
             | _SUBDIVISION_NOUNS
         )
     )
@@ -823,16 +823,18 @@ def _near_known_town(
         # "in Rio de Janeiro, ... in Andarai, Cordovil and Vila Isabel neighborhoods":
         # Cordovil is near the town, not near another of its quarters.
         towns = [o for o in towns if not _quarter_name(doc, o)]
-    if not towns and t.name is None:
+    if not towns and (t.name is None or precision == "admin1"):
         # "the Khan Touman axis of southern Aleppo": an unknown part of a division the text
-        # names is placed, honestly, at that division.
+        # names is placed, honestly, at that division; "Alaudia-Saray village ... in Nalanda
+        # district (Bihar)": at the finer of the divisions named
         divisions = [
             (other, other_precision)
             for _, other, other_precision in options
             if id(other) in located
             and other.name is not None
-            and other_precision in ("admin2", "admin1")
+            and other_precision in (("admin2", "admin1") if t.name is None else ("admin2",))
             and other.start > t.start
+            and (t.name is None or (other.country, other.admin1) == (t.country, t.admin1))
         ]
         if divisions:
             division, level = min(divisions, key=lambda o: o[0].start)
@@ -1113,6 +1115,10 @@ def _inherited_place(
         # "in Niteroi, Rio de Janeiro, police raided Morro do Palacio, in Inga neighborhood":
         # the town, not its quarters (the gazetteer finds those as namesakes far away)
         fine = [t for t in fine if not _quarter_name(doc, t)] or fine
+        if not anywhere and region.geo_precision != "country" and len(fine) > 1:
+            # "in Niteroi, Rio de Janeiro, ... in Inga": a namesake outside the region the
+            # article is about is no second town
+            fine = [t for t in fine if t.admin1 == region.admin1] or fine
         if not fine:
             if located:
                 return None  # the earlier sentence only names a region
@@ -1180,7 +1186,9 @@ def _container_gap(between: str) -> bool:
     if not gap or gap[-1] not in _CONTAINER_MARKS:
         return False
     noun = gap[:-1].strip()
-    return not noun or (noun.islower() and noun in _words().settlement | _words().admin)
+    # "in El Vado community, Mercaderes municipality, Cauca department"
+    nouns = _words().settlement | _words().admin | _SUBDIVISION_NOUNS | _settlement_nouns()
+    return not noun or (noun.islower() and noun in nouns)
 
 
 def _weigh_containers(
