@@ -9,7 +9,10 @@ A speed change must not change output: dump before, change, dump after, compare.
 ``dump`` runs :meth:`Pipeline.run_many` (the batched path ingest uses) and, with
 ``--single``, also :meth:`Pipeline.run` per article and checks both agree. To compare code
 versions while other files change in the tree, run each dump with ``PYTHONPATH`` pointing
-at a frozen copy of the package source (see ``bench/snapshot.py``).
+at a frozen copy of the package source (see ``bench/snapshot.py``), and give both the same
+private ``--gazetteer`` path: the default index is rebuilt whenever the code that builds it
+changes, so a dump made with an older copy of the source would rebuild it (for every
+other process using it too) and compare against other gazetteer data.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _record(document: Any) -> dict[str, Any]:
     }
 
 
-def dump(articles_n: int, out: Path, single: bool) -> None:
+def dump(articles_n: int, out: Path, single: bool, gazetteer: Path | None = None) -> None:
     """Run the default chain over the corpus and write one record per article."""
     from corpus import iter_records
 
@@ -49,7 +52,8 @@ def dump(articles_n: int, out: Path, single: bool) -> None:
     from eventwire.model import Article, Document
     from eventwire.pipeline import Pipeline
 
-    options = resolve_options(env={}, config_file=None)
+    extra = {"gazetteer": gazetteer} if gazetteer else {}
+    options = resolve_options(env={}, config_file=None, **extra)
     pipeline = Pipeline(options)
     documents: dict[str, Any] = {}
     original = pipeline._run_stages
@@ -110,12 +114,15 @@ def main() -> None:
     d.add_argument("--articles", type=int, default=150)
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--single", action="store_true", help="also check run() against run_many()")
+    d.add_argument("--gazetteer", type=Path, default=None,
+                   help="gazetteer index to use (built there if missing) instead of the "
+                   "default one, which other code versions may rebuild meanwhile")  # fmt: skip
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
     args = parser.parse_args()
     if args.command == "dump":
-        dump(args.articles, args.out, args.single)
+        dump(args.articles, args.out, args.single, args.gazetteer)
     else:
         sys.exit(compare(args.a, args.b))
 

@@ -52,7 +52,7 @@ from chains import bench_chain  # noqa: E402
 from corpus import iter_records, write_corpus  # noqa: E402
 
 from eventwire.config import Options, resolve_options  # noqa: E402
-from eventwire.model import Article  # noqa: E402
+from eventwire.memory import freeze_loaded  # noqa: E402
 from eventwire.parallel import ProcessPipeline, ingest_parallel  # noqa: E402
 from eventwire.pipeline import Pipeline  # noqa: E402
 from eventwire.sources import iter_articles  # noqa: E402
@@ -127,9 +127,11 @@ def _cpu() -> float:
 
 
 def single(options: Options, chain: tuple[str, ...], corpus: Path, db: Path) -> Run:
-    """Single-process ``Store.ingest`` (model loaded before the clock starts)."""
+    """Single-process ``Store.ingest`` (model loaded before the clock starts), prepared as
+    ``eventwire ingest`` prepares it: warmed up, then frozen (eventwire.memory)."""
     pipeline = Pipeline(options, stages=chain)
-    pipeline.run(Article("Warm-up: rebels attacked the town."))
+    pipeline.warm_up()
+    freeze_loaded()
     with Store(db, options=options) as store:
         with _Clock() as clock:
             store.ingest(iter_articles([str(corpus)], options=options), pipeline)
@@ -236,11 +238,15 @@ def memory_child(corpus: Path, db: Path, gazetteer: Path, workers: int, store_mb
     sampler = _Sampler()
     sampler.start()
     with Store(db, options=options) as store:
+        # Prepared as `eventwire ingest` prepares it (see cli.ingest).
         if workers:
+            freeze_loaded()
             report = ingest_parallel(store, [str(corpus)], options, workers, stages=chain)
         else:
-            report = store.ingest(iter_articles([str(corpus)], options=options),
-                                  Pipeline(options, stages=chain))  # fmt: skip
+            pipeline = Pipeline(options, stages=chain)
+            pipeline.warm_up()
+            freeze_loaded()
+            report = store.ingest(iter_articles([str(corpus)], options=options), pipeline)
         [(duckdb_bytes,)] = store.conn.execute(
             "SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
         ).fetchall()

@@ -122,3 +122,27 @@ def test_stages_before_the_parse_reject_before_anything_is_parsed(options: Optio
     assert results[1][1].stage == "language.detect.v1"  # type: ignore[union-attr]
     assert parsed == [english, english + " "]
     assert DEFAULT_STAGES.index("language.detect.v1") < DEFAULT_STAGES.index("parse.spacy.v1")
+
+
+_WARMED: list[str] = []
+
+
+@stage("test.record.v1", needs=("text",), adds=())
+def _record_text(document: Document, context: Context) -> None:
+    _WARMED.append(document.text)
+    if "Rebels" in document.text:
+        raise ValueError("a stage failing on the warm-up article fails on real ones alike")
+
+
+def test_warm_up_runs_the_chain_once_and_raises_nothing(options: Options) -> None:
+    pipeline = Pipeline(options, stages=("test.record.v1",))
+    _WARMED.clear()
+    pipeline.warm_up()
+    assert len(_WARMED) == 1 and "attacked" in _WARMED[0]
+
+
+def test_warm_up_loads_the_model_and_the_lazily_loaded_tables(options: Options) -> None:
+    pipeline = Pipeline(options)
+    pipeline.warm_up()
+    loaded = vars(pipeline.context)  # cached properties are stored on first use
+    assert {"nlp", "gazetteer", "aliases"} <= set(loaded)

@@ -71,8 +71,7 @@ REJECTION_COLUMNS: dict[str, str] = {
 }
 
 _DASK_MISSING = (
-    "batch mode needs Dask, which is not installed; install it with: "
-    "pip install 'eventwire[dask]'"
+    "batch mode needs Dask, which is not installed; install it with: pip install 'eventwire[dask]'"
 )
 _PYARROW_MISSING = (
     "writing Parquet needs pyarrow, which is not installed; install it with: "
@@ -178,10 +177,6 @@ def _pyarrow() -> Any:
 
 _PIPELINES: dict[tuple[Options, tuple[str, ...]], Pipeline] = {}
 
-#: What a worker runs once after building a pipeline, so every lazily loaded resource (the
-#: gazetteer, the alias table) is in before the first partition's clock.
-_WARM_UP = "Rebels attacked an army post near Idlib, Syria, on Monday; Turkey condemned it."
-
 
 def _pipeline(options: Options, chain: Sequence[Stage]) -> Pipeline:
     """The pipeline for this chain, built and loaded once per worker process."""
@@ -194,8 +189,8 @@ def _pipeline(options: Options, chain: Sequence[Stage]) -> Pipeline:
             st.name.startswith("parse.spacy") for st in pipeline.chain
         ):
             pipeline.context.nlp  # noqa: B018  load the model: a missing one fails here
-        # Its result does not matter: a stage failing on it fails on real articles alike.
-        list(pipeline.run_many([Article(_WARM_UP)]))
+        # Every lazily loaded resource (gazetteer, alias table) in before the first partition.
+        pipeline.warm_up()
         _PIPELINES[key] = pipeline
         # The loaded pipeline stays until the worker exits: keep it out of the garbage
         # collector's sight, so collecting after every batch is cheap (eventwire.memory).
@@ -584,8 +579,10 @@ def _files(folder: Path, table: str, parts: Sequence[str]) -> list[str]:
 
 
 def load_parquet(
-    store: Store, directory: str | os.PathLike[str], *, progress: Callable[[LoadReport], None]
-    | None = None,
+    store: Store,
+    directory: str | os.PathLike[str],
+    *,
+    progress: Callable[[LoadReport], None] | None = None,
 ) -> LoadReport:
     """Add the complete partitions of a batch output to ``store``, one transaction each.
 

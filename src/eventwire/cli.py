@@ -183,6 +183,7 @@ def ingest(
     """
     from .api import open as open_store
     from .api import pipeline_for
+    from .memory import freeze_loaded
     from .sources import iter_articles
 
     options = _options(ctx, db=db)
@@ -201,13 +202,20 @@ def ingest(
             )
 
     with open_store(options.db, options=options) as store:
+        # This process keeps what it loads until it exits: loaded, then frozen out of the
+        # garbage collector's sight, so each write batch's garbage is collected cheaply
+        # (eventwire.memory).
         if workers:
             from .parallel import ingest_parallel
 
+            freeze_loaded()
             report = ingest_parallel(store, list(inputs), options, workers, progress=progress)
         else:
-            report = store.ingest(iter_articles(list(inputs), options=options),
-                                  pipeline_for(options), progress=progress)
+            pipeline = pipeline_for(options)
+            pipeline.warm_up()
+            freeze_loaded()
+            report = store.ingest(iter_articles(list(inputs), options=options), pipeline,
+                                  progress=progress)  # fmt: skip
     if show:
         click.echo("", err=True)
     rate = (report.stored + report.duplicates + report.rejected) / max(report.seconds, 1e-9)

@@ -50,8 +50,6 @@ WORKER_STAGE = "parallel.worker"
 _DEPTH = 0
 #: Seconds between checks, in an idle worker, that the parent is still alive.
 _PARENT_CHECK = 2.0
-#: What workers run once at start so every lazily loaded resource is loaded.
-_WARM_UP = "Rebels attacked an army post near Idlib, Syria, on Monday; Turkey condemned it."
 #: Seconds to wait for a worker to stop after being asked before it is terminated.
 _STOP_TIMEOUT = 10.0
 
@@ -67,9 +65,7 @@ def _register(chain: Sequence[Stage]) -> None:
         stage(st.name, needs=st.needs, adds=st.adds, components=st.components)(st.fn)
 
 
-def _worker_main(
-    tasks: Any, results: Connection, options: Options, chain: Sequence[Stage]
-) -> None:
+def _worker_main(tasks: Any, results: Connection, options: Options, chain: Sequence[Stage]) -> None:
     """Body of a worker process: load once, then run chunks until told to stop."""
     # Ctrl-C reaches the whole process group: the parent decides, workers are told to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -81,9 +77,8 @@ def _worker_main(
         ):
             pipeline.context.nlp  # noqa: B018  load the model before the first chunk
         # Stages load their resources (gazetteer, alias table) lazily: one small article
-        # loads them all now, so the first chunk is not slower than the others. Its result
-        # does not matter: a stage failing on it fails on real articles the same way.
-        list(pipeline.run_many([Article(_WARM_UP)]))
+        # loads them all now, so the first chunk is not slower than the others.
+        pipeline.warm_up()
     except EventwireError as exc:
         results.send(("fatal", type(exc).__name__, str(exc)))
         return
@@ -163,6 +158,7 @@ class ProcessPipeline:
         #: tell waiting workers (little busy time) from a busy machine (CPU well below busy).
         self.busy_seconds = 0.0
         self.cpu_seconds = 0.0
+        self._next_id = 0  # the number of the next chunk sent (from 0 in each run)
 
     @property
     def version(self) -> str:
@@ -226,45 +222,61 @@ class ProcessPipeline:
         source = iter(articles)
         exhausted = False
         retry: deque[tuple[list[Article], bool]] = deque()
-        next_id = 0
+        self._next_id = 0
         started = time.perf_counter()
         pool = [self._start()]
         if self.workers > 1 and not Path(self.options.gazetteer).expanduser().exists():
             # The gazetteer index is built on first use: let one worker build it, not all.
             while not pool[0].ready:
                 wait([pool[0].results, pool[0].process.sentinel])
-                for _ in self._collect(pool[0], 0, pool, retry):
-                    pass  # nothing was sent to it yet, so nothing comes back
+                self._collect(pool[0], 0, pool, retry)  # nothing was sent yet: nothing back
         pool += [self._start() for _ in range(self.workers - 1)]
         try:
             while True:
                 if not self.startup_seconds and all(w.ready for w in pool):
                     self.startup_seconds = time.perf_counter() - started
-                # Feed every ready worker up to _DEPTH + 1 chunks, retries first.
-                for w in pool:
-                    while w.ready and len(w.inflight) <= _DEPTH:
-                        if retry:
-                            chunk, single = retry.popleft()
-                        elif not exhausted:
-                            chunk = _take(source, self.options.batch_size)
-                            single = False
-                            if not chunk:
-                                exhausted = True
-                                break
-                        else:
-                            break
-                        w.inflight.append((next_id, chunk, single))
-                        w.tasks.put((next_id, chunk))
-                        next_id += 1
+                exhausted = self._feed(pool, source, retry, exhausted)
                 if exhausted and not retry and not any(w.inflight for w in pool):
                     return
                 handles: list[Any] = [w.results for w in pool] + [w.process.sentinel for w in pool]
                 ready = wait(handles)
+                finished: list[tuple[Article, Outcome]] = []
                 for index, w in enumerate(list(pool)):
                     if w.results in ready or w.process.sentinel in ready:
-                        yield from self._collect(w, index, pool, retry)
+                        finished += self._collect(w, index, pool, retry)
+                # Give the workers their next chunks before handing the results on: the
+                # caller may spend a while on them (a write batch, clustering), and a worker
+                # without a chunk would wait that long.
+                exhausted = self._feed(pool, source, retry, exhausted)
+                yield from finished
         finally:
             _stop(pool)
+
+    def _feed(
+        self,
+        pool: list[_Worker],
+        source: Iterator[Article],
+        retry: deque[tuple[list[Article], bool]],
+        exhausted: bool,
+    ) -> bool:
+        """Send every ready worker up to ``_DEPTH + 1`` chunks, retries first; returns whether
+        ``source`` is exhausted."""
+        for w in pool:
+            while w.ready and len(w.inflight) <= _DEPTH:
+                if retry:
+                    chunk, single = retry.popleft()
+                elif not exhausted:
+                    chunk = _take(source, self.options.batch_size)
+                    single = False
+                    if not chunk:
+                        exhausted = True
+                        break
+                else:
+                    break
+                w.inflight.append((self._next_id, chunk, single))
+                w.tasks.put((self._next_id, chunk))
+                self._next_id += 1
+        return exhausted
 
     def _collect(
         self,
@@ -272,8 +284,9 @@ class ProcessPipeline:
         index: int,
         pool: list[_Worker],
         retry: deque[tuple[list[Article], bool]],
-    ) -> Iterator[tuple[Article, Outcome]]:
+    ) -> list[tuple[Article, Outcome]]:
         """Read what worker ``w`` sent; replace it (re-queueing its chunks) if it died."""
+        out: list[tuple[Article, Outcome]] = []
         try:
             while w.results.poll():
                 kind, key, payload = w.results.recv()
@@ -288,14 +301,12 @@ class ProcessPipeline:
                 self.cpu_seconds += cpu
                 assert chunk_id == key, "workers answer chunks in the order they get them"
                 for article, result in zip(chunk, payload, strict=True):
-                    if isinstance(result, tuple):
-                        yield article, StageError(*result)
-                    else:
-                        yield article, result
+                    out.append((article, StageError(*result) if isinstance(result, tuple)
+                                else result))  # fmt: skip
         except (EOFError, OSError):
             pass  # the worker is gone; handled below
         if w.process.is_alive() or not _dead(w):
-            return
+            return out
         code = w.process.exitcode
         if not w.ready:
             raise PipelineError(
@@ -308,17 +319,17 @@ class ProcessPipeline:
             queued = [(chunk, s) for _, chunk, s in w.inflight]
             retry.extendleft(reversed(queued))
             if single or len(culprit) == 1:
-                article = culprit[0]
-                yield article, StageError(
+                out.append((culprit[0], StageError(
                     WORKER_STAGE,
                     f"the worker process died (exit code {code}) while processing this "
                     "article, twice; it was skipped so the rest of the run could go on",
-                )
+                )))  # fmt: skip
             else:
                 # Find the article responsible: each one again, alone, in a fresh worker.
                 retry.extendleft(([a], True) for a in reversed(culprit))
         w.results.close()
         pool[index] = self._start()
+        return out
 
 
 def _dead(w: _Worker) -> bool:
@@ -364,7 +375,7 @@ def ingest_parallel(
     progress: Callable[[IngestReport], None] | None = None,
     *,
     stages: Sequence[str] = DEFAULT_STAGES,
-    write_batch: int = 256,
+    write_batch: int | None = None,
     runner: ProcessPipeline | None = None,
 ) -> IngestReport:
     """Ingest inputs into ``store`` with the stages running in ``workers`` processes.
@@ -384,7 +395,10 @@ def ingest_parallel(
         progress: Called with the running totals after every rejection, duplicate and
             write batch.
         stages: Stage names; defaults to the default chain.
-        write_batch: Articles per store transaction.
+        write_batch: Articles per store transaction; by default one chunk per worker
+            (``workers * batch_size``). The last batch is written after the workers are done,
+            while they wait: a small one keeps that tail short (a transaction costs ~50 ms
+            of writer time with clustering, 256 articles ~0.6 s).
         runner: A :class:`ProcessPipeline` to use instead of one built from ``options``,
             ``workers`` and ``stages`` (to read its ``startup_seconds`` or ``crashes`` after).
 
@@ -396,9 +410,11 @@ def ingest_parallel(
         PipelineError: The chain is inconsistent or a worker cannot load it.
         StoreError: A write failed.
     """
+    runner = runner or ProcessPipeline(options, workers, stages)
+    if write_batch is None:
+        write_batch = runner.workers * options.batch_size
     if isinstance(write_batch, bool) or not isinstance(write_batch, int) or write_batch < 1:
         raise OptionsError(f"write_batch must be at least 1, not {write_batch!r}")
-    runner = runner or ProcessPipeline(options, workers, stages)
     items: Iterable[Article | Rejection | str]
     if isinstance(inputs, Sequence) and all(isinstance(i, str) for i in inputs):
         from .sources import iter_articles

@@ -30,6 +30,7 @@ import duckdb
 from .cluster import assign, migrate_clusters_v2
 from .config import Options
 from .errors import OptionsError, StageError, StoreError
+from .memory import frozen, release_after_batch
 from .model import EVENT_FIELDS, MODALITIES, Article, Event, Rejection
 
 if TYPE_CHECKING:
@@ -506,6 +507,10 @@ class Store:
             report.stored += articles
             report.events += events
             batch.clear()
+            if frozen():
+                # What this process loaded is out of the collector's sight: the batch's
+                # parsed documents (reference cycles) are freed now, not batches later.
+                release_after_batch()
             tick()
 
         with self._lock:
