@@ -1099,6 +1099,7 @@ def _data_rows(name: str) -> Iterator[list[str]]:
 _FEATURE_CLASSES = {
     "OCN": "H", "SEA": "H", "STM": "H", "LK": "H", "LKS": "H", "GULF": "H", "BAY": "H",
     "STRT": "H", "CNL": "H", "MTS": "T", "MT": "T", "ISL": "T", "PEN": "T", "DSRT": "T",
+    "BLDG": "S",
 }
 
 

@@ -922,6 +922,8 @@ def _prior(c: Candidate, span: _Span, w: _Words) -> float:
     score = rank + _POP_WEIGHT * math.log10(c.population + 1) + _MATCH_BONUS.get(c.match, 0.0)
     if c.source == CURATED_SOURCE:
         score += _CURATED_BONUS  # a sea, river or region picked because the news names it
+        if c.feature_class == "S":
+            score += _CURATED_BONUS  # a seat of power the news names for its government
     admin = c.feature_class == "A"
     if span.admin_hint:
         # "Idlib province", "southern Idlib": the division; "southern Mexico" is the country
