@@ -216,3 +216,20 @@ def test_holding_needs_an_agent_and_a_place(pipeline: Pipeline) -> None:
     # states named side by side keep their own names
     found = mentions(pipeline, "Russian jets bombed Kyiv and Moscow.")
     assert [m.name for m in found if m.text in ("Kyiv", "Moscow")] == ["Ukraine", "Russia"]
+
+
+def test_an_unknown_organisation_stops_at_an_unclosed_bracket(
+    pipeline: Pipeline, table: AliasTable
+) -> None:
+    from spacy.tokens import Span
+
+    from eventwire.actors import KindRules, find_mentions
+
+    nlp = pipeline.context.nlp
+    doc = nlp("About 50 residents of Tembisa Extension 5 (Ekurhuleni, Gauteng) blocked a road.")
+    start = next(t.i for t in doc if t.text == "Tembisa")
+    end = next(t.i for t in doc if t.text == "Ekurhuleni") + 1
+    doc.ents = [Span(doc, start, end, label="ORG")]  # the model ran into the brackets
+    found = find_mentions(doc, table, KindRules.load(), nlp)
+    assert "Tembisa Extension 5" in [m.text for m in found]
+    assert not any("(" in m.text for m in found)

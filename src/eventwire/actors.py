@@ -513,6 +513,12 @@ def _unknown_mentions(
         span = ent
         while span and span[0].lower_ in ("the", "a", "an"):
             span = span[1:]
+        cut = next((t.i for t in span if t.text == "("), None)
+        if cut is not None and not any(t.text == ")" for t in span):
+            # "Khutsong Extension 3 (West Rand": the model ran into the divisions in brackets
+            span = doc[span.start : cut]
+            while span and span[-1].is_punct:
+                span = span[:-1]
         if not span:
             continue
         name = _POSSESSIVE.sub("", span.text.translate(_QUOTES)).strip()
