@@ -1026,7 +1026,7 @@ def build_default(target: Path) -> Path:
 #: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
 #: to this module changes the content of a built index (keys, rows, columns): open indexes
 #: are then rebuilt. Edits that change no index content leave users' indexes alone.
-BUILDER_VERSION = "6"
+BUILDER_VERSION = "7"
 
 
 @cache
@@ -1099,7 +1099,7 @@ def _data_rows(name: str) -> Iterator[list[str]]:
 _FEATURE_CLASSES = {
     "OCN": "H", "SEA": "H", "STM": "H", "LK": "H", "LKS": "H", "GULF": "H", "BAY": "H",
     "STRT": "H", "CNL": "H", "MTS": "T", "MT": "T", "ISL": "T", "PEN": "T", "DSRT": "T",
-    "BLDG": "S",
+    "BLDG": "S", "AIRP": "S",
 }
 
 
