@@ -1106,8 +1106,12 @@ def _named_within(gaz: Gazetteer, words: list[str], w: _Words) -> list[Candidate
     Commission", "US Federal Reserve", "South Florida" (a part of Florida)."""
     lowered = [x.lower() for x in words]
     last = lowered[-1].strip(".,")
-    if last in w.urban or last in w.features or last in w.admin or last in w.settlement or (
-        last == "township"
+    if (
+        last in w.urban
+        or last in w.features
+        or last in w.admin
+        or last in w.settlement
+        or (last == "township")
     ):
         return []  # a building, a feature or a division: named after anything (_named_part)
     # (part, whether it is a part of that place: "West Surrey", "South Florida")
@@ -1150,7 +1154,16 @@ def _named_within(gaz: Gazetteer, words: list[str], w: _Words) -> list[Candidate
         ]
         if known:  # the first part that names well-known places decides
             return known
-    return []
+    # "Nazi Germany", "Imperial Japan": a country qualified by its regime or era.
+    return (
+        [
+            c
+            for c in gaz.candidates(words[-1], limit=5, phonetic=False)
+            if c.match == "name" and (c.feature_code or "").startswith("PCL")
+        ]
+        if words[-1][:1].isupper()
+        else []
+    )
 
 
 def _well_known(places: list[Candidate]) -> list[Candidate]:
