@@ -88,7 +88,7 @@ def test_acled_floor(acled: dict, metric: str, floor: float) -> None:
 
 #: Location (within 25/161 km of the coded point, over all rows) with the default gazetteer:
 #: the toponym and event-place stages added to the coding chain.
-ACLED_LOCATION_FLOORS = {"within_25km_of_all": 0.59, "within_161km_of_all": 0.8}
+ACLED_LOCATION_FLOORS = {"within_25km_of_all": 0.62, "within_161km_of_all": 0.83}
 LOCATION_STAGES = tuple(
     name for name in DEFAULT_STAGES if name not in ("language.detect.v1", "finalize.v1")
 )
