@@ -564,6 +564,17 @@ def test_names_of_organisations_and_parts_of_places(nlp: Any, gaz: Gazetteer) ->
     assert got["Dubai World Cup"] == ("Dubai", "near place")
     assert got["South Florida"] == ("Florida", "admin1")
     assert got["Pacific"][0] == "Pacific Ocean"
+    # Seats of government named for their governments, not their small namesakes.
+    text = "Aides in the West Wing said the White House would answer."
+    names = ["West Wing", "White House"]
+    spans = [(text.index(n), text.index(n) + len(n)) for n in names]
+    got = {t.text: t for t in resolve_spans(nlp(text), gaz, spans)}
+    assert got["West Wing"].name == got["White House"].name == "White House"
+    assert got["White House"].country == "USA" and got["White House"].admin1 is None
+    assert haversine_km(got["West Wing"].latitude or 0, got["West Wing"].longitude or 0,
+                        38.8977, -77.0365) < 1
+    found = _by_text(find_toponyms(nlp("Thousands of passengers were stuck at Heathrow."), gaz))
+    assert found["Heathrow"][0].country == "GBR"  # the airport, not Heathrow, Florida
     # "southern Mexico": the country, not the State of Mexico.
     found = _by_text(find_toponyms(nlp("Migrants left a camp in southern Mexico."), gaz))
     assert (found["Mexico"][0].name, found["Mexico"][0].geo_precision) == ("Mexico", "country")
