@@ -38,6 +38,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -112,16 +113,33 @@ def generate(n: int, seed: int = 7) -> list[Event]:
             article = f"a{real}x{k}"
             events.append(
                 Event(
-                    event_type=etype, sentence=sentence, start=0, end=len(sentence),
-                    event_id=f"e{real}x{k}", article_id=article, url=f"https://o{k}.example/{real}",
-                    source=f"Outlet {k}", actor1=a1[0], actor1_text=a1[0], actor1_kind=a1[1],
-                    actor1_country=code, actor2=a2[0] if rng.random() < 0.6 else None,
-                    place=place, place_text=place, latitude=plat, longitude=plon,
-                    admin1=admin1, admin2=admin2 if geo != "admin1" else None, country=code,
-                    geo_precision=geo, event_date=day, date_precision="day",
+                    event_type=etype,
+                    sentence=sentence,
+                    start=0,
+                    end=len(sentence),
+                    event_id=f"e{real}x{k}",
+                    article_id=article,
+                    url=f"https://o{k}.example/{real}",
+                    source=f"Outlet {k}",
+                    actor1=a1[0],
+                    actor1_text=a1[0],
+                    actor1_kind=a1[1],
+                    actor1_country=code,
+                    actor2=a2[0] if rng.random() < 0.6 else None,
+                    place=place,
+                    place_text=place,
+                    latitude=plat,
+                    longitude=plon,
+                    admin1=admin1,
+                    admin2=admin2 if geo != "admin1" else None,
+                    country=code,
+                    geo_precision=geo,
+                    event_date=day,
+                    date_precision="day",
                     published=datetime.combine(day, datetime.min.time(), UTC)
                     + timedelta(hours=rng.uniform(6, 40)),
-                    confidence=0.8, fatalities=rng.choice((None, 0, 1, 2, 5)),
+                    confidence=0.8,
+                    fatalities=rng.choice((None, 0, 1, 2, 5)),
                 )  # fmt: skip
             )
     events = events[:n]
@@ -254,6 +272,81 @@ def compare_sizes(small_n: int, large_n: int) -> None:
           f"{verdict}")  # fmt: skip
 
 
+def _small_runs(n: int, conn: Any) -> None:
+    """Child process of :func:`compare_paired`: cluster ``n`` events again and again, sending
+    each run's CPU seconds and end time, until the parent says stop."""
+    events = generate(n)
+    gc.collect()
+    gc.freeze()
+    conn.send("ready")
+    while not conn.poll():
+        for event in events:  # the same input as the first run, outside the timing
+            event.cluster_id = None
+        started = time.time()
+        cpu = time.process_time()
+        clusterer = Clusterer()
+        for event in events:
+            clusterer.add(event)
+        conn.send((started, time.time(), time.process_time() - cpu))
+        del clusterer
+    conn.close()
+
+
+def compare_paired(small_n: int, large_n: int) -> None:
+    """Print the ratio with the small size clustered over and over in a second process while
+    the large one runs, so both see the same load.
+
+    On a machine shared with other jobs, CPU seconds too grow with the neighbours' load
+    (shared caches, hyper-threads): minutes apart, the same run may cost a third more. Small
+    runs timed alongside the large one (only those that started and ended within it count;
+    their median is used) are measured under the load it had.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    events = generate(large_n)
+    parent, child = ctx.Pipe()
+    worker = ctx.Process(target=_small_runs, args=(small_n, child))
+    worker.start()
+    child.close()  # the parent's copy: the pipe ends (EOFError below) when the worker exits
+    parent.recv()
+    gc.collect()
+    gc.freeze()
+    load = os.getloadavg()[0]
+    started = time.time()
+    cpu = time.process_time()
+    clusterer = Clusterer()
+    for event in events:
+        clusterer.add(event)
+    large_cpu = time.process_time() - cpu
+    ended = time.time()
+    parent.send("stop")
+    runs = []
+    while True:
+        try:
+            runs.append(parent.recv())
+        except (EOFError, OSError):  # the worker has exited
+            break
+    worker.join()
+    gc.unfreeze()
+    inside = [c for s, e, c in runs if s >= started and e <= ended]
+    if not inside:
+        raise SystemExit("no small run fitted within the large one: use a larger --large")
+    small_cpu = statistics.median(inside)
+    size = large_n / small_n
+    ratio = large_cpu / small_cpu
+    print(
+        f"paired: clustering {large_n:,} events: {large_cpu:.1f}s CPU (load average {load:.1f} "
+        f"at its start); {len(inside)} runs of {small_n:,} alongside it: "
+        + " ".join(f"{c:.2f}" for c in inside)
+        + f"s CPU, median {small_cpu:.2f}s"
+    )
+    verdict = "OK" if ratio < size else "TOO SLOW"
+    print(f"paired ratio {ratio:.2f}x CPU for {size:.0f}x the events "
+          f"(against the fastest and slowest small run: {large_cpu / min(inside):.2f}x, "
+          f"{large_cpu / max(inside):.2f}x): {verdict}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=100_000)
@@ -262,9 +355,16 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "dedup.duckdb")
     parser.add_argument("--skip-store", action="store_true", help="Only time clustering.")
     parser.add_argument("--skip-clustering", action="store_true", help="Only time the store.")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="Also time the small size over and over alongside the large one (same load).",
+    )
     args = parser.parse_args()
     if not args.skip_clustering:
         compare_sizes(args.small, args.large)
+        if args.paired:
+            compare_paired(args.small, args.large)
     if args.skip_store:
         return
     build_store(args.db, args.large)

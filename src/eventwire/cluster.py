@@ -348,6 +348,8 @@ class _Report:
     cluster: str | None = None
     #: Role (1 or 2) of each of ``actors``.
     roles: tuple[int, ...] = ()
+    #: The members of its cluster once stored (the list :attr:`Clusterer.members` holds).
+    group: list[_Report] | None = None
 
     @classmethod
     def of(cls, event: Event, key: str) -> _Report:
@@ -742,7 +744,15 @@ class Clusterer:
         # sets would make each collection, and so each report, cost more as the store grows.
         r.text = tuple(r.text)
         self._seen.add(r.key)
-        self.members.setdefault(r.cluster, []).append(r)
+        # Each report holds its cluster's member list: scoring a block reads the members of
+        # its clusters through their reports, not through ``members`` (with a million reports
+        # stored, each look-up in that table is a cache miss: the work per report grew with
+        # the store).
+        group = self.members.get(r.cluster)
+        if group is None:
+            group = self.members[r.cluster] = []
+        group.append(r)
+        r.group = group
         if r.day is not None:
             self._present.add((r.country, r.date_precision))
             key = (r.country, r.date_precision, r.day // self._bucket_days(r.date_precision))
@@ -816,26 +826,30 @@ class Clusterer:
             return []
         # The block is exactly the reports that pass _in_block, whichever index found them,
         # so the store (which reads a box from DuckDB) and memory see the same block.
-        near = (c.cluster for c in self._candidates(r) if _in_block(r, c, self.params))
-        clusters = [cid for cid in dict.fromkeys(near) if cid]
+        groups: dict[str, list[_Report]] = {}
+        for c in self._candidates(r):
+            if c.cluster and c.cluster not in groups and _in_block(r, c, self.params):
+                assert c.group is not None
+                groups[c.cluster] = c.group
+        clusters = list(groups)
         # How many clusters of the block use each of this report's words: a word in several
         # (a bulletin's fixed wording) says little about which one this report belongs to.
         counts: Counter[str] = Counter()
         names = {"@" + x[0] for x in r.actors if x[0]}
         for cid in clusters:
             words: set[str] = set()
-            for m in self.members[cid]:
+            for m in groups[cid]:
                 words.update(m.text)
                 words |= {"@" + x[0] for x in m.actors if x[0]}
             counts.update(words & names.union(r.text))
         rarity = {w: 1.0 / n for w, n in counts.items() if n > 1}
-        tops = {cid: self._fit(r, self.members[cid], rarity) for cid in clusters}
+        tops = {cid: self._fit(r, groups[cid], rarity) for cid in clusters}
         open_ = [cid for cid, top in tops.items() if top >= 0]
         if len(open_) == 1 and r.geo in _COARSE:
             # The only cluster of the block this province- or country-level report is
             # compatible with: it needs no shared detail to say it is that one.
             cid = open_[0]
-            tops[cid] = self._fit(r, self.members[cid], rarity, only_candidate=True)
+            tops[cid] = self._fit(r, groups[cid], rarity, only_candidate=True)
         fits = [(cid, top) for cid, top in tops.items() if top >= self.params.threshold]
         fits.sort(key=lambda f: (-f[1], f[0]))
         return fits
@@ -848,10 +862,15 @@ class Clusterer:
     def _merge(self, into: str, other: str) -> None:
         """Move the members of ``other`` into ``into`` (which may be new: a rename)."""
         moved = self.members.pop(other)
+        target = self.members.get(into)
+        if target is None:  # a rename: the list moves as it is
+            target = self.members[into] = moved
+        else:
+            target.extend(moved)
         for m in moved:
             m.cluster = into
             m.event.cluster_id = into
-        self.members.setdefault(into, []).extend(moved)
+            m.group = target
         # Keep every absorbed id pointing at the cluster that holds its members now.
         absorbed = self._absorbed.pop(other, [])
         absorbed.append(other)
@@ -860,9 +879,10 @@ class Clusterer:
         self._absorbed.setdefault(into, []).extend(absorbed)
         self.merged.pop(into, None)
 
-    def _settle(self, cid: str) -> str:
-        """Give cluster ``cid`` the id its members imply (see :meth:`add`); returns it."""
-        want = _cluster_id_for(min(self.members[cid], key=_first_report).key)
+    def _settle(self, cid: str, group: list[_Report]) -> str:
+        """Give cluster ``cid`` (members ``group``) the id its members imply (see :meth:`add`);
+        returns it."""
+        want = _cluster_id_for(min(group, key=_first_report).key)
         if want == cid or want in self.members:
             # ``want in self.members``: a stored cluster named by an older scheme holds that
             # id already (never the case with ids derived from members); keep ``cid``.
@@ -887,7 +907,7 @@ class Clusterer:
         Sets ``event.cluster_id`` and returns it. An event already added keeps its cluster.
         """
         key = event.event_id or f"e{len(self._seen)}"
-        if key in self._seen and event.cluster_id:
+        if event.cluster_id and key in self._seen:
             return event.cluster_id
         r = _Report.of(event, key)
         fits = self._fits(r)
@@ -903,7 +923,8 @@ class Clusterer:
         r.cluster = cid or _cluster_id_for(key)
         event.cluster_id = r.cluster
         self._insert(r)
-        return self._settle(r.cluster)
+        assert r.group is not None
+        return self._settle(r.cluster, r.group)
 
     def cluster_of(self, cluster_id: str) -> list[Event]:
         """The member events of one cluster, in the order they were added."""
