@@ -1,7 +1,7 @@
 """Scale of report clustering: 100,000 vs 1,000,000 events, and one article into a big store.
 
     python bench/dedup.py [--small 100000] [--large 1000000] [--articles 30]
-                          [--db bench/out/dedup.duckdb]
+                          [--db bench/out/dedup.duckdb] [--paired] [--skip-store]
 
 Events are generated (no ACLED, no NLP) at a constant density of about 1,000 reports a day
 over 50 countries, so the large run covers ten times the days of the small one, as a store
@@ -16,6 +16,15 @@ Prints
   under 10x for 10x the events, i.e. near-linear), with the rate of each tenth of the run
   (flat rates: the work per event does not grow with the events already clustered); the
   small size runs before and after the large one, and the ratio takes their mean;
+* with ``--paired``, the ratio again with the small size clustered over and over in a second
+  process for as long as the large run lasts (the median of the small runs that started and
+  ended within it): both sizes then run under the same load (on this shared machine, CPU
+  seconds of one run vary by a third with the neighbours' load). A diagnostic, not the
+  target's measure: the small runs after the first find the name caches warm, and their heap
+  stays small while the large run's grows, so it shows what costs more per report once a
+  million are stored (memory: caches, the collector's walks), which the sequential ratio
+  mixes with the load's drift. 25 Nov 2026: 10.8x and 11.1x where the sequential runs gave
+  9.6x and 10.4x;
 * the time to build a DuckDB store of the large set (bulk insert, then the clusters
   migration, which clusters every stored event);
 * the time to add one article's events to that store: insert article and events and
