@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import zipfile
+from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -152,6 +153,30 @@ def test_regions_seas_rivers_and_islands_with_their_country(gazetteer: Gazetteer
     ocean = gazetteer.candidates("Indian Ocean")[0]
     assert ocean.country is None and ocean.feature_code == "OCN"
     assert gazetteer.candidates("Cape Verde")[0].country == "CPV"
+
+
+def test_busiest_airports_take_no_towns_names(gazetteer: Gazetteer) -> None:
+    # regions.tsv lists the 50 busiest airports of 2019 (ACI World), none other.
+    text = resources.files("eventwire").joinpath("data/geo/regions.tsv").read_text("utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    airports = [row for row in rows if row[1] == "AIRP"]
+    assert len(airports) == 50
+    for name, _code, lat, lon, others, country in airports:
+        top = gazetteer.candidates(name, phonetic=False)[0]
+        assert (top.name, top.feature_code, top.country_code) == (name, "AIRP", country)
+        assert haversine_km(top.latitude, top.longitude, float(lat), float(lon)) < 0.01
+        # No other name of an airport is a division's or a town's of 10,000 people or more
+        # ("Narita", "Incheon", "SeaTac"): written alone, those name the town.
+        for other in [name, *others.split("|")]:
+            towns = [
+                (c.name, c.feature_code, c.population)
+                for c in gazetteer.candidates(other, limit=25, phonetic=False)
+                if c.feature_class == "A" or (c.feature_class == "P" and c.population >= 10_000)
+            ]
+            assert towns == [], other
+    jfk = gazetteer.candidates("JFK Airport", phonetic=False)[0]
+    assert jfk.name == "John F. Kennedy International Airport"
+    assert not [c for c in gazetteer.candidates("Kennedy", limit=50) if c.feature_code == "AIRP"]
 
 
 def test_a_doubled_letter_is_a_loose_spelling(gazetteer: Gazetteer) -> None:

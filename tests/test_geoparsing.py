@@ -580,6 +580,25 @@ def test_names_of_organisations_and_parts_of_places(nlp: Any, gaz: Gazetteer) ->
     assert (found["Mexico"][0].name, found["Mexico"][0].geo_precision) == ("Mexico", "country")
 
 
+def test_busy_airports_named_alone_and_people_named_like_them(nlp: Any, gaz: Gazetteer) -> None:
+    text = "Flights were cancelled at Changi, and a man was detained at Sheremetyevo."
+    found = _by_text(find_toponyms(nlp(text), gaz))
+    changi, sheremetyevo = found["Changi"][0], found["Sheremetyevo"][0]
+    assert (changi.feature_code, changi.country) == ("AIRP", "SGP")  # not Changi Village
+    assert haversine_km(changi.latitude or 0, changi.longitude or 0, 1.36, 103.99) < 3
+    assert sheremetyevo.name == "Sheremetyevo International Airport"
+    assert sheremetyevo.country == "RUS"
+    # A person the airport is named after is no place.
+    found = _by_text(find_toponyms(nlp("John F. Kennedy said the nation would go on."), gaz))
+    assert not [t for ts in found.values() for t in ts if t.feature_code == "AIRP"]
+    assert "John F. Kennedy" not in found
+    found = _by_text(find_toponyms(nlp("Passengers waited for hours at JFK Airport."), gaz))
+    assert found["JFK Airport"][0].name == "John F. Kennedy International Airport"
+    # A town that shares its name with its airport is the town.
+    found = _by_text(find_toponyms(nlp("Police in Narita arrested a man."), gaz))
+    assert (found["Narita"][0].feature_code, found["Narita"][0].country) == ("PPL", "JPN")
+
+
 def test_english_counties_are_not_us_counties(nlp: Any, gaz: Gazetteer) -> None:
     text = "The championship moves to Oulton Park, Cheshire, in June, then to Croft, Yorkshire."
     doc = nlp(text)

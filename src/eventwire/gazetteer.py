@@ -1026,7 +1026,7 @@ def build_default(target: Path) -> Path:
 #: Version of what :func:`build_default` and the name keys do. Raise it whenever a change
 #: to this module changes the content of a built index (keys, rows, columns): open indexes
 #: are then rebuilt. Edits that change no index content leave users' indexes alone.
-BUILDER_VERSION = "7"
+BUILDER_VERSION = "8"
 
 
 @cache
