@@ -1163,6 +1163,10 @@ def assign(conn: Any, events: Sequence[Event], params: ClusterParams | None = No
         touched = {clusterer.merged.get(cid, cid) for cid in touched}
         members = {cid: clusterer.cluster_of(cid) for cid in touched}
         _write(conn, members, replaced=touched | set(clusterer.merged))
+        # Reports and their clusters' member lists refer to each other: emptied lists free
+        # the block now rather than at the next full collection.
+        for group in clusterer.members.values():
+            group.clear()
     except duckdb.Error as exc:
         raise StoreError(f"cannot cluster events: {exc}") from exc
 
