@@ -210,6 +210,42 @@ def test_headline_repeated_in_the_body_is_counted_once(pipeline: Pipeline) -> No
     assert event.trigger == "attacked" and event.fatalities == 4
 
 
+def test_headline_naming_the_target_its_body_leaves_out_is_the_record_kept(
+    pipeline: Pipeline,
+) -> None:
+    text = (
+        "Militants attack police station in Peshawar\n\n"
+        "Militants launched an attack late on Monday, a spokesman said. "
+        "The city has been calm since."
+    )
+    event = only(code(pipeline, text))
+    assert event.sentence.startswith("Militants attack police station")
+    assert event.actor2 is not None
+    assert text[event.actor2_start : event.actor2_end] == event.actor2_text
+
+
+def test_subject_is_never_taken_from_the_headline_the_parser_ran_on_into(
+    pipeline: Pipeline,
+) -> None:
+    text = (
+        "Militants attack police in Peshawar\n\n"
+        "Militants launched an attack late on Monday, a spokesman said."
+    )
+    for event in code(pipeline, text):
+        assert event.actor1 != "Police", event.sentence
+        if event.actor1_start is not None:
+            assert event.start <= event.actor1_start < event.end
+
+
+def test_body_naming_every_party_of_its_headline_is_the_record_kept(pipeline: Pipeline) -> None:
+    text = (
+        "Militants attack police in Peshawar\n\n"
+        "Militants attacked police officers in Peshawar on Monday, killing two."
+    )
+    event = only(code(pipeline, text))
+    assert event.sentence.startswith("Militants attacked police officers")
+
+
 def test_rioters_burning_shops_is_a_riot(pipeline: Pipeline) -> None:
     event = only(code(pipeline, "Rioters set fire to shops in the city centre."))
     assert (event.event_type, event.acled_event_type) == ("PROTEST", "Riots")

@@ -733,6 +733,8 @@ class _Coder:
             # the subject nearest the verb: "On 5 May, Barinas, Barinas state, residents
             # burned tires" gives the parser two
             for child in sorted(node.children, key=lambda c: abs(c.i - node.i)):
+                if not self._in(child, unit):
+                    continue  # a headline the parser ran into the next paragraph
                 if child.dep_ in ("nsubj", "csubj"):
                     if child.tag_ in ("WP", "WDT") and node.dep_ == "relcl":
                         return node.head, False  # "people, who were burning debris"
@@ -1849,6 +1851,15 @@ def _set_mode(event: Event, mode: str) -> None:
     event.cameo_root = ontology.to_cameo(event.event_type, mode)
 
 
+def _names_more(headline: Event, body: Event) -> bool:
+    """Whether a headline names a party its body restatement leaves out ("... if Turkey
+    decided to attack Ain Issa and Syrian Kurdistan" over "Turkey may soon launch a
+    large-scale offensive"): then the headline is kept, with the place it names."""
+    return (headline.actor1 is not None and body.actor1 is None) or (
+        headline.actor2 is not None and body.actor2 is None
+    )
+
+
 def _deduplicate(
     pairs: list[tuple[_Candidate, Event]], layout: _Layout, armed_kinds: frozenset[str]
 ) -> list[Event]:
@@ -1864,18 +1875,23 @@ def _deduplicate(
         for j, (cj, ej) in enumerate(pairs):
             if i == j or j in drop or cj.unit_index == ci.unit_index:
                 continue
+            # a headline may name a party the body leaves out, not a different one
             loose = (
                 layout.headline[ci.unit_index]
                 and ei.event_type == ej.event_type
-                and (ei.actor1 in (None, ej.actor1))
-                and (ei.actor2 in (None, ej.actor2))
+                and (ei.actor1 is None or ej.actor1 in (None, ei.actor1))
+                and (ei.actor2 is None or ej.actor2 in (None, ei.actor2))
             )
             if _key(ei) == _key(ej) or loose:
                 # keep the body sentence, else the later paragraph (the lead after its title)
                 if cj.unit_index not in heading or cj.unit_index > ci.unit_index:
-                    drop.add(i)
-                    if ej.fatalities is None:
-                        ej.fatalities = ei.fatalities
+                    if cj.unit_index not in heading and _names_more(ei, ej):
+                        # the headline is the fuller report: its parties and its place
+                        drop.add(j)
+                        ei.fatalities = ej.fatalities if ei.fatalities is None else ei.fatalities
+                    else:
+                        drop.add(i)
+                        ej.fatalities = ei.fatalities if ej.fatalities is None else ej.fatalities
                     break
     for i, (ci, ei) in enumerate(pairs):
         if i in drop or ei.actor1 is not None or ei.event_type != "ASSAULT":
