@@ -9,9 +9,10 @@ Prints, from one run:
    without the cluster start (target >= 1.6x), and whether the events are the same;
 3. peak memory (max RSS of the ingesting process and of its largest worker) at 1x and 10x
    corpus size, each measured in a fresh subprocess (target: 10x within 10% of 1x). The 1x
-   corpus is 256 articles by default: one write batch of ``ingest --workers`` (the largest
-   bounded buffer of the ingest path) and eight ``nlp.pipe`` batches, so the 1x run has gone
-   through everything a longer run goes through once; a smaller 1x measures the warm-up of
+   corpus is 256 articles by default: four write batches of ``ingest --workers 2`` (which
+   writes one chunk per worker per transaction; it was one 256-article write batch before)
+   and eight ``nlp.pipe`` batches, so the 1x run has gone through everything a longer run
+   goes through once; a smaller 1x measures the warm-up of
    the process, not growth with corpus size. ``bench/memprobe.py`` traces memory batch by
    batch over longer runs.
 
@@ -292,9 +293,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=240)
     parser.add_argument("--memory-articles", type=int, default=256,
-                        help="1x corpus (default: one write batch of ingest --workers, see "
-                        "the module doc); rounded up to a multiple of batch_size so the 10x "
-                        "corpus is cut into the same batches")  # fmt: skip
+                        help="1x corpus (default: eight parse batches, see the module doc); "
+                        "rounded up to a multiple of batch_size so the 10x corpus is cut into "
+                        "the same batches")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--modes", default=",".join(MODES),
                         help=f"timed modes to run, comma-separated among {', '.join(MODES)} "
