@@ -172,6 +172,10 @@ class _Span:
     prior_p: float = 0.0
     part: bool = False  # resolved by the place its name starts or ends with
     confirmed: bool = False  # its place lies in the division the text writes after it
+    person: bool = False  # the model took (part of) it for a person
+    rejected: bool = False  # found by its context to be a person's name, not a place's
+    agent: bool = False  # a one-word subject of a clause ("Granda was captured")
+    verb_object: bool = False  # right after a verb ("encircles Arafat"), not a preposition
 
 
 # --------------------------------------------------------------------------- recognition
@@ -247,6 +251,25 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
         return True
     if p1 == "the" and (p2 in w.locative or p2 in w.capture_verbs):
         return True
+    if (
+        p1 == "over"
+        and p2 not in _OVER_NOT_PLACE
+        and doc[start].ent_type_ != "PERSON"
+        and not (end < len(doc) and doc[end].pos_ == "NOUN" and doc[end].text.islower())
+    ):
+        # "a drone shot down over Dhaka"; not "control over Smith", "a row over Skripal
+        # poisoning"
+        return True
+    if p1 == "," and p2 in w.settlement and p2 not in ("area", "outskirts"):
+        return True  # "the regional capital, Grozny", "in the capital, Harare"
+    if p1 in _HELD_WORDS and p2 in ("-", "‑") and not doc[start - 2].whitespace_:
+        return True  # "government-held Aleppo", "rebel-controlled Idlib"
+    if (
+        end + 1 < len(doc)
+        and doc[end].lower_ in ("'s", "’s")
+        and doc[end + 1].lemma_.lower() in _OF_PLACES
+    ):
+        return True  # "Grozny's streets", "Kabul's outskirts"
     if strict:
         return False
     if end < len(doc):
@@ -255,6 +278,19 @@ def _context_ok(doc: Any, start: int, end: int, w: _Words, *, strict: bool = Fal
             return True
     return False
 
+
+#: Prepositions after which a title and a name the gazetteer knows are a place ("in Sheikh
+#: Maqsoud"), not a person ("with Sheikh Hasina").
+_TITLED_PLACE_PREPS = frozenset({"in", "near", "at", "into", "outside", "inside"})
+
+#: Past participles that, joined by a hyphen to who holds it, make the next name a place:
+#: "government-held Aleppo", "rebel-controlled Idlib", "Kurdish-run Qamishli".
+_HELD_WORDS = frozenset({"held", "controlled", "run", "occupied", "besieged", "dominated"})
+
+#: Nouns after which "over X" is a claim on a person or a thing, not a place overflown.
+_OVER_NOT_PLACE = frozenset(
+    {"control", "win", "victory", "lead", "power", "authority", "dispute", "influence", "edge"}
+)
 
 #: Parts of speech of capitalised words that start a sentence, not a name ("In", "The").
 _FUNCTION_POS = frozenset({"ADP", "DET", "CCONJ", "SCONJ", "PRON", "AUX", "PART", "ADV"})
@@ -597,7 +633,15 @@ def _recognise(
         return any(taken[s:e]) or any(a < xe and xs < b for xs, xe in exclude)
 
     def add(s: int, e: int, origin: str, lookup_end: int | None = None) -> _Span | None:
-        if s >= e or blocked(s, e):
+        if s >= e:
+            return None
+        whole = _whole_name(doc, s, e, gaz, w)
+        if whole is None:
+            return None  # "the Church", "Islamic State": a common noun, not a place's name
+        if whole != (s, e):
+            s, e = whole  # "Tal Al-'Eiss", "Port of Spain", "Barra de Santo Antonio"
+            lookup_end = None
+        if blocked(s, e):
             return None
         le = lookup_end if lookup_end is not None else e
         span = _Span(
@@ -608,6 +652,7 @@ def _recognise(
             text=doc[s:e].text,
             lookup=doc[s:le].text,
             origin=origin,
+            person=any(t.ent_type_ == "PERSON" for t in doc[s:e]),
         )
         for k in range(s, e):
             taken[k] = True
@@ -725,6 +770,19 @@ def _recognise(
                 add(s, e + 1, "feature", lookup_end=e)
             continue
         if s > 0 and doc[s - 1].lower_.rstrip(".") in w.titles:
+            if (
+                s >= 2
+                and doc[s - 1].text[:1].isupper()
+                and doc[s - 2].lower_ in _TITLED_PLACE_PREPS
+                and not doc[s - 1].is_sent_start
+                and (
+                    _sure_match(gaz, doc[s - 1 : e].text)
+                    or (country_hint and gaz.candidates(doc[s - 1 : e].text, country=country_hint))
+                )
+            ):
+                # "in Sheikh Maqsoud", "near Sheikh Najjar": after "in", a title and a name
+                # that the gazetteer knows together are a place named after a saint or sheikh.
+                add(s - 1, e, "recovered")
             continue
         if not all(t.pos_ in ("PROPN", "NOUN", "ADJ", "PUNCT", "DET", "X") for t in doc[s:e]):
             continue
@@ -853,6 +911,150 @@ def _recognise(
     return spans
 
 
+#: Words that begin place names and are generic nouns or prefixes on their own ("Tal
+#: Abyad", "Port Sudan", "Barra do Garças", "Ras al-Ain"): alone before more of the name,
+#: they are not the place.
+_NAME_PREFIXES = frozenset(
+    {
+        "tal",
+        "tell",
+        "tel",
+        "port",
+        "porto",
+        "puerto",
+        "barra",
+        "san",
+        "santa",
+        "santo",
+        "sao",
+        "são",
+        "ras",
+        "ain",
+        "kafr",
+        "kfar",
+        "deir",
+        "beit",
+        "bir",
+        "khan",
+        "jisr",
+        "bab",
+        "umm",
+        "wadi",
+        "jabal",
+        "jebel",
+        "mount",
+        "fort",
+        "cape",
+        "lake",
+        "bay",
+        "new",
+        "saint",
+    }
+)
+
+
+@cache
+def _common_nouns() -> frozenset[str]:
+    """Generic nouns of places, buildings and divisions ("church", "hotel", "state", "port"):
+    capitalised in a name or a heading, alone they are not a place's name."""
+    w = _words()
+    return (
+        w.urban
+        | w.features
+        | w.settlement
+        | w.admin
+        | w.road_words
+        | _OF_PLACES
+        | frozenset({"mosque", "embassy", "compound", "base", "camp", "office", "headquarters"})
+    ) - frozenset({"st", "rd", "ave", "blvd", "mt"})
+
+
+def _whole_name(doc: Any, s: int, e: int, gaz: Gazetteer, w: _Words) -> tuple[int, int] | None:
+    """The span to keep for a recognised name at tokens ``s:e``: None for a lone common noun
+    ("at the Church", "Islamic State"); the whole name when ``s:e`` is a prefix followed by the
+    rest of it ("Tal Al-'Eiss", "Port of Spain"), the end of one ("Barra de Santo Antonio")
+    or a known place's name after its title word ("in Sheikh Najjar")."""
+    n = len(doc)
+    tok = doc[s]
+    if (
+        s >= 2
+        and doc[s - 1].lower_ in w.titles
+        and doc[s - 1].text[:1].isupper()
+        and doc[s - 2].lower_ in _TITLED_PLACE_PREPS
+        and not doc[s - 1].is_sent_start
+        and not doc[s].is_sent_start
+        and _sure_match(gaz, doc[s - 1 : e].text)
+    ):
+        return s - 1, e  # "near Sheikh Najjar": the model saw the place in the name only
+    # "Barra de Santo Antonio": the model kept the end of the name after a particle.
+    if (
+        s >= 2
+        and doc[s - 1].lower_ in _NAME_PARTICLES
+        and doc[s - 1].text.islower()
+        and _capitalised(doc[s - 2].text)
+        and not doc[s - 1].is_sent_start
+        and not doc[s].is_sent_start
+    ):
+        a = s - 2
+        while a > 0 and _capitalised(doc[a - 1].text) and not doc[a].is_sent_start:
+            a -= 1
+        for start in range(a, s - 1):
+            if doc[start].text in w.never:
+                continue
+            if doc[start].lower_ in _NAME_PREFIXES or _sure_match(gaz, doc[start:e].text):
+                return _whole_name(doc, start, e, gaz, w) or (start, e)
+    # "Tal Al-'Eiss", "Port of Spain city": a name prefix alone before more of the name.
+    if e - s == 1 and tok.lower_ in _NAME_PREFIXES and e < n and not doc[e].is_sent_start:
+        run = _name_run_end(doc, s, w)
+        if (
+            e + 1 < n
+            and run == e
+            and doc[e].lower_ == "of"
+            and _capitalised(doc[e + 1].text)
+            and not doc[e + 1].is_sent_start
+        ):
+            longer = _name_run_end(doc, e + 1, w)
+            if longer > e + 1 and _sure_match(gaz, doc[s:longer].text):
+                return s, longer  # "Port of Spain"
+            return None  # "Port of Tartus" is a port of Tartus: the name after "of" is the place
+        if run > e:
+            return s, run
+    if e - s == 1 and tok.lower_ in _common_nouns():
+        if (
+            e + 1 < n
+            and doc[e].lower_ == "of"
+            and _capitalised(doc[e + 1].text)
+            and not doc[e + 1].is_sent_start
+        ):
+            # "the University of Alberta": the name is the whole, not its first word
+            longer = _name_run_end(doc, e + 1, w)
+            return (s, longer) if longer > e + 1 else None
+        if e < n and doc[e].like_num and not doc[e].is_sent_start:
+            return s, e + 1  # "Hill 30", "Camp 7"
+        if e < n and doc[e].text.islower() and doc[e].lower_ in _generic_places():
+            return s, e  # "the downtown Plateau quarter": the quarter's name
+        if any(
+            c.source == CURATED_SOURCE and c.match in _SURE_MATCHES
+            for c in gaz.candidates(tok.text, limit=5, phonetic=False)
+        ):
+            return s, e  # "the Gulf": a sea the news names so
+        # "the Hotel", "Islamic State", "the Church in Bethlehem" are a building or an
+        # organisation; "here in the Valley" a place the text knows.
+        k = s - 1 if s > 0 and not tok.is_sent_start else -1
+        if k >= 0 and doc[k].lower_ == "the" and not doc[k].is_sent_start:
+            k -= 1
+        nxt = doc[e] if e < n and not doc[e].is_sent_start else None
+        if (
+            tok.ent_type_ not in ("GPE", "LOC")
+            or k < 0
+            or doc[k].lower_ not in _PLACE_PREPS
+            or (s > 0 and _capitalised(doc[s - 1].text) and not tok.is_sent_start)
+            or (nxt is not None and _capitalised(nxt.text))
+        ):
+            return None
+    return s, e
+
+
 #: What separates a place from the division that contains it: "Pandi, Bulacan", "Surat
 #: (Gujarat)".
 _CONTAINER_MARKS = frozenset({",", "("})
@@ -912,6 +1114,13 @@ def _annotate(doc: Any, span: _Span, w: _Words) -> None:
     span.locative = p1 in w.locative or (p1 == "the" and p2 in w.locative)
     root = doc[span.start : span.end].root
     span.subject = root.dep_ in ("nsubj", "nsubjpass", "poss")
+    span.agent = root.dep_ in ("nsubj", "nsubjpass") and span.end - span.start == 1
+    span.verb_object = (
+        span.start > 0
+        and doc[span.start - 1].pos_ == "VERB"
+        and not doc[span.start].is_sent_start
+        and (span.end >= len(doc) or doc[span.end].lower_ not in _generic_places())
+    )
     span.paragraph = _text(doc).count("\n", 0, span.start_char)
 
 
@@ -1773,6 +1982,18 @@ def _toponym(
         foreign = focus.country is not None and c.country_code != focus.country
         small = c.feature_class == "P" and c.feature_code != "PPLC" and c.population < 50_000
         notable = c.feature_class == "A" or c.population >= 50_000
+        guessed = span.origin != "gold"
+        if guessed and span.agent and c.match in ("phonetic", "fuzzy"):
+            # "Granda was captured": a one-word subject of a clause spelt only like a place
+            # is somebody, not Granada.
+            span.rejected = True
+            return t
+        if guessed and span.person and span.verb_object and small and foreign:
+            # "the army encircles Arafat": a name the model took for a person, object of a
+            # verb rather than of a preposition, is a person unless a place of the text's
+            # own country bears it.
+            span.rejected = True
+            return t
         if c.match in ("phonetic", "fuzzy") and (
             foreign or (focus.country is None and not notable)
         ):
@@ -1894,7 +2115,8 @@ def find_toponyms(
     hint = gazetteer.country_code(country_hint)
     country = hint or _preliminary_focus(doc, gazetteer, exclude)
     spans = _recognise(doc, gazetteer, country, exclude)
-    return _resolve(doc, spans, gazetteer, country_hint)
+    resolved = _resolve(doc, spans, gazetteer, country_hint)
+    return [t for t, span in zip(resolved, spans, strict=True) if not span.rejected]
 
 
 def _preliminary_focus(doc: Any, gaz: Gazetteer, exclude: Sequence[tuple[int, int]]) -> str | None:
