@@ -1988,7 +1988,14 @@ def _toponym(
             # is somebody, not Granada.
             span.rejected = True
             return t
-        if guessed and span.person and span.verb_object and small and foreign:
+        if (
+            guessed
+            and span.person
+            and span.verb_object
+            and small
+            and foreign
+            and c.match in _SURE_MATCHES
+        ):
             # "the army encircles Arafat": a name the model took for a person, object of a
             # verb rather than of a preposition, is a person unless a place of the text's
             # own country bears it.
