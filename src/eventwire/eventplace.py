@@ -838,14 +838,7 @@ def _near_known_town(
         ]
         if divisions:
             division, level = min(divisions, key=lambda o: o[0].start)
-            return replace(
-                division,
-                text=t.text,
-                start=t.start,
-                end=t.end,
-                geo_precision=level,
-                confidence=round(min(division.confidence, 0.5), 3),
-            ), level
+            return _inside(division, t, level, min(division.confidence, 0.5)), level
     if not towns:
         return t, precision
     town = min(towns, key=lambda o: abs(o.start - t.start))
@@ -947,14 +940,7 @@ def _in_named_division(
             return _near(earlier, t, min(earlier.confidence, 0.5)), "near place"
         division = found
     level = division.geo_precision
-    return replace(
-        division,
-        text=t.text,
-        start=t.start,
-        end=t.end,
-        geo_precision=level,
-        confidence=round(min(division.confidence, 0.4), 3),
-    ), level
+    return _inside(division, t, level, min(division.confidence, 0.4)), level
 
 
 #: Nouns after a name that make it a part of a town ("Renascenca neighborhood").
@@ -1037,12 +1023,17 @@ def _quarter_of_town(
 
 def _near(town: Toponym, t: Toponym, confidence: float) -> Toponym:
     """``t`` (its text and offsets) placed near ``town``: at its point, "near place"."""
+    return _inside(town, t, "near place", confidence)
+
+
+def _inside(place: Toponym, t: Toponym, precision: str | None, confidence: float) -> Toponym:
+    """``t`` (its text and offsets) placed by ``place``: at its point, with ``precision``."""
     return replace(
-        town,
+        place,
         text=t.text,
         start=t.start,
         end=t.end,
-        geo_precision="near place",
+        geo_precision=precision,
         confidence=round(confidence, 3),
     )
 
